@@ -1,0 +1,131 @@
+package driver
+
+import "context"
+
+// Driver is what every plugin implements: it names itself and accepts its
+// configuration. Discovery and adoption are optional capabilities (Discoverer,
+// Adopter); a driver without them answers "not implemented" for those calls,
+// which the API reports as 501.
+type Driver interface {
+	// Info names the driver. Capabilities is filled in by the SDK from the
+	// interfaces the driver implements; a driver may leave it empty.
+	Info(ctx context.Context) (Info, error)
+
+	// Configure receives the options of the driver's section of the host
+	// configuration. An option the driver does not know, or a bad value, is
+	// an InvalidOptionError naming it.
+	Configure(ctx context.Context, options map[string]string) error
+}
+
+// Discoverer lists nodes that could be taken under management.
+type Discoverer interface {
+	// ListManageableNodes calls send once per node, in a stable order (the
+	// marker of the next page is the UUID of the last node sent). It stops
+	// and returns send's error as soon as send fails, and returns ctx.Err()
+	// when ctx is done.
+	ListManageableNodes(ctx context.Context, opts ListOptions, send func(Node) error) error
+
+	// GetManageableNode re-validates one node: ErrNodeNotFound when it is
+	// unknown, a NotManageableError with the reason when it cannot be
+	// managed.
+	GetManageableNode(ctx context.Context, nodeUUID string) (Node, error)
+}
+
+// Adopter takes nodes under management and releases them, without ever
+// touching the running machine.
+type Adopter interface {
+	// Manage associates the node with the server. ErrConflict when the node
+	// already belongs to someone else.
+	Manage(ctx context.Context, req ManageRequest) (Node, error)
+
+	// Unmanage releases the node from the server. A node that is no longer
+	// associated with that server is left alone and is not an error.
+	Unmanage(ctx context.Context, req ManageRequest) error
+}
+
+// Full is a driver with every capability. The host's view of a plugin is a
+// Full whose missing capabilities answer ErrNotImplemented.
+type Full interface {
+	Driver
+	Discoverer
+	Adopter
+}
+
+// Capability names, as reported in Info.Capabilities.
+const (
+	CapabilityDiscover = "discover"
+	CapabilityAdopt    = "adopt"
+)
+
+// CapabilitiesOf reports the optional interfaces d implements.
+func CapabilitiesOf(d Driver) []string {
+	var caps []string
+	if _, ok := d.(Discoverer); ok {
+		caps = append(caps, CapabilityDiscover)
+	}
+	if _, ok := d.(Adopter); ok {
+		caps = append(caps, CapabilityAdopt)
+	}
+	return caps
+}
+
+// Info names a driver.
+type Info struct {
+	Name         string
+	Version      string
+	Capabilities []string
+}
+
+// ListOptions filter a listing of manageable nodes.
+type ListOptions struct {
+	// ResourceClass keeps only nodes of this class; empty keeps all.
+	ResourceClass string
+	// Limit caps the number of nodes sent; 0 means no limit.
+	Limit int
+	// Marker starts the listing after the node with this UUID.
+	Marker string
+	// IncludeUnmanageable also sends nodes that cannot be managed, with
+	// Manageable false and a Reason.
+	IncludeUnmanageable bool
+}
+
+// ManageRequest names the node and the server it is (or was) adopted as.
+type ManageRequest struct {
+	NodeUUID   string
+	ServerUUID string
+}
+
+// Node is one bare metal machine. Empty optional strings mean "unknown" and
+// are shown as null by the API.
+type Node struct {
+	UUID           string
+	Name           string // optional
+	ResourceClass  string // optional
+	PowerState     string // Ironic's words: "power on", "power off"
+	ProvisionState string
+	Ports          []Port
+	Portgroups     []Portgroup
+	ImageSource    string // optional
+	// InstanceUUID is the server the node is associated with, if any.
+	InstanceUUID string // optional
+	Manageable   bool
+	// Reason says, for a human, why the node cannot be managed.
+	Reason string
+	// Properties carries driver-specific facts.
+	Properties map[string]string
+}
+
+// Port is a network interface of a node.
+type Port struct {
+	UUID          string
+	Address       string
+	NeutronPortID string // optional
+}
+
+// Portgroup is a bond of ports.
+type Portgroup struct {
+	UUID          string
+	Address       string
+	Mode          string // optional
+	NeutronPortID string // optional
+}

@@ -1,0 +1,96 @@
+package driverplugin
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/mogan-manage/mogan-manage/proto/driverv1"
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+	"github.com/mogan-manage/mogan-manage/shared/internal/fromproto"
+	"github.com/mogan-manage/mogan-manage/shared/internal/toproto"
+)
+
+// grpcClient is the host's view of a plugin: a driver.Full whose every
+// method is one RPC. Capabilities the plugin lacks come back as
+// driver.ErrNotImplemented; a dead plugin as ErrPluginGone.
+type grpcClient struct {
+	rpc driverv1.DriverClient
+}
+
+var _ driver.Full = (*grpcClient)(nil)
+
+// call runs one unary RPC and translates its error, the single place where
+// a gRPC failure becomes an SDK error.
+func call[Resp any](ctx context.Context, rpc func(context.Context) (Resp, error)) (Resp, error) {
+	resp, err := rpc(ctx)
+	return resp, fromStatus(err)
+}
+
+func (c *grpcClient) Info(ctx context.Context) (driver.Info, error) {
+	resp, err := call(ctx, func(ctx context.Context) (*driverv1.GetInfoResponse, error) {
+		return c.rpc.GetInfo(ctx, &driverv1.GetInfoRequest{})
+	})
+	if err != nil {
+		return driver.Info{}, err
+	}
+	return fromproto.Info(resp), nil
+}
+
+func (c *grpcClient) Configure(ctx context.Context, options map[string]string) error {
+	_, err := call(ctx, func(ctx context.Context) (*driverv1.ConfigureResponse, error) {
+		return c.rpc.Configure(ctx, &driverv1.ConfigureRequest{Options: options})
+	})
+	return err
+}
+
+func (c *grpcClient) ListManageableNodes(ctx context.Context, opts driver.ListOptions, send func(driver.Node) error) error {
+	// A send error must stop the plugin too: cancel the stream on return.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := c.rpc.ListManageableNodes(ctx, toproto.ListManageableNodesRequest(opts))
+	if err != nil {
+		return fromStatus(err)
+	}
+	for {
+		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fromStatus(err)
+		}
+		for _, n := range resp.GetNodes() {
+			if err := send(fromproto.Node(n)); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (c *grpcClient) GetManageableNode(ctx context.Context, nodeUUID string) (driver.Node, error) {
+	resp, err := call(ctx, func(ctx context.Context) (*driverv1.GetManageableNodeResponse, error) {
+		return c.rpc.GetManageableNode(ctx, &driverv1.GetManageableNodeRequest{NodeUuid: nodeUUID})
+	})
+	if err != nil {
+		return driver.Node{}, err
+	}
+	return fromproto.Node(resp.GetNode()), nil
+}
+
+func (c *grpcClient) Manage(ctx context.Context, req driver.ManageRequest) (driver.Node, error) {
+	resp, err := call(ctx, func(ctx context.Context) (*driverv1.ManageResponse, error) {
+		return c.rpc.Manage(ctx, toproto.ManageRequest(req))
+	})
+	if err != nil {
+		return driver.Node{}, err
+	}
+	return fromproto.Node(resp.GetNode()), nil
+}
+
+func (c *grpcClient) Unmanage(ctx context.Context, req driver.ManageRequest) error {
+	_, err := call(ctx, func(ctx context.Context) (*driverv1.UnmanageResponse, error) {
+		return c.rpc.Unmanage(ctx, toproto.UnmanageRequest(req))
+	})
+	return err
+}

@@ -1,0 +1,101 @@
+package driverplugin
+
+import (
+	"context"
+
+	"github.com/mogan-manage/mogan-manage/proto/driverv1"
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+	"github.com/mogan-manage/mogan-manage/shared/internal/fromproto"
+	"github.com/mogan-manage/mogan-manage/shared/internal/toproto"
+)
+
+// streamBatch is how many nodes travel in one stream message: large enough
+// that a 100,000-node listing is not 100,000 round trips of framing, small
+// enough (a few hundred KiB at most) to stay far below gRPC's 4 MB limit.
+const streamBatch = 128
+
+// grpcServer serves one driver.Driver on the plugin side.
+type grpcServer struct {
+	driverv1.UnimplementedDriverServer
+	impl driver.Driver
+}
+
+func (s *grpcServer) GetInfo(ctx context.Context, _ *driverv1.GetInfoRequest) (*driverv1.GetInfoResponse, error) {
+	info, err := s.impl.Info(ctx)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if len(info.Capabilities) == 0 {
+		info.Capabilities = driver.CapabilitiesOf(s.impl)
+	}
+	return toproto.GetInfoResponse(info), nil
+}
+
+func (s *grpcServer) Configure(ctx context.Context, req *driverv1.ConfigureRequest) (*driverv1.ConfigureResponse, error) {
+	if err := s.impl.Configure(ctx, req.GetOptions()); err != nil {
+		return nil, toStatus(err)
+	}
+	return &driverv1.ConfigureResponse{}, nil
+}
+
+func (s *grpcServer) ListManageableNodes(req *driverv1.ListManageableNodesRequest, stream driverv1.Driver_ListManageableNodesServer) error {
+	d, ok := s.impl.(driver.Discoverer)
+	if !ok {
+		return toStatus(driver.NotImplemented("listing manageable nodes"))
+	}
+	batch := make([]*driverv1.Node, 0, streamBatch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := stream.Send(&driverv1.ListManageableNodesResponse{Nodes: batch})
+		batch = batch[:0]
+		return err
+	}
+	err := d.ListManageableNodes(stream.Context(), fromproto.ListOptions(req), func(n driver.Node) error {
+		batch = append(batch, toproto.Node(n))
+		if len(batch) == streamBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	return toStatus(err)
+}
+
+func (s *grpcServer) GetManageableNode(ctx context.Context, req *driverv1.GetManageableNodeRequest) (*driverv1.GetManageableNodeResponse, error) {
+	d, ok := s.impl.(driver.Discoverer)
+	if !ok {
+		return nil, toStatus(driver.NotImplemented("getting a manageable node"))
+	}
+	n, err := d.GetManageableNode(ctx, req.GetNodeUuid())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &driverv1.GetManageableNodeResponse{Node: toproto.Node(n)}, nil
+}
+
+func (s *grpcServer) Manage(ctx context.Context, req *driverv1.ManageRequest) (*driverv1.ManageResponse, error) {
+	a, ok := s.impl.(driver.Adopter)
+	if !ok {
+		return nil, toStatus(driver.NotImplemented("managing a node"))
+	}
+	n, err := a.Manage(ctx, fromproto.ManageRequest(req))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &driverv1.ManageResponse{Node: toproto.Node(n)}, nil
+}
+
+func (s *grpcServer) Unmanage(ctx context.Context, req *driverv1.UnmanageRequest) (*driverv1.UnmanageResponse, error) {
+	a, ok := s.impl.(driver.Adopter)
+	if !ok {
+		return nil, toStatus(driver.NotImplemented("unmanaging a node"))
+	}
+	if err := a.Unmanage(ctx, fromproto.UnmanageRequest(req)); err != nil {
+		return nil, toStatus(err)
+	}
+	return &driverv1.UnmanageResponse{}, nil
+}
