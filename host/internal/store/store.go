@@ -1,0 +1,99 @@
+// Package store keeps adopted servers in a SQL database: SQLite (embedded,
+// the default) or PostgreSQL, one schema, versioned migrations.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors the store returns; callers test them with errors.Is.
+var (
+	// ErrNotFound: no server with that UUID.
+	ErrNotFound = errors.New("server not found")
+	// ErrNodeTaken: another server already holds the node (the unique
+	// constraint on node_uuid fired).
+	ErrNodeTaken = errors.New("node is already managed by another server")
+	// ErrServerExists: a server with that UUID exists.
+	ErrServerExists = errors.New("server already exists")
+	// ErrSchemaOutOfDate: the database has not been migrated to this
+	// version's schema ("mogan-api db sync" fixes it).
+	ErrSchemaOutOfDate = errors.New("database schema is out of date")
+	// ErrSchemaTooNew: the database was migrated by a newer mogan-api.
+	ErrSchemaTooNew = errors.New("database schema is newer than this mogan-api")
+)
+
+// Server statuses.
+const (
+	StatusBuilding = "building" // claimed, adoption in progress
+	StatusActive   = "active"
+	StatusStopped  = "stopped"
+	StatusError    = "error"
+)
+
+// Address is one fixed IP of a server on a network.
+type Address struct {
+	Addr string `json:"addr"`
+	Type string `json:"type"`
+}
+
+// Server is an adopted bare metal server. Optional strings are empty when
+// unset and shown as null by the API.
+type Server struct {
+	UUID             string
+	Name             string
+	Description      string // optional
+	NodeUUID         string
+	NodeName         string // optional
+	ImageUUID        string // optional
+	FlavorUUID       string // optional; adopted servers have none
+	Status           string
+	PowerState       string
+	Locked           bool
+	ProjectID        string
+	UserID           string
+	AvailabilityZone string // optional
+	AffinityZone     string // optional
+	KeyName          string // optional
+	Metadata         map[string]string
+	SystemMetadata   map[string]string
+	// Addresses by network id.
+	Addresses map[string][]Address
+	// Partitions is nil for adopted servers (their disks are as they are).
+	Partitions map[string]int64
+	CreatedAt  time.Time
+	LaunchedAt *time.Time
+	UpdatedAt  *time.Time
+}
+
+// ListOptions page through servers, ordered by creation time then UUID.
+type ListOptions struct {
+	// Limit caps the result; 0 means no limit.
+	Limit int
+	// Marker starts after the server with this UUID.
+	Marker string
+	// ProjectID keeps only this project's servers; empty keeps all.
+	ProjectID string
+}
+
+// Store is the persistence the API needs. Implementations are safe for
+// concurrent use, also by several processes sharing one database.
+type Store interface {
+	// CreateServer inserts s. It is the claim on s.NodeUUID: ErrNodeTaken
+	// when another server holds the node, decided by the database's unique
+	// constraint, never by a read before the write.
+	CreateServer(ctx context.Context, s Server) error
+	// UpdateServer replaces the stored server with the same UUID and sets
+	// its UpdatedAt. ErrNotFound when it is gone.
+	UpdateServer(ctx context.Context, s Server) (Server, error)
+	// GetServer returns one server or ErrNotFound.
+	GetServer(ctx context.Context, uuid string) (Server, error)
+	// ListServers returns servers in a stable order. ErrNotFound when the
+	// marker names no server.
+	ListServers(ctx context.Context, opts ListOptions) ([]Server, error)
+	// DeleteServer removes a server. ErrNotFound when it is not there.
+	DeleteServer(ctx context.Context, uuid string) error
+	// Close releases the connections.
+	Close() error
+}
