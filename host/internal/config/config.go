@@ -1,0 +1,308 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/ini.v1"
+)
+
+// Config is mogan-api's whole configuration, defaults applied.
+type Config struct {
+	// File is the configuration file it was read from ("" for none).
+	File string
+
+	AuthStrategy          string // keystone | http_basic | noauth
+	HTTPBasicAuthUserFile string
+	StatePath             string
+	Host                  string // this host's name, for notifications' publisher_id
+	Debug                 bool
+	TransportURL          string
+	ControlExchange       string
+
+	API       API
+	Database  Database
+	Driver    Driver
+	Keystone  Keystone
+	Policy    Policy
+	Notifier  Notifier
+	Glance    Service
+	Neutron   Service
+	Warnings  []string // things worth logging at start-up
+	authIsSet bool
+}
+
+// API is the [api] section.
+type API struct {
+	HostIP string
+	Port   int
+	// PublicEndpoint is the base URL used in links; empty means "as the
+	// request came in".
+	PublicEndpoint string
+}
+
+// Addr is host_ip:port.
+func (a API) Addr() string { return net.JoinHostPort(a.HostIP, strconv.Itoa(a.Port)) }
+
+// Database is the [database] section.
+type Database struct {
+	Connection string
+}
+
+// Driver is the [driver] section plus the driver's own section.
+type Driver struct {
+	Name        string
+	PluginDir   string
+	CallTimeout time.Duration
+	SHA256      string
+	// Options is the driver's own section ([<name>]) as key/values, handed
+	// to the driver's Configure which validates them.
+	Options map[string]string
+}
+
+// Keystone is the [keystone_authtoken] section, with keystonemiddleware's
+// option names.
+type Keystone struct {
+	AuthType           string
+	AuthURL            string
+	WWWAuthenticateURI string
+	Username           string
+	Password           string
+	ProjectName        string
+	UserDomainName     string
+	ProjectDomainName  string
+	RegionName         string
+	CAFile             string
+	Insecure           bool
+	TokenCacheTime     time.Duration
+	Timeout            time.Duration
+}
+
+// Policy is the [oslo_policy] section.
+type Policy struct {
+	PolicyFile string
+}
+
+// Notifier is the [oslo_messaging_notifications] section.
+type Notifier struct {
+	Driver string
+}
+
+// Service is an OpenStack service the host talks to ([glance], [neutron]).
+// Configured is false when neither url nor cloud is set: its checks are
+// skipped.
+type Service struct {
+	Configured bool
+	Options    map[string]string
+}
+
+// Overrides are command-line flags; set fields win over the file.
+type Overrides struct {
+	HostIP    string
+	Port      int
+	PluginDir string
+	Debug     bool
+}
+
+// Error names where in the configuration something is wrong.
+type Error struct {
+	File, Section, Option string
+	Problem               string
+}
+
+func (e *Error) Error() string {
+	where := e.File
+	if where == "" {
+		where = "configuration"
+	}
+	switch {
+	case e.Section != "" && e.Option != "":
+		return fmt.Sprintf("%s: [%s] %s: %s", where, e.Section, e.Option, e.Problem)
+	case e.Section != "":
+		return fmt.Sprintf("%s: [%s]: %s", where, e.Section, e.Problem)
+	default:
+		return fmt.Sprintf("%s: %s", where, e.Problem)
+	}
+}
+
+// Load reads path (which may be "" for defaults only) and applies the
+// overrides. The executable's directory is the default plugin_dir.
+func Load(path string, over Overrides) (*Config, error) {
+	values, err := read(path)
+	if err != nil {
+		return nil, err
+	}
+	c := &Config{File: path}
+	if err := c.fill(values); err != nil {
+		return nil, err
+	}
+	c.apply(over)
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// read parses the file into section -> option -> value, refusing unknown
+// sections and options.
+func read(path string) (map[string]map[string]string, error) {
+	values := map[string]map[string]string{}
+	if path == "" {
+		return values, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{File: path, Problem: fmt.Sprintf("cannot read the configuration file: %v", errors.Unwrap(err))}
+	}
+	f, err := ini.LoadSources(ini.LoadOptions{
+		IgnoreInlineComment:        true, // a password may contain '#'
+		AllowPythonMultilineValues: true,
+		SkipUnrecognizableLines:    false,
+	}, data)
+	if err != nil {
+		return nil, &Error{File: path, Problem: "malformed INI: " + err.Error()}
+	}
+	for _, sec := range f.Sections() {
+		opts := map[string]string{}
+		for _, key := range sec.Keys() {
+			opts[key.Name()] = key.Value()
+		}
+		if len(opts) == 0 && sec.Name() == ini.DefaultSection {
+			continue
+		}
+		values[sec.Name()] = opts
+	}
+	return values, nil
+}
+
+// fill checks every option against the known sections and sets the typed
+// fields.
+func (c *Config) fill(values map[string]map[string]string) error {
+	known := sections()
+	driverName := "noop"
+	if v, ok := values["driver"]["name"]; ok && v != "" {
+		driverName = v
+	}
+	for name, opts := range values {
+		if name == driverName || name == "ironic" {
+			continue // the driver validates its own section
+		}
+		specs, ok := known[name]
+		if !ok {
+			return &Error{File: c.File, Section: name, Problem: fmt.Sprintf(
+				"unknown section (known: %s, and the driver's own section [%s])",
+				strings.Join(sortedKeys(known), ", "), driverName)}
+		}
+		for opt := range opts {
+			if !slices.ContainsFunc(specs, func(o option) bool { return o.name == opt }) {
+				return &Error{File: c.File, Section: name, Option: opt, Problem: "unknown option"}
+			}
+		}
+	}
+	p := parser{file: c.File, values: values, known: known}
+	_, c.authIsSet = values["DEFAULT"]["auth_strategy"]
+	c.AuthStrategy = p.str("DEFAULT", "auth_strategy")
+	c.HTTPBasicAuthUserFile = p.str("DEFAULT", "http_basic_auth_user_file")
+	c.StatePath = p.str("DEFAULT", "state_path")
+	c.Host = p.str("DEFAULT", "host")
+	c.Debug = p.boolean("DEFAULT", "debug")
+	c.TransportURL = p.str("DEFAULT", "transport_url")
+	c.ControlExchange = p.str("DEFAULT", "control_exchange")
+
+	c.API = API{HostIP: p.str("api", "host_ip"), Port: p.integer("api", "port"), PublicEndpoint: p.str("api", "public_endpoint")}
+	c.Database = Database{Connection: p.str("database", "connection")}
+	c.Driver = Driver{
+		Name:        driverName,
+		PluginDir:   p.str("driver", "plugin_dir"),
+		CallTimeout: p.seconds("driver", "call_timeout"),
+		SHA256:      p.str("driver", "sha256"),
+		Options:     values[driverName],
+	}
+	if c.Driver.Options == nil {
+		c.Driver.Options = map[string]string{}
+	}
+	c.Keystone = Keystone{
+		AuthType:           p.str("keystone_authtoken", "auth_type"),
+		AuthURL:            p.str("keystone_authtoken", "auth_url"),
+		WWWAuthenticateURI: p.str("keystone_authtoken", "www_authenticate_uri"),
+		Username:           p.str("keystone_authtoken", "username"),
+		Password:           p.str("keystone_authtoken", "password"),
+		ProjectName:        p.str("keystone_authtoken", "project_name"),
+		UserDomainName:     p.str("keystone_authtoken", "user_domain_name"),
+		ProjectDomainName:  p.str("keystone_authtoken", "project_domain_name"),
+		RegionName:         p.str("keystone_authtoken", "region_name"),
+		CAFile:             p.str("keystone_authtoken", "cafile"),
+		Insecure:           p.boolean("keystone_authtoken", "insecure"),
+		TokenCacheTime:     p.seconds("keystone_authtoken", "token_cache_time"),
+		Timeout:            p.seconds("keystone_authtoken", "http_connect_timeout"),
+	}
+	c.Policy = Policy{PolicyFile: p.str("oslo_policy", "policy_file")}
+	c.Notifier = Notifier{Driver: p.str("oslo_messaging_notifications", "driver")}
+	c.Glance = p.service("glance")
+	c.Neutron = p.service("neutron")
+	return p.err
+}
+
+func (c *Config) apply(over Overrides) {
+	if over.HostIP != "" {
+		c.API.HostIP = over.HostIP
+	}
+	if over.Port != 0 {
+		c.API.Port = over.Port
+	}
+	if over.PluginDir != "" {
+		c.Driver.PluginDir = over.PluginDir
+	}
+	if over.Debug {
+		c.Debug = true
+	}
+	if c.Driver.PluginDir == "" {
+		if exe, err := os.Executable(); err == nil {
+			c.Driver.PluginDir = filepath.Dir(exe)
+		}
+	}
+	if c.Database.Connection == "" {
+		c.Database.Connection = "sqlite://" + filepath.Join(c.StatePath, "mogan.sqlite")
+	}
+}
+
+// check cross-checks options that only make sense together.
+func (c *Config) check() error {
+	if c.Driver.CallTimeout <= 0 {
+		return &Error{File: c.File, Section: "driver", Option: "call_timeout", Problem: "must be a positive number of seconds"}
+	}
+	if c.AuthStrategy == "keystone" && c.Keystone.AuthURL == "" {
+		problem := "auth_strategy is keystone (the default) but [keystone_authtoken] auth_url is not set"
+		if !c.authIsSet {
+			problem += "; set [DEFAULT] auth_strategy = noauth explicitly to run without authentication"
+		}
+		return &Error{File: c.File, Section: "DEFAULT", Option: "auth_strategy", Problem: problem}
+	}
+	if ip := net.ParseIP(c.API.HostIP); ip == nil {
+		return &Error{File: c.File, Section: "api", Option: "host_ip", Problem: fmt.Sprintf("%q is not an IP address", c.API.HostIP)}
+	}
+	return nil
+}
+
+// ListensOnLoopback reports whether the API is reachable only locally.
+func (c *Config) ListensOnLoopback() bool {
+	ip := net.ParseIP(c.API.HostIP)
+	return ip != nil && ip.IsLoopback()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
