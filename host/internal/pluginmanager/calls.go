@@ -1,0 +1,102 @@
+package pluginmanager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+	"github.com/mogan-manage/mogan-manage/shared/driverplugin"
+)
+
+// supervised is the driver.Full the API calls: each method picks the
+// running plugin (restarting it if needed), bounds the call and turns a
+// dead plugin into ErrDriverUnavailable.
+type supervised struct{ m *Manager }
+
+var _ driver.Full = supervised{}
+
+// call runs one unary driver call under the call timeout.
+func (m *Manager) call(ctx context.Context, op string, fn func(context.Context, driver.Full) error) error {
+	inst, err := m.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, m.timeout, m.timeoutError(op))
+	defer cancel()
+	return m.outcome(ctx, inst, op, fn(ctx, inst.plugin.Driver()))
+}
+
+// timeoutError is the error of a call the driver did not answer in time.
+func (m *Manager) timeoutError(op string) error {
+	return fmt.Errorf("driver %q: %s got no answer within %s: %w", m.cfg.Name, op, m.timeout, context.DeadlineExceeded)
+}
+
+// outcome classifies a call's error: a dead plugin is retired and reported
+// as ErrDriverUnavailable, a call our deadline cut short says so; the
+// driver's own errors pass through unchanged.
+func (m *Manager) outcome(ctx context.Context, inst *instance, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, driverplugin.ErrPluginGone) {
+		m.mu.Lock()
+		m.retireLocked(inst, err)
+		m.mu.Unlock()
+		return fmt.Errorf("driver %q: %w: %s: %w", m.cfg.Name, ErrDriverUnavailable, op, err)
+	}
+	if ctx.Err() != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+		// The caller's own deadline or cancellation stays as it is; ours
+		// (the cause) names the driver and the timeout.
+		if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+			return cause
+		}
+	}
+	return err
+}
+
+func (s supervised) Info(ctx context.Context) (driver.Info, error) {
+	var info driver.Info
+	err := s.m.call(ctx, "GetInfo", func(ctx context.Context, d driver.Full) error {
+		var err error
+		info, err = d.Info(ctx)
+		return err
+	})
+	return info, err
+}
+
+func (s supervised) Configure(ctx context.Context, options map[string]string) error {
+	return s.m.call(ctx, "Configure", func(ctx context.Context, d driver.Full) error {
+		return d.Configure(ctx, options)
+	})
+}
+
+func (s supervised) GetManageableNode(ctx context.Context, nodeUUID string) (driver.Node, error) {
+	var n driver.Node
+	err := s.m.call(ctx, "GetManageableNode", func(ctx context.Context, d driver.Full) error {
+		var err error
+		n, err = d.GetManageableNode(ctx, nodeUUID)
+		return err
+	})
+	return n, err
+}
+
+func (s supervised) Manage(ctx context.Context, req driver.ManageRequest) (driver.Node, error) {
+	var n driver.Node
+	err := s.m.call(ctx, "Manage", func(ctx context.Context, d driver.Full) error {
+		var err error
+		n, err = d.Manage(ctx, req)
+		return err
+	})
+	return n, err
+}
+
+func (s supervised) Unmanage(ctx context.Context, req driver.ManageRequest) error {
+	return s.m.call(ctx, "Unmanage", func(ctx context.Context, d driver.Full) error {
+		return d.Unmanage(ctx, req)
+	})
+}
+
+func (s supervised) ListManageableNodes(ctx context.Context, opts driver.ListOptions, send func(driver.Node) error) error {
+	return s.m.stream(ctx, opts, send)
+}

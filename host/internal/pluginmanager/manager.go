@@ -1,0 +1,229 @@
+package pluginmanager
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+	"github.com/mogan-manage/mogan-manage/shared/driverplugin"
+)
+
+// DefaultCallTimeout bounds a driver call when Config.CallTimeout is zero.
+const DefaultCallTimeout = 30 * time.Second
+
+// minStartTimeout bounds launching and configuring a plugin: at least this,
+// whatever the call timeout, because a cold start on a loaded machine is
+// slower than a call.
+const minStartTimeout = 10 * time.Second
+
+// Config says which driver to run and how ([driver] and [<name>] sections
+// of the host configuration).
+type Config struct {
+	// Name of the driver: the binary is <PluginDir>/mogan-driver-<Name>.
+	Name string
+	// PluginDir is the directory holding the driver binaries.
+	PluginDir string
+	// SHA256, when set (hex), pins the binary: a different file is refused.
+	SHA256 string
+	// CallTimeout bounds every driver call (for a listing: the silence
+	// between two nodes); zero means DefaultCallTimeout.
+	CallTimeout time.Duration
+	// Options are handed to the driver's Configure.
+	Options map[string]string
+	// Logger receives the manager's and the plugin's log lines, tagged with
+	// the driver name; nil discards them.
+	Logger hclog.Logger
+}
+
+// Manager supervises one driver plugin process. Its methods are safe for
+// concurrent use.
+type Manager struct {
+	cfg     Config
+	path    string
+	timeout time.Duration
+	policy  backoffPolicy
+	log     hclog.Logger
+
+	mu        sync.Mutex
+	cur       *instance     // the running plugin, nil when none
+	info      driver.Info   // from the latest successful start
+	starting  chan struct{} // closed when the start under way ends; nil when none
+	failures  int           // consecutive crashes and failed starts
+	notBefore time.Time     // no restart before this (backoff)
+	lastErr   error         // the latest crash or failed start
+	launches  int           // plugin processes launched, for tests
+	stopped   bool
+
+	bg sync.WaitGroup // restarts and reapers, waited for by Stop
+}
+
+// instance is one plugin process.
+type instance struct {
+	plugin  *driverplugin.Plugin
+	tail    *stderrTail
+	info    driver.Info
+	started time.Time
+	retired bool // guarded by Manager.mu: crashed or stopped, never used again
+}
+
+// New finds the driver's binary; it starts nothing (see Start).
+func New(cfg Config) (*Manager, error) {
+	path, err := findBinary(cfg.PluginDir, cfg.Name)
+	if err != nil {
+		return nil, err
+	}
+	timeout := cfg.CallTimeout
+	if timeout <= 0 {
+		timeout = DefaultCallTimeout
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	return &Manager{
+		cfg:     cfg,
+		path:    path,
+		timeout: timeout,
+		policy:  defaultBackoff,
+		log:     logger.Named("driver").With("driver", cfg.Name),
+	}, nil
+}
+
+// Start launches the plugin, checks the handshake, asks for its info and
+// configures it. An error here means the driver cannot work at all (not a
+// plugin, checksum mismatch, invalid option): the host should not start.
+func (m *Manager) Start(ctx context.Context) error {
+	m.mu.Lock()
+	if m.stopped {
+		m.mu.Unlock()
+		return fmt.Errorf("driver %q: the plugin manager is stopped", m.cfg.Name)
+	}
+	if m.cur != nil || m.starting != nil {
+		m.mu.Unlock()
+		return fmt.Errorf("driver %q: already started", m.cfg.Name)
+	}
+	done := make(chan struct{})
+	m.starting = done
+	m.mu.Unlock()
+
+	inst, err := m.launch(ctx)
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	defer close(done)
+	m.starting = nil
+	if err == nil && m.stopped {
+		err = fmt.Errorf("driver %q: the plugin manager was stopped during start", m.cfg.Name)
+		inst.plugin.Kill()
+	}
+	if err != nil {
+		m.lastErr = err
+		return err
+	}
+	m.install(inst)
+	m.log.Info("driver plugin started", "path", m.path, "pid", inst.plugin.Pid(), "version", inst.info.Version)
+	return nil
+}
+
+// Driver is the driver as the API sees it: every call goes to the current
+// plugin process under the call deadline, and restarts it if it has died.
+func (m *Manager) Driver() driver.Full { return supervised{m} }
+
+// Info is what the plugin said about itself at its latest start.
+func (m *Manager) Info() driver.Info {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.info
+}
+
+// Pid is the running plugin's process id, 0 when none runs.
+func (m *Manager) Pid() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cur == nil {
+		return 0
+	}
+	return m.cur.plugin.Pid()
+}
+
+// Stop kills the plugin and waits for restarts under way; later calls fail
+// with ErrDriverUnavailable. Calling it again does nothing.
+func (m *Manager) Stop() {
+	m.mu.Lock()
+	m.stopped = true
+	inst := m.cur
+	m.cur = nil
+	if inst != nil {
+		inst.retired = true
+	}
+	m.mu.Unlock()
+	if inst != nil {
+		inst.plugin.Kill()
+		m.log.Info("driver plugin stopped", "pid", inst.plugin.Pid())
+	}
+	m.bg.Wait()
+}
+
+// install makes inst the running plugin. m.mu must be held.
+func (m *Manager) install(inst *instance) {
+	m.cur = inst
+	m.info = inst.info
+}
+
+// launch starts one plugin process and configures it.
+func (m *Manager) launch(ctx context.Context) (*instance, error) {
+	startTimeout := max(m.timeout, minStartTimeout)
+	if deadline, ok := ctx.Deadline(); ok {
+		startTimeout = min(startTimeout, time.Until(deadline))
+	}
+	m.mu.Lock()
+	m.launches++
+	m.mu.Unlock()
+
+	tail := &stderrTail{}
+	p, err := driverplugin.Launch(driverplugin.LaunchConfig{
+		Path:         m.path,
+		SHA256:       m.cfg.SHA256,
+		Logger:       m.log,
+		Stderr:       tail,
+		StartTimeout: startTimeout,
+	})
+	if err != nil {
+		return nil, m.launchError(err, tail)
+	}
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	info, err := p.Driver().Info(ctx)
+	if err != nil {
+		p.Kill()
+		return nil, fmt.Errorf("driver %q (%s): GetInfo: %w", m.cfg.Name, m.path, err)
+	}
+	if err := p.Driver().Configure(ctx, m.cfg.Options); err != nil {
+		p.Kill()
+		return nil, fmt.Errorf("driver %q: configuring it from the [%s] section: %w", m.cfg.Name, m.cfg.Name, err)
+	}
+	return &instance{plugin: p, tail: tail, info: info, started: time.Now()}, nil
+}
+
+// launchError turns go-plugin's multi-line explanations into one line,
+// with the plugin's own last word when it said something on stderr.
+func (m *Manager) launchError(err error, tail *stderrTail) error {
+	msg := firstLine(err.Error())
+	if lines := tail.Lines(); len(lines) > 0 {
+		msg += "; its stderr said: " + lines[len(lines)-1]
+	}
+	return fmt.Errorf("driver %q: %s", m.cfg.Name, msg)
+}
+
+func firstLine(s string) string {
+	for i, r := range s {
+		if r == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
