@@ -22,7 +22,16 @@ var (
 	ErrSchemaOutOfDate = errors.New("database schema is out of date")
 	// ErrSchemaTooNew: the database was migrated by a newer mogan-api.
 	ErrSchemaTooNew = errors.New("database schema is newer than this mogan-api")
+	// ErrInvalidConnection: the `[database] connection` option cannot be
+	// used (empty, malformed, unknown scheme).
+	ErrInvalidConnection = errors.New("invalid [database] connection")
 )
+
+// TimePrecision is how finely the store keeps times (PostgreSQL's limit, used
+// for SQLite too so both engines behave alike). Times are stored in UTC and
+// truncated to it; a caller that compares with what it stored, or shows a
+// time before reading it back, truncates the same way.
+const TimePrecision = time.Microsecond
 
 // Server statuses.
 const (
