@@ -1,0 +1,140 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func writeConf(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "mogan.conf")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoadErrorsNameFileSectionAndOption(t *testing.T) {
+	tests := map[string]struct {
+		body string
+		want []string // substrings of the error
+	}{
+		"unknown option": {
+			body: "[DEFAULT]\nauth_strategy = noauth\n[api]\nprot = 1\n",
+			want: []string{"mogan.conf", "[api] prot", "unknown option"},
+		},
+		"unknown section": {
+			body: "[DEFAULT]\nauth_strategy = noauth\n[databse]\nconnection = x\n",
+			want: []string{"[databse]", "unknown section"},
+		},
+		"malformed line": {
+			body: "[DEFAULT]\nauth_strategy = noauth\nthis line has no delimiter\n",
+			want: []string{"mogan.conf", "malformed INI"},
+		},
+		"port not a number": {
+			body: "[DEFAULT]\nauth_strategy = noauth\n[api]\nport = http\n",
+			want: []string{"[api] port", `"http" is not an integer`},
+		},
+		"port out of range": {
+			body: "[DEFAULT]\nauth_strategy = noauth\n[api]\nport = 70000\n",
+			want: []string{"[api] port", "not a port number"},
+		},
+		"bad choice": {
+			body: "[DEFAULT]\nauth_strategy = magic\n",
+			want: []string{"[DEFAULT] auth_strategy", `"magic" is not one of: keystone, http_basic, noauth`},
+		},
+		"bad boolean": {
+			body: "[DEFAULT]\nauth_strategy = noauth\ndebug = maybe\n",
+			want: []string{"[DEFAULT] debug", "not a boolean"},
+		},
+		"keystone without auth_url hints at noauth": {
+			body: "[api]\nport = 6688\n",
+			want: []string{"[DEFAULT] auth_strategy", "keystone (the default)", "noauth explicitly"},
+		},
+		"zero call timeout": {
+			body: "[DEFAULT]\nauth_strategy = noauth\n[driver]\ncall_timeout = 0\n",
+			want: []string{"[driver] call_timeout", "positive"},
+		},
+		"host_ip not an address": {
+			body: "[DEFAULT]\nauth_strategy = noauth\n[api]\nhost_ip = localhost\n",
+			want: []string{"[api] host_ip", "not an IP address"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(writeConf(t, tc.body), Overrides{})
+			if err == nil {
+				t.Fatal("Load succeeded; want an error")
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "absent.conf"), Overrides{})
+	if err == nil || !strings.Contains(err.Error(), "absent.conf") {
+		t.Fatalf("err = %v; want one naming the file", err)
+	}
+}
+
+func TestLoadDefaultsAndValues(t *testing.T) {
+	path := writeConf(t, `[DEFAULT]
+auth_strategy = noauth
+# a comment; and an inline # that belongs to the value
+host = api-1 # not a comment
+
+[database]
+connection = postgresql://u@127.0.0.1/mogan
+
+[driver]
+name = ironic
+call_timeout = 5
+
+[ironic]
+url = http://127.0.0.1:6385
+auth_type = none
+`)
+	cfg, err := Load(path, Overrides{Port: 7000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type view struct {
+		Auth, Host, Conn, Driver, Addr string
+		Timeout                         time.Duration
+		Options                         map[string]string
+		Glance                          bool
+	}
+	got := view{cfg.AuthStrategy, cfg.Host, cfg.Database.Connection, cfg.Driver.Name, cfg.API.Addr(),
+		cfg.Driver.CallTimeout, cfg.Driver.Options, cfg.Glance.Configured}
+	want := view{"noauth", "api-1 # not a comment", "postgresql://u@127.0.0.1/mogan", "ironic", "127.0.0.1:7000",
+		5 * time.Second, map[string]string{"url": "http://127.0.0.1:6385", "auth_type": "none"}, false}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
+	}
+}
+
+func TestDefaultDatabaseIsEmbeddedSQLite(t *testing.T) {
+	cfg, err := Load(writeConf(t, "[DEFAULT]\nauth_strategy = noauth\nstate_path = /srv/mogan\n"), Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cfg.Database.Connection, "sqlite:///srv/mogan/mogan.sqlite"; got != want {
+		t.Errorf("connection = %q; want %q", got, want)
+	}
+	if cfg.Driver.PluginDir == "" {
+		t.Error("plugin_dir has no default")
+	}
+	if !cfg.ListensOnLoopback() {
+		t.Error("the default address is not loopback")
+	}
+}
