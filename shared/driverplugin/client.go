@@ -53,6 +53,10 @@ func (c *grpcClient) ListManageableNodes(ctx context.Context, opts driver.ListOp
 		return fromStatus(err)
 	}
 	for {
+		// A cancelled caller stops here, even with nodes already received.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		resp, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -61,6 +65,9 @@ func (c *grpcClient) ListManageableNodes(ctx context.Context, opts driver.ListOp
 			return fromStatus(err)
 		}
 		for _, n := range resp.GetNodes() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			if err := send(fromproto.Node(n)); err != nil {
 				return err
 			}
