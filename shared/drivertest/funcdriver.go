@@ -1,0 +1,81 @@
+package drivertest
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+)
+
+// FuncDriver is an in-process driver.Full made of function fields, for unit
+// tests of code that calls a driver. A nil field answers
+// driver.ErrNotImplemented; Calls counts every call, so a test can assert
+// that a request was refused before the driver was reached.
+type FuncDriver struct {
+	InfoFunc      func(ctx context.Context) (driver.Info, error)
+	ConfigureFunc func(ctx context.Context, options map[string]string) error
+	ListFunc      func(ctx context.Context, opts driver.ListOptions, send func(driver.Node) error) error
+	GetFunc       func(ctx context.Context, nodeUUID string) (driver.Node, error)
+	ManageFunc    func(ctx context.Context, req driver.ManageRequest) (driver.Node, error)
+	UnmanageFunc  func(ctx context.Context, req driver.ManageRequest) error
+	calls         atomic.Int64
+}
+
+var _ driver.Full = (*FuncDriver)(nil)
+
+// Calls is the number of calls made so far.
+func (d *FuncDriver) Calls() int64 { return d.calls.Load() }
+
+// Info implements driver.Driver.
+func (d *FuncDriver) Info(ctx context.Context) (driver.Info, error) {
+	d.calls.Add(1)
+	if d.InfoFunc == nil {
+		return driver.Info{Name: "func", Version: "0"}, nil
+	}
+	return d.InfoFunc(ctx)
+}
+
+// Configure implements driver.Driver.
+func (d *FuncDriver) Configure(ctx context.Context, options map[string]string) error {
+	d.calls.Add(1)
+	if d.ConfigureFunc == nil {
+		return nil
+	}
+	return d.ConfigureFunc(ctx, options)
+}
+
+// ListManageableNodes implements driver.Discoverer.
+func (d *FuncDriver) ListManageableNodes(ctx context.Context, opts driver.ListOptions, send func(driver.Node) error) error {
+	d.calls.Add(1)
+	if d.ListFunc == nil {
+		return driver.NotImplemented("listing manageable nodes")
+	}
+	return d.ListFunc(ctx, opts, send)
+}
+
+// GetManageableNode implements driver.Discoverer.
+func (d *FuncDriver) GetManageableNode(ctx context.Context, nodeUUID string) (driver.Node, error) {
+	d.calls.Add(1)
+	if d.GetFunc == nil {
+		return driver.Node{}, driver.NotImplemented("getting a manageable node")
+	}
+	return d.GetFunc(ctx, nodeUUID)
+}
+
+// Manage implements driver.Adopter.
+func (d *FuncDriver) Manage(ctx context.Context, req driver.ManageRequest) (driver.Node, error) {
+	d.calls.Add(1)
+	if d.ManageFunc == nil {
+		return driver.Node{}, driver.NotImplemented("managing a node")
+	}
+	return d.ManageFunc(ctx, req)
+}
+
+// Unmanage implements driver.Adopter.
+func (d *FuncDriver) Unmanage(ctx context.Context, req driver.ManageRequest) error {
+	d.calls.Add(1)
+	if d.UnmanageFunc == nil {
+		return driver.NotImplemented("unmanaging a node")
+	}
+	return d.UnmanageFunc(ctx, req)
+}
