@@ -3,6 +3,7 @@ package pluginmanager
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -213,6 +214,10 @@ func (m *Manager) launch(ctx context.Context) (*instance, error) {
 // with the plugin's own last word when it said something on stderr.
 func (m *Manager) launchError(err error, tail *stderrTail) error {
 	msg := firstLine(err.Error())
+	// go-plugin's words for a process that printed nothing and exited.
+	if m, ok := strings.CutSuffix(msg, "Unrecognized remote plugin message: "); ok {
+		msg = m + "it exited or closed stdout before the plugin handshake"
+	}
 	if lines := tail.Lines(); len(lines) > 0 {
 		msg += "; its stderr said: " + lines[len(lines)-1]
 	}

@@ -72,6 +72,10 @@ func (d *testDriver) control() (control, error) {
 // misbehave carries out mode for call; it returns a non-nil error for an
 // error mode and nil when the call should go on normally.
 func misbehave(ctx context.Context, c control, mode, call, uuid string) error {
+	if (mode == modePanic || mode == modeExit) && c.Delay > 0 {
+		// Lets what was already sent reach the host first.
+		time.Sleep(time.Duration(c.Delay))
+	}
 	switch mode {
 	case modePanic:
 		panic("testdriver: told to panic in " + call)

@@ -16,7 +16,8 @@
 //	  "manage": "normal", // mode of Manage
 //	  "unmanage": "normal",
 //	  "after": 50,        // list only: nodes streamed normally before the mode applies
-//	  "delay": "10ms",    // "slow": wait before each node (list) or before answering
+//	  "delay": "10ms",    // "slow": wait before each node (list) or before answering;
+//	                      // "panic", "exit": wait before crashing
 //	  "reason": "..."     // "not_manageable": the reason given
 //	}
 //
