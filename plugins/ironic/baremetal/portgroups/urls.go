@@ -1,0 +1,7 @@
+package portgroups
+
+import "github.com/gophercloud/gophercloud/v2"
+
+func listURL(client *gophercloud.ServiceClient) string {
+	return client.ServiceURL("portgroups")
+}

@@ -1,0 +1,10 @@
+// Package ironicdriver is the mogan-manage driver for OpenStack Ironic: it
+// finds nodes that run (active), belong to no instance, are not in
+// maintenance and have a resource class, and adopts them by setting their
+// instance_uuid — never touching the machines.
+//
+// Listing costs Ironic's own time: nodes (filtered server-side), ports and
+// portgroups are fetched concurrently, a large page at a time and only the
+// fields the listing needs, the latter two sorted by node so that each node
+// is joined and sent as soon as its ports are known.
+package ironicdriver

@@ -1,0 +1,98 @@
+package ironicdriver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gophercloud/gophercloud/v2"
+
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+)
+
+// classify turns a failed call to service (Ironic or Keystone) at url into
+// the SDK's error kinds: a 404 is an unknown node, a 409 a conflict, and
+// anything that means "cannot get an answer" is Unavailable naming the URL,
+// so the operator sees which endpoint is down.
+func classify(err error, service, url string) error {
+	if err == nil {
+		return nil
+	}
+	var code gophercloud.ErrUnexpectedResponseCode
+	if errors.As(err, &code) {
+		msg := faultString(code.Body)
+		if msg == "" {
+			msg = http.StatusText(code.Actual)
+		}
+		switch {
+		case code.Actual == http.StatusNotFound:
+			return driver.NotFound("%s", msg)
+		case code.Actual == http.StatusConflict:
+			return driver.Conflict("%s", msg)
+		case code.Actual == http.StatusBadRequest:
+			return driver.InvalidArgument("%s: %s", describe(service, url), msg)
+		case code.Actual == http.StatusUnauthorized || code.Actual == http.StatusForbidden:
+			return driver.Unavailable("%s refused the driver's credentials (%d): %s", describe(service, url), code.Actual, msg)
+		case code.Actual >= 500:
+			return driver.Unavailable("%s failed (%d): %s", describe(service, url), code.Actual, msg)
+		}
+		return fmt.Errorf("%s answered %d: %s", describe(service, url), code.Actual, msg)
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return driver.Unavailable("%s did not answer in time: %v", describe(service, url), err)
+	}
+	var drvErr *driver.Error
+	if errors.As(err, &drvErr) {
+		return err
+	}
+	return driver.Unavailable("%s is unreachable: %v", describe(service, url), err)
+}
+
+// faultString digs the message out of an OpenStack error body:
+// {"error_message": "{\"faultstring\": \"...\"}"} (a JSON string holding
+// JSON, as Ironic sends it) or {"error_message": {"faultstring": ...}}.
+func faultString(body []byte) string {
+	var outer struct {
+		ErrorMessage json.RawMessage `json:"error_message"`
+	}
+	if json.Unmarshal(body, &outer) != nil || len(outer.ErrorMessage) == 0 {
+		return strings.TrimSpace(string(body))
+	}
+	var inner struct {
+		FaultString string `json:"faultstring"`
+	}
+	var s string
+	if json.Unmarshal(outer.ErrorMessage, &s) == nil {
+		if json.Unmarshal([]byte(s), &inner) == nil && inner.FaultString != "" {
+			return inner.FaultString
+		}
+		return s
+	}
+	if json.Unmarshal(outer.ErrorMessage, &inner) == nil && inner.FaultString != "" {
+		return inner.FaultString
+	}
+	return string(outer.ErrorMessage)
+}
+
+// isNodeLocked reports Ironic's NodeLocked: a conductor holds the node for
+// a moment, and the same request succeeds when retried.
+func isNodeLocked(err error) bool {
+	var code gophercloud.ErrUnexpectedResponseCode
+	return errors.As(err, &code) && code.Actual == http.StatusConflict &&
+		strings.Contains(faultString(code.Body), "is locked by host")
+}
+
+// faultOf is Ironic's message in a failed response, or the error's text.
+func faultOf(err error) string {
+	var code gophercloud.ErrUnexpectedResponseCode
+	if errors.As(err, &code) {
+		return faultString(code.Body)
+	}
+	return err.Error()
+}

@@ -1,0 +1,76 @@
+package ironicdriver
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/ports"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/nodefilter"
+	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/portgroups"
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+)
+
+// GetManageableNode re-validates one node: NotFound when Ironic does not
+// know it, NotManageable with the reason when it cannot be adopted.
+func (d *Driver) GetManageableNode(ctx context.Context, nodeUUID string) (driver.Node, error) {
+	sc, _, err := d.serviceClient(ctx)
+	if err != nil {
+		return driver.Node{}, err
+	}
+	if err := checkUUID(nodeUUID); err != nil {
+		return driver.Node{}, err
+	}
+	var n ironicNode
+	node, err := fetchNode(ctx, sc, nodeUUID, func(ctx context.Context) error {
+		return nodefilter.Get(ctx, sc, nodeUUID, nodeFields).ExtractInto(&n)
+	}, &n)
+	if err != nil {
+		return driver.Node{}, err
+	}
+	if !node.Manageable {
+		return node, driver.NotManageable(node.UUID, node.Reason)
+	}
+	return node, nil
+}
+
+// fetchNode runs getNode (which fills *n) and fetches the node's ports and
+// portgroups at the same time: one round trip instead of three.
+func fetchNode(ctx context.Context, sc *gophercloud.ServiceClient, nodeUUID string, getNode func(context.Context) error, n *ironicNode) (driver.Node, error) {
+	var ps []ironicPort
+	var pgs []ironicPortgroup
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return getNode(gctx) })
+	g.Go(func() error {
+		page, err := ports.List(sc, ports.ListOpts{Node: nodeUUID, Fields: portFields, Limit: pageSize}).AllPages(gctx)
+		if err != nil {
+			return err
+		}
+		return ports.ExtractPortsInto(page, &ps)
+	})
+	g.Go(func() error {
+		page, err := portgroups.List(sc, portgroups.ListOpts{Node: nodeUUID, Fields: portgroupFields, Limit: pageSize}).AllPages(gctx)
+		if err != nil {
+			return err
+		}
+		return portgroups.ExtractPortgroupsInto(page, &pgs)
+	})
+	if err := g.Wait(); err != nil {
+		if gophercloud.ResponseCodeIs(err, 404) {
+			return driver.Node{}, driver.NotFound("node %s not found in Ironic", nodeUUID)
+		}
+		return driver.Node{}, classify(err, "ironic", sc.Endpoint)
+	}
+	return toNode(n, ps, pgs), nil
+}
+
+// checkUUID refuses what is not a UUID: Ironic would look a name up
+// instead, and a node is named here by its UUID only.
+func checkUUID(nodeUUID string) error {
+	if _, err := uuid.Parse(nodeUUID); err != nil {
+		return driver.NotFound("node %q not found: not a UUID", nodeUUID)
+	}
+	return nil
+}

@@ -1,0 +1,113 @@
+package ironicdriver
+
+import (
+	"context"
+	"errors"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
+	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/ports"
+	"github.com/gophercloud/gophercloud/v2/pagination"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/nodefilter"
+	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/portgroups"
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+)
+
+// pageSize is the page the driver asks for: Ironic's default [api]
+// max_limit, its largest. A smaller configured max_limit caps it, and the
+// next links carry on.
+const pageSize = 1000
+
+// errStopListing ends a listing early (the caller's limit is reached).
+var errStopListing = errors.New("enough nodes")
+
+// ListManageableNodes streams the adoptable nodes (with
+// IncludeUnmanageable, every node, with the reason the others are not),
+// in Ironic's node order, each with its ports and portgroups.
+func (d *Driver) ListManageableNodes(ctx context.Context, opts driver.ListOptions, send func(driver.Node) error) error {
+	sc, _, err := d.serviceClient(ctx)
+	if err != nil {
+		return err
+	}
+	nf := nodefilter.ListOpts{
+		ResourceClass: opts.ResourceClass,
+		Fields:        nodeFields,
+		Limit:         pageSize,
+		Marker:        opts.Marker,
+	}
+	if opts.Limit > 0 && opts.Limit < pageSize {
+		nf.Limit = opts.Limit
+	}
+	if !opts.IncludeUnmanageable {
+		// What Ironic can filter it does; resource_class unset it cannot,
+		// so those few are dropped below.
+		nf.ProvisionState = nodes.Active
+		nf.Associated = nodefilter.Bool(false)
+		nf.Maintenance = nodefilter.Bool(false)
+	}
+	// Ports and portgroups sorted by node (node_id, the order nodes come
+	// in) let the join send nodes before the whole port list is read.
+	nodePager := nodes.List(sc, nf)
+	portPager := ports.List(sc, ports.ListOpts{Fields: portFields, SortKey: "node_id", Limit: pageSize})
+	pgPager := portgroups.List(sc, portgroups.ListOpts{Fields: portgroupFields, SortKey: "node_id", Limit: pageSize})
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	nodeCh := make(chan []ironicNode, 2)
+	portCh := make(chan []ironicPort, 2)
+	pgCh := make(chan []ironicPortgroup, 2)
+	g.Go(func() error { return fetch(gctx, nodePager, nodes.ExtractNodesInto, nodeCh) })
+	g.Go(func() error { return fetch(gctx, portPager, ports.ExtractPortsInto, portCh) })
+	g.Go(func() error { return fetch(gctx, pgPager, portgroups.ExtractPortgroupsInto, pgCh) })
+
+	sent := 0
+	var j joiner
+	joinErr := j.run(gctx, nodeCh, portCh, pgCh, func(n *ironicNode, ps []ironicPort, pgs []ironicPortgroup) error {
+		node := toNode(n, ps, pgs)
+		if !node.Manageable && !opts.IncludeUnmanageable {
+			return nil
+		}
+		if err := send(node); err != nil {
+			return err
+		}
+		sent++
+		if opts.Limit > 0 && sent >= opts.Limit {
+			return errStopListing
+		}
+		return nil
+	})
+	// Done (or failed): the fetchers still reading ports stop here.
+	cancel()
+	fetchErr := g.Wait()
+	switch {
+	case joinErr == nil:
+		return nil
+	case fetchErr != nil && !errors.Is(fetchErr, context.Canceled):
+		if opts.Marker != "" && gophercloud.ResponseCodeIs(fetchErr, 404) {
+			return driver.InvalidArgument("marker %s: no such node in Ironic", opts.Marker)
+		}
+		return classify(fetchErr, "ironic", sc.Endpoint)
+	}
+	return joinErr
+}
+
+// fetch pages through pager, decoding each page into []T and sending it
+// on out, which it closes when the listing ends.
+func fetch[T any](ctx context.Context, pager pagination.Pager, extract func(pagination.Page, any) error, out chan<- []T) error {
+	defer close(out)
+	return pager.EachPage(ctx, func(ctx context.Context, page pagination.Page) (bool, error) {
+		var items []T
+		if err := extract(page, &items); err != nil {
+			return false, err
+		}
+		select {
+		case out <- items:
+			return true, nil
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	})
+}

@@ -1,0 +1,135 @@
+package ironicdriver
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
+
+	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/nodefilter"
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+)
+
+// lockRetry bounds the retries of a request that met Ironic's NodeLocked:
+// a conductor holds the node for a moment (a power sync, another
+// update), and the same request succeeds once it lets go.
+type lockRetry struct {
+	attempts   int
+	base, ceil time.Duration
+}
+
+var defaultLockRetry = lockRetry{attempts: 8, base: 100 * time.Millisecond, ceil: 2 * time.Second}
+
+// Manage associates the node with the server by setting its instance_uuid.
+// A node already associated with this server is success (the call is
+// idempotent); with another instance it is a conflict. A node that turns
+// out not to be manageable is released again and reported so.
+func (d *Driver) Manage(ctx context.Context, req driver.ManageRequest) (driver.Node, error) {
+	sc, _, err := d.serviceClient(ctx)
+	if err != nil {
+		return driver.Node{}, err
+	}
+	if err := checkUUID(req.NodeUUID); err != nil {
+		return driver.Node{}, err
+	}
+	var n ironicNode
+	node, err := fetchNode(ctx, sc, req.NodeUUID, func(ctx context.Context) error {
+		return d.patch(ctx, sc, req.NodeUUID, nodes.UpdateOperation{Op: nodes.AddOp, Path: "/instance_uuid", Value: req.ServerUUID}, &n)
+	}, &n)
+	if err == nil {
+		n.InstanceUUID = "" // judge the node as it was before this association
+		if reason := unmanageableReason(&n); reason != "" {
+			d.log.Warn("node changed since it was validated; releasing it", "node", req.NodeUUID, "reason", reason)
+			if uerr := d.Unmanage(ctx, req); uerr != nil {
+				d.log.Error("releasing node failed", "node", req.NodeUUID, "error", uerr)
+			}
+			return driver.Node{}, driver.NotManageable(req.NodeUUID, reason)
+		}
+		d.log.Info("node managed", "node", req.NodeUUID, "server", req.ServerUUID)
+		return node, nil
+	}
+	if !isConflict(err) {
+		return driver.Node{}, err
+	}
+	// Already associated: with this server is done, with another a conflict.
+	cur, gerr := d.GetManageableNode(ctx, req.NodeUUID)
+	if cur.InstanceUUID == req.ServerUUID && cur.UUID != "" {
+		return cur, nil
+	}
+	if gerr != nil && driver.ReasonOf(gerr) != "" {
+		return driver.Node{}, driver.Conflict("node %s cannot be managed: %s", req.NodeUUID, driver.ReasonOf(gerr))
+	}
+	return driver.Node{}, err
+}
+
+// Unmanage removes the node's instance_uuid if it is still this server's.
+// A node that is gone or belongs to another instance is left alone.
+// (Ironic's JSON patch has no "test" operation, so the check and the
+// removal are two requests; the window between them is one round trip.)
+func (d *Driver) Unmanage(ctx context.Context, req driver.ManageRequest) error {
+	sc, _, err := d.serviceClient(ctx)
+	if err != nil {
+		return err
+	}
+	if checkUUID(req.NodeUUID) != nil {
+		return nil
+	}
+	var n ironicNode
+	err = nodefilter.Get(ctx, sc, req.NodeUUID, []string{"uuid", "instance_uuid"}).ExtractInto(&n)
+	switch {
+	case gophercloud.ResponseCodeIs(err, 404):
+		d.log.Info("unmanage: node is gone", "node", req.NodeUUID)
+		return nil
+	case err != nil:
+		return classify(err, "ironic", sc.Endpoint)
+	case n.InstanceUUID != req.ServerUUID:
+		d.log.Info("unmanage: node is not this server's; left alone", "node", req.NodeUUID, "server", req.ServerUUID, "instance_uuid", n.InstanceUUID)
+		return nil
+	}
+	var after ironicNode
+	err = d.patch(ctx, sc, req.NodeUUID, nodes.UpdateOperation{Op: nodes.RemoveOp, Path: "/instance_uuid"}, &after)
+	if gophercloud.ResponseCodeIs(err, 404) {
+		return nil
+	}
+	if err != nil {
+		return classify(err, "ironic", sc.Endpoint)
+	}
+	d.log.Info("node unmanaged", "node", req.NodeUUID, "server", req.ServerUUID)
+	return nil
+}
+
+// patch applies one JSON-patch operation to a node, retrying while Ironic
+// answers NodeLocked, and decodes the updated node into out. It returns
+// classified errors; a NodeLocked that outlasts the retries is a conflict
+// saying so.
+func (d *Driver) patch(ctx context.Context, sc *gophercloud.ServiceClient, nodeUUID string, op nodes.UpdateOperation, out *ironicNode) error {
+	retry := d.lockRetry
+	if retry.attempts == 0 {
+		retry = defaultLockRetry
+	}
+	delay := retry.base
+	for attempt := 1; ; attempt++ {
+		err := nodes.Update(ctx, sc, nodeUUID, nodes.UpdateOpts{op}).ExtractInto(out)
+		if err == nil || !isNodeLocked(err) {
+			return classify(err, "ironic", sc.Endpoint)
+		}
+		if attempt >= retry.attempts {
+			return driver.Conflict("node %s is still locked by an Ironic conductor after %d attempts: %s",
+				nodeUUID, attempt, faultOf(err))
+		}
+		d.log.Debug("node locked; retrying", "node", nodeUUID, "attempt", attempt, "delay", delay)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, retry.ceil)
+	}
+}
+
+func isConflict(err error) bool {
+	var e *driver.Error
+	return errors.As(err, &e) && e.Kind == driver.ErrConflict
+}
