@@ -17,7 +17,9 @@ import (
 )
 
 // The schema, one directory of goose migrations per engine (their SQL
-// differs in types); both carry the same versions with the same meaning.
+// differs in types); both carry the same versions with the same meaning. A
+// schema change is a new NNNNN_name.sql in both directories, never an edit
+// of an applied one; Open then asks for `mogan-api db sync` until it runs.
 //
 //go:embed migrations/postgres/*.sql migrations/sqlite/*.sql
 var migrationFiles embed.FS

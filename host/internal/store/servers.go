@@ -89,6 +89,9 @@ func (s *sqlStore) CreateServer(ctx context.Context, srv Server) error {
 // UpdateServer implements Store. Every field but UUID and CreatedAt is
 // replaced; the stored CreatedAt comes back in the result.
 func (s *sqlStore) UpdateServer(ctx context.Context, srv Server) (Server, error) {
+	if srv.UUID == "" || srv.NodeUUID == "" {
+		return Server{}, errors.New("update server: uuid and node_uuid are required")
+	}
 	now := time.Now()
 	srv.UpdatedAt = &now
 	srv = normalizeTimes(srv)

@@ -1,5 +1,13 @@
 // Package store keeps adopted servers in a SQL database: SQLite (embedded,
 // the default) or PostgreSQL, one schema, versioned migrations.
+//
+// The `[database] connection` option names the database:
+// sqlite:///absolute/path/mogan.sqlite (modernc.org/sqlite, WAL) or
+// postgresql://user:password@host:5432/dbname (pgx). Migrate creates or
+// upgrades the schema (`mogan-api db sync`); Open refuses a database whose
+// schema is older (ErrSchemaOutOfDate) or newer (ErrSchemaTooNew) than this
+// build's, and OpenWithOptions can create the SQLite default at first start.
+// The migrations are goose files embedded from migrations/<engine>/.
 package store
 
 import (
@@ -91,10 +99,14 @@ type ListOptions struct {
 type Store interface {
 	// CreateServer inserts s. It is the claim on s.NodeUUID: ErrNodeTaken
 	// when another server holds the node, decided by the database's unique
-	// constraint, never by a read before the write.
+	// constraint, never by a read before the write; ErrServerExists when
+	// s.UUID is taken. UUID and NodeUUID are required; a zero CreatedAt is
+	// set to now. Times are stored in UTC at TimePrecision.
 	CreateServer(ctx context.Context, s Server) error
 	// UpdateServer replaces the stored server with the same UUID and sets
-	// its UpdatedAt. ErrNotFound when it is gone.
+	// its UpdatedAt. ErrNotFound when it is gone. CreatedAt is kept as
+	// stored (the result carries it); moving to a node another server
+	// holds is ErrNodeTaken.
 	UpdateServer(ctx context.Context, s Server) (Server, error)
 	// GetServer returns one server or ErrNotFound.
 	GetServer(ctx context.Context, uuid string) (Server, error)
