@@ -12,6 +12,7 @@ import (
 // streamBatch is how many nodes travel in one stream message: large enough
 // that a 100,000-node listing is not 100,000 round trips of framing, small
 // enough (a few hundred KiB at most) to stay far below gRPC's 4 MB limit.
+// A batch that fills slowly leaves early (batch.go).
 const streamBatch = 128
 
 // grpcServer serves one driver.Driver on the plugin side.
@@ -43,24 +44,12 @@ func (s *grpcServer) ListManageableNodes(req *driverv1.ListManageableNodesReques
 	if !ok {
 		return toStatus(driver.NotImplemented("listing manageable nodes"))
 	}
-	batch := make([]*driverv1.Node, 0, streamBatch)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := stream.Send(&driverv1.ListManageableNodesResponse{Nodes: batch})
-		batch = batch[:0]
-		return err
-	}
+	b := newBatcher(stream.Send)
 	err := d.ListManageableNodes(stream.Context(), fromproto.ListOptions(req), func(n driver.Node) error {
-		batch = append(batch, toproto.Node(n))
-		if len(batch) == streamBatch {
-			return flush()
-		}
-		return nil
+		return b.add(toproto.Node(n))
 	})
-	if err == nil {
-		err = flush()
+	if cerr := b.close(); err == nil {
+		err = cerr
 	}
 	return toStatus(err)
 }
