@@ -5,11 +5,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/ports"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/nodefilter"
 	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/portgroups"
+	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/portlist"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
@@ -44,11 +44,11 @@ func fetchNode(ctx context.Context, sc *gophercloud.ServiceClient, nodeUUID stri
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return getNode(gctx) })
 	g.Go(func() error {
-		page, err := ports.List(sc, ports.ListOpts{Node: nodeUUID, Fields: portFields, Limit: pageSize}).AllPages(gctx)
+		page, err := portlist.List(sc, portlist.ListOpts{Node: nodeUUID, Fields: portFields, Limit: pageSize}).AllPages(gctx)
 		if err != nil {
 			return err
 		}
-		return ports.ExtractPortsInto(page, &ps)
+		return portlist.ExtractPortsInto(page, &ps)
 	})
 	g.Go(func() error {
 		page, err := portgroups.List(sc, portgroups.ListOpts{Node: nodeUUID, Fields: portgroupFields, Limit: pageSize}).AllPages(gctx)

@@ -6,12 +6,12 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
-	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/ports"
 	"github.com/gophercloud/gophercloud/v2/pagination"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/nodefilter"
 	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/portgroups"
+	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/portlist"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
@@ -49,8 +49,8 @@ func (d *Driver) ListManageableNodes(ctx context.Context, opts driver.ListOption
 	}
 	// Ports and portgroups sorted by node (node_id, the order nodes come
 	// in) let the join send nodes before the whole port list is read.
-	nodePager := nodes.List(sc, nf)
-	portPager := ports.List(sc, ports.ListOpts{Fields: portFields, SortKey: "node_id", Limit: pageSize})
+	nodePager := nodefilter.List(sc, nf)
+	portPager := portlist.List(sc, portlist.ListOpts{Fields: portFields, SortKey: "node_id", Limit: pageSize})
 	pgPager := portgroups.List(sc, portgroups.ListOpts{Fields: portgroupFields, SortKey: "node_id", Limit: pageSize})
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -59,8 +59,8 @@ func (d *Driver) ListManageableNodes(ctx context.Context, opts driver.ListOption
 	nodeCh := make(chan []ironicNode, 2)
 	portCh := make(chan []ironicPort, 2)
 	pgCh := make(chan []ironicPortgroup, 2)
-	g.Go(func() error { return fetch(gctx, nodePager, nodes.ExtractNodesInto, nodeCh) })
-	g.Go(func() error { return fetch(gctx, portPager, ports.ExtractPortsInto, portCh) })
+	g.Go(func() error { return fetch(gctx, nodePager, nodefilter.ExtractNodesInto, nodeCh) })
+	g.Go(func() error { return fetch(gctx, portPager, portlist.ExtractPortsInto, portCh) })
 	g.Go(func() error { return fetch(gctx, pgPager, portgroups.ExtractPortgroupsInto, pgCh) })
 
 	sent := 0
@@ -95,10 +95,10 @@ func (d *Driver) ListManageableNodes(ctx context.Context, opts driver.ListOption
 }
 
 // fetch pages through pager, decoding each page into []T and sending it
-// on out, which it closes when the listing ends.
+// on out, which it closes when the listing is complete — and only then, so
+// that a failed listing never looks finished to the join.
 func fetch[T any](ctx context.Context, pager pagination.Pager, extract func(pagination.Page, any) error, out chan<- []T) error {
-	defer close(out)
-	return pager.EachPage(ctx, func(ctx context.Context, page pagination.Page) (bool, error) {
+	err := pager.EachPage(ctx, func(ctx context.Context, page pagination.Page) (bool, error) {
 		var items []T
 		if err := extract(page, &items); err != nil {
 			return false, err
@@ -110,4 +110,8 @@ func fetch[T any](ctx context.Context, pager pagination.Pager, extract func(pagi
 			return false, ctx.Err()
 		}
 	})
+	if err == nil {
+		close(out)
+	}
+	return err
 }

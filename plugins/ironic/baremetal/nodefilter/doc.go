@@ -1,7 +1,7 @@
-// Package nodefilter builds node listing and get queries that gophercloud's
-// nodes.ListOpts cannot express: its Associated and Maintenance are plain
-// bools that are dropped when false, so "associated=false" and
-// "maintenance=false" never reach Ironic. ListOpts here implements
-// gophercloud's nodes.ListOptsBuilder, so it plugs into nodes.List and the
-// usual nodes.NodePage / nodes.ExtractNodesInto.
+// Package nodefilter lists and gets Ironic nodes where gophercloud's nodes
+// package falls short: its ListOpts drop "associated=false" and
+// "maintenance=false" (plain bools, omitted when false), its pages never
+// find the next one (they look for "nodes_links"), and its Get cannot ask
+// for some fields only. ListOpts here also implements gophercloud's
+// nodes.ListOptsBuilder.
 package nodefilter

@@ -3,6 +3,7 @@ package nodefilter
 import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
+	"github.com/gophercloud/gophercloud/v2/pagination"
 )
 
 // ListOpts filter and shape GET /v1/nodes. Pointer booleans are sent when
@@ -44,3 +45,18 @@ func (opts ListOpts) ToNodeListDetailQuery() (string, error) {
 
 // Bool returns a pointer to b, for Associated and Maintenance.
 func Bool(b bool) *bool { return &b }
+
+// List pages through the nodes that opts select.
+func List(client *gophercloud.ServiceClient, opts nodes.ListOptsBuilder) pagination.Pager {
+	url := client.ServiceURL("nodes")
+	if opts != nil {
+		query, err := opts.ToNodeListQuery()
+		if err != nil {
+			return pagination.Pager{Err: err}
+		}
+		url += query
+	}
+	return pagination.NewPager(client, url, func(r pagination.PageResult) pagination.Page {
+		return NodePage{pagination.LinkedPageBase{PageResult: r}}
+	})
+}

@@ -2,6 +2,8 @@ package portgroups
 
 import (
 	"github.com/gophercloud/gophercloud/v2/pagination"
+
+	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/paging"
 )
 
 // Portgroup is a bond of a node's ports. Fields not asked for with
@@ -27,22 +29,13 @@ type PortgroupPage struct {
 
 // IsEmpty reports whether the page holds no portgroup.
 func (r PortgroupPage) IsEmpty() (bool, error) {
-	if r.StatusCode == 204 {
-		return true, nil
-	}
-	pgs, err := ExtractPortgroups(r)
-	return len(pgs) == 0, err
+	return paging.IsEmpty(r.PageResult, "portgroups"), nil
 }
 
-// NextPageURL is Ironic's "next" link, empty on the last page.
+// NextPageURL is this request with the marker moved on (see package
+// paging: Ironic's own link drops the filters).
 func (r PortgroupPage) NextPageURL() (string, error) {
-	var s struct {
-		Next string `json:"next"`
-	}
-	if err := r.ExtractInto(&s); err != nil {
-		return "", err
-	}
-	return s.Next, nil
+	return paging.NextURL(r.PageResult, "portgroups")
 }
 
 // ExtractPortgroups returns the portgroups of a page.

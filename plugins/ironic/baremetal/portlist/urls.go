@@ -1,0 +1,7 @@
+package portlist
+
+import "github.com/gophercloud/gophercloud/v2"
+
+func listURL(client *gophercloud.ServiceClient) string {
+	return client.ServiceURL("ports")
+}

@@ -1,0 +1,166 @@
+package ironicdriver
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/mogan-manage/mogan-manage/plugins/ironic/ironictest"
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+	"github.com/mogan-manage/mogan-manage/shared/driverplugin"
+)
+
+// pageLimit is the test Ironic's [api] max_limit: small, so that the
+// fixture spans several pages.
+const pageLimit = 5
+
+// The fixture's resource classes: listRC nodes are never managed (the
+// listing tests compare them exactly); each adoption test enrolls its own
+// scratchRC node.
+const (
+	listRC    = "baremetal"
+	scratchRC = "scratch"
+)
+
+// env is the one standalone Ironic of this package and what it holds,
+// set up by TestMain.
+var env struct {
+	ironic  *ironictest.Server
+	fixture []ironictest.Node
+	plugin  string // built mogan-driver-ironic
+}
+
+func TestMain(m *testing.M) { os.Exit(testMain(m)) }
+
+func testMain(m *testing.M) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	dir, err := os.MkdirTemp("", "ironicdriver-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	env.plugin = filepath.Join(dir, "mogan-driver-ironic")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", env.plugin, "../cmd/mogan-driver-ironic").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the plugin: %v\n%s", err, out)
+		return 1
+	}
+	env.ironic, err = ironictest.Start(ctx, ironictest.Options{Dir: filepath.Join(dir, "ironic"), MaxLimit: pageLimit})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer env.ironic.Stop()
+	env.fixture, err = env.ironic.Fixture().Enroll(ctx, ironictest.Mix{
+		Adoptable: 2*pageLimit + 2, Associated: 1, Maintenance: 1, Available: 1, NoResourceClass: 1,
+		ResourceClass: listRC,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fixture:", err, "\nironic log:", env.ironic.Log)
+		return 1
+	}
+	return m.Run()
+}
+
+// options configure a driver for the test Ironic.
+func options() map[string]string { return map[string]string{"url": env.ironic.URL} }
+
+// newTestDriver is an in-process driver on the test Ironic.
+func newTestDriver(t *testing.T) *Driver {
+	t.Helper()
+	d := newDriver(hclog.New(&hclog.LoggerOptions{Output: t.Output(), Level: hclog.Debug}))
+	if err := d.Configure(t.Context(), options()); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// launch runs the built plugin, configured for the test Ironic, as the
+// host would.
+func launch(t *testing.T) driver.Full {
+	t.Helper()
+	p, err := driverplugin.Launch(driverplugin.LaunchConfig{
+		Path:   env.plugin,
+		Logger: hclog.New(&hclog.LoggerOptions{Name: "plugin", Output: t.Output(), Level: hclog.Debug}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Kill)
+	if err := p.Driver().Configure(t.Context(), options()); err != nil {
+		t.Fatal(err)
+	}
+	return p.Driver()
+}
+
+// fixtureOf returns the fixture nodes of one kind.
+func fixtureOf(kind ironictest.Kind) []ironictest.Node {
+	var out []ironictest.Node
+	for _, n := range env.fixture {
+		if n.Kind == kind {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// scratchNode enrolls a fresh adoptable node for a test that manages it.
+func scratchNode(t *testing.T) ironictest.Node {
+	t.Helper()
+	nodes, err := env.ironic.Fixture().Enroll(t.Context(), ironictest.Mix{Adoptable: 1, ResourceClass: scratchRC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nodes[0]
+}
+
+// list collects a listing.
+func list(t *testing.T, d driver.Discoverer, opts driver.ListOptions) []driver.Node {
+	t.Helper()
+	var out []driver.Node
+	if err := d.ListManageableNodes(t.Context(), opts, func(n driver.Node) error {
+		out = append(out, n)
+		return nil
+	}); err != nil {
+		t.Fatalf("ListManageableNodes(%+v): %v", opts, err)
+	}
+	return out
+}
+
+// want is what a driver should report for a fixture node.
+func want(n ironictest.Node) driver.Node {
+	out := driver.Node{
+		UUID: n.UUID, Name: n.Name, ResourceClass: n.ResourceClass,
+		PowerState: "power on", ProvisionState: "active",
+		ImageSource: n.ImageSource, InstanceUUID: n.InstanceUUID,
+		Ports: []driver.Port{}, Portgroups: []driver.Portgroup{},
+	}
+	for _, p := range n.Ports {
+		out.Ports = append(out.Ports, driver.Port{UUID: p.UUID, Address: p.Address, NeutronPortID: p.NeutronPortID})
+	}
+	for _, pg := range n.Portgroups {
+		out.Portgroups = append(out.Portgroups, driver.Portgroup{UUID: pg.UUID, Address: pg.Address, Mode: pg.Mode, NeutronPortID: pg.NeutronPortID})
+	}
+	switch n.Kind {
+	case ironictest.KindAdoptable:
+		out.Manageable = true
+	case ironictest.KindAssociated:
+		out.Reason = "node is associated with instance " + n.InstanceUUID
+	case ironictest.KindMaintenance:
+		out.Reason = "node is in maintenance"
+	case ironictest.KindAvailable:
+		out.ProvisionState = "available"
+		out.PowerState = "" // the fixture never powers it; Ironic says null
+		out.Reason = "provision state is available, not active"
+	case ironictest.KindNoResourceClass:
+		out.Reason = "resource_class is not set"
+	}
+	return out
+}
