@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -35,9 +36,10 @@ type LaunchConfig struct {
 
 // Plugin is one running plugin process.
 type Plugin struct {
-	client *plugin.Client
-	driver driver.Full
-	pid    int
+	client    *plugin.Client
+	driver    driver.Full
+	pid       int
+	socketDir string
 }
 
 // Launch starts the plugin, completes the handshake over mutual TLS and
@@ -55,7 +57,14 @@ func Launch(cfg LaunchConfig) (*Plugin, error) {
 		}
 		secure = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
 	}
+	// The plugin's Unix socket goes in a directory of its own, removed by
+	// Kill: a plugin that crashed cannot remove its socket itself.
+	socketDir, err := os.MkdirTemp("", "mogan-driver-")
+	if err != nil {
+		return nil, fmt.Errorf("starting driver plugin %s: %w", cfg.Path, err)
+	}
 	cmd := exec.Command(cfg.Path)
+	cmd.Env = []string{plugin.EnvUnixSocketDir + "=" + socketDir}
 	setParentDeathSignal(cmd)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  Handshake,
@@ -68,9 +77,10 @@ func Launch(cfg LaunchConfig) (*Plugin, error) {
 		Stderr:           cfg.Stderr,
 		StartTimeout:     cfg.StartTimeout,
 	})
+	p := &Plugin{client: client, socketDir: socketDir}
 	rpcClient, err := client.Client()
 	if err != nil {
-		client.Kill()
+		p.Kill()
 		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
 			return nil, fmt.Errorf("refusing to start %s: its SHA-256 does not match [driver] sha256 %s", cfg.Path, cfg.SHA256)
 		}
@@ -78,10 +88,12 @@ func Launch(cfg LaunchConfig) (*Plugin, error) {
 	}
 	raw, err := rpcClient.Dispense(PluginName)
 	if err != nil {
-		client.Kill()
+		p.Kill()
 		return nil, fmt.Errorf("driver plugin %s: %w", cfg.Path, err)
 	}
-	return &Plugin{client: client, driver: raw.(driver.Full), pid: cmd.Process.Pid}, nil
+	p.driver = raw.(driver.Full)
+	p.pid = cmd.Process.Pid
+	return p, nil
 }
 
 // Driver is the plugin's driver; its calls fail with ErrPluginGone once
@@ -96,4 +108,7 @@ func (p *Plugin) Pid() int { return p.pid }
 
 // Kill stops the plugin: gracefully first, then by force after go-plugin's
 // grace period. It is safe to call more than once.
-func (p *Plugin) Kill() { p.client.Kill() }
+func (p *Plugin) Kill() {
+	p.client.Kill()
+	_ = os.RemoveAll(p.socketDir) // best effort: a leftover is only an empty socket
+}

@@ -44,7 +44,15 @@ func TestPluginDiesWithHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	host := exec.CommandContext(t.Context(), self, "-test.run=^$")
-	host.Env = append(os.Environ(), helperHostEnv+"="+pluginDir(t, "test"))
+	// The killed host's plugin cannot clean its socket directory up: keep
+	// it in a directory the test removes, with a path short enough for a
+	// Unix socket.
+	tmp, err := os.MkdirTemp("", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(tmp) })
+	host.Env = append(os.Environ(), helperHostEnv+"="+pluginDir(t, "test"), "TMPDIR="+tmp)
 	host.Stderr = os.Stderr
 	out, err := host.StdoutPipe()
 	if err != nil {

@@ -31,12 +31,22 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "pluginmanager-plugins-")
+	// Everything the tests and their plugins leave in TMPDIR is checked.
+	tmp, err := os.MkdirTemp("", "pluginmanager-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer func() { _ = os.RemoveAll(dir) }()
+	defer func() { _ = os.RemoveAll(tmp) }()
+	if err := os.Setenv("TMPDIR", tmp); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "plugins-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	for name, pkg := range map[string]string{
 		"test": "github.com/mogan-manage/mogan-manage/host/internal/testdriver",
 		"noop": "github.com/mogan-manage/mogan-manage/plugins/noop",
@@ -48,7 +58,16 @@ func runTests(m *testing.M) int {
 		}
 	}
 	builtDir = dir
-	return m.Run()
+	code := m.Run()
+	if err := os.RemoveAll(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if left, _ := os.ReadDir(tmp); len(left) > 0 && code == 0 {
+		fmt.Fprintf(os.Stderr, "the tests left %d entries in TMPDIR, e.g. %s\n", len(left), left[0].Name())
+		return 1
+	}
+	return code
 }
 
 // helperHost starts the test driver from dir, prints its pid and waits to
