@@ -18,12 +18,13 @@ var _ driver.Full = supervised{}
 
 // call runs one unary driver call under the call timeout.
 func (m *Manager) call(ctx context.Context, op string, fn func(context.Context, driver.Full) error) error {
+	// Waiting for a restart counts against the call's time too.
+	ctx, cancel := context.WithTimeoutCause(ctx, m.timeout, m.timeoutError(op))
+	defer cancel()
 	inst, err := m.acquire(ctx)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, m.timeout, m.timeoutError(op))
-	defer cancel()
 	return m.outcome(ctx, inst, op, fn(ctx, inst.plugin.Driver()))
 }
 

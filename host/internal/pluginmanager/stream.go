@@ -16,7 +16,9 @@ import (
 // Time spent in send (the API writing to a slow client) is not the driver's
 // silence and does not count.
 func (m *Manager) stream(ctx context.Context, opts driver.ListOptions, send func(driver.Node) error) error {
-	inst, err := m.acquire(ctx)
+	actx, acancel := context.WithTimeout(ctx, m.timeout)
+	inst, err := m.acquire(actx)
+	acancel()
 	if err != nil {
 		return err
 	}
