@@ -38,6 +38,20 @@ proto: $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc
 	  --go-grpc_out=proto/driverv1 --go-grpc_opt=paths=source_relative \
 	  proto/driver.proto
 
+# Every test: unit, integration against the real Ironic, Keystone and
+# PostgreSQL the tests start or expect (.ci/run makes sure they can), and a
+# short bounded run of the fuzz target.
+test:
+	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzManageServer$$' -fuzztime $(FUZZTIME) ./host/internal/api
+
+# A longer fuzz run: make fuzz FUZZTIME=10m
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzManageServer$$' -fuzztime $(FUZZTIME) ./host/internal/api
+
+bench:
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 2s ./...
+
 lint: $(TOOLS)/golangci-lint
 	gofmt -l $$(git ls-files '*.go') | grep -v '\.pb\.go$$' | (! grep .)
 	$(GO) vet ./...

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/api"
+	"github.com/mogan-manage/mogan-manage/host/internal/auth"
+	"github.com/mogan-manage/mogan-manage/host/internal/config"
+	"github.com/mogan-manage/mogan-manage/host/internal/manage"
+	"github.com/mogan-manage/mogan-manage/host/internal/pluginmanager"
+	"github.com/mogan-manage/mogan-manage/host/internal/policy"
+	"github.com/mogan-manage/mogan-manage/host/internal/store"
+)
+
+// shutdownGrace is how long in-flight requests get after SIGTERM.
+const shutdownGrace = 30 * time.Second
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, err := loadConfig("mogan-api", args, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	if cfg.AuthStrategy == "noauth" && !cfg.ListensOnLoopback() {
+		log.Warn("auth_strategy is noauth and the API listens on a non-loopback address: anyone who can reach it is admin",
+			"address", cfg.API.Addr())
+	}
+
+	st, err := store.OpenWithOptions(ctx, cfg.Database.Connection, log.Named("store"),
+		store.OpenOptions{CreateIfMissing: strings.HasPrefix(cfg.Database.Connection, "sqlite:")})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = st.Close() }()
+
+	authn, err := auth.New(ctx, authConfig(cfg), log.Named("auth"))
+	if err != nil {
+		return err
+	}
+	enforcer, err := policy.New(cfg.Policy.PolicyFile)
+	if err != nil {
+		return err
+	}
+
+	plugins, err := pluginmanager.New(pluginmanager.Config{
+		Name:        cfg.Driver.Name,
+		PluginDir:   cfg.Driver.PluginDir,
+		SHA256:      cfg.Driver.SHA256,
+		CallTimeout: cfg.Driver.CallTimeout,
+		Options:     cfg.Driver.Options,
+		Logger:      log,
+	})
+	if err != nil {
+		return err
+	}
+	defer plugins.Stop()
+	if err := plugins.Start(ctx); err != nil {
+		return err
+	}
+	drv := plugins.Driver()
+
+	handler, err := api.New(api.Config{
+		Logger:         log.Named("api"),
+		Driver:         drv,
+		Store:          st,
+		Auth:           authn,
+		Policy:         enforcer,
+		Workflow:       manage.New(st, drv, log),
+		PublicEndpoint: cfg.API.PublicEndpoint,
+	})
+	if err != nil {
+		return err
+	}
+	listener, err := net.Listen("tcp", cfg.API.Addr())
+	if err != nil {
+		return fmt.Errorf("listening on [api] host_ip:port %s: %w", cfg.API.Addr(), err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.Named("http").StandardLogger(nil),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	info := plugins.Info()
+	log.Info("serving", "address", listener.Addr().String(), "driver", info.Name, "driver_version", info.Version,
+		"auth_strategy", cfg.AuthStrategy)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(listener) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+func authConfig(cfg *config.Config) auth.Config {
+	k := cfg.Keystone
+	return auth.Config{
+		Strategy:          cfg.AuthStrategy,
+		HTTPBasicUserFile: cfg.HTTPBasicAuthUserFile,
+		Keystone: auth.KeystoneConfig{
+			AuthType:           k.AuthType,
+			AuthURL:            k.AuthURL,
+			WWWAuthenticateURI: k.WWWAuthenticateURI,
+			Username:           k.Username,
+			Password:           k.Password,
+			ProjectName:        k.ProjectName,
+			UserDomainName:     k.UserDomainName,
+			ProjectDomainName:  k.ProjectDomainName,
+			CAFile:             k.CAFile,
+			Insecure:           k.Insecure,
+			CacheTTL:           k.TokenCacheTime,
+			Timeout:            k.Timeout,
+		},
+	}
+}

@@ -1,0 +1,101 @@
+package e2e
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+)
+
+// postgresAdminURL is the PostgreSQL server the tests create databases on
+// (.ci/run makes sure it is running); MOGAN_TEST_POSTGRES overrides it.
+func postgresAdminURL() string {
+	if u := os.Getenv("MOGAN_TEST_POSTGRES"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+}
+
+// createDatabase makes a fresh PostgreSQL database for this test and drops
+// it at the end; it returns its connection string.
+func createDatabase(t *testing.T) string {
+	t.Helper()
+	admin, err := sql.Open("pgx", postgresAdminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	name := fmt.Sprintf("mogan_e2e_%d", time.Now().UnixNano())
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("PostgreSQL at %s is needed (.ci/run starts it): %v", postgresAdminURL(), err)
+	}
+	t.Cleanup(func() {
+		admin, err := sql.Open("pgx", postgresAdminURL())
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer admin.Close()
+		if _, err := admin.ExecContext(context.WithoutCancel(t.Context()), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Error(err)
+		}
+	})
+	return strings.Replace(postgresAdminURL(), "/test?", "/"+name+"?", 1)
+}
+
+// TestTwoReplicasOnePostgresOneWinner: two mogan-api processes share one
+// PostgreSQL database; 50 concurrent POSTs for one node, spread over both,
+// give exactly one 201 and 49 409s.
+func TestTwoReplicasOnePostgresOneWinner(t *testing.T) {
+	conn := createDatabase(t)
+	extra := "[driver]\nname = test\n"
+	confA := hostConfig(t, conn, extra)
+	dbSync(t, confA)
+	a := startHost(t, confA)
+	b := startHost(t, hostConfig(t, conn, extra))
+
+	// Node 0 of the test driver is manageable.
+	const node = "00000000-0000-4000-8000-000000000000"
+	body := `{"name": "raced", "node_uuid": "` + node + `"}`
+	const n = 50
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		url := a.URL
+		if i%2 == 1 {
+			url = b.URL
+		}
+		wg.Go(func() {
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url+"/v1/manageable_servers", strings.NewReader(body))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	count := map[int]int{}
+	for _, c := range codes {
+		count[c]++
+	}
+	if count[http.StatusCreated] != 1 || count[http.StatusConflict] != n-1 {
+		t.Errorf("statuses over two replicas = %v; want 1 × 201 and %d × 409", count, n-1)
+	}
+}

@@ -1,0 +1,91 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/auth"
+	"github.com/mogan-manage/mogan-manage/host/internal/manage"
+	"github.com/mogan-manage/mogan-manage/host/internal/pluginmanager"
+	"github.com/mogan-manage/mogan-manage/host/internal/policy"
+	"github.com/mogan-manage/mogan-manage/host/internal/store"
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+)
+
+// httpError is an error a handler decided the status of.
+type httpError struct {
+	status  int
+	message string
+}
+
+func (e *httpError) Error() string { return e.message }
+
+func errorf(status int, format string, args ...any) error {
+	return &httpError{status: status, message: fmt.Sprintf(format, args...)}
+}
+
+// statusTable maps every error kind the host meets to its HTTP status:
+// the driver's (through gRPC, see shared/driverplugin/status.go), the
+// plugin supervisor's, the store's and auth's. The first match wins.
+var statusTable = []struct {
+	kind   error
+	status int
+}{
+	{auth.ErrUnauthenticated, http.StatusUnauthorized},
+	{auth.ErrAuthUnavailable, http.StatusServiceUnavailable},
+	{policy.ErrForbidden, http.StatusForbidden},
+	{driver.ErrNotImplemented, http.StatusNotImplemented},
+	{driver.ErrNodeNotFound, http.StatusNotFound},
+	{driver.ErrNotManageable, http.StatusConflict},
+	{driver.ErrConflict, http.StatusConflict},
+	{driver.ErrInvalidArgument, http.StatusBadRequest},
+	{driver.ErrUnavailable, http.StatusServiceUnavailable},
+	{pluginmanager.ErrDriverUnavailable, http.StatusServiceUnavailable},
+	{context.DeadlineExceeded, http.StatusGatewayTimeout},
+	{manage.ErrStillAdopting, http.StatusConflict},
+	{store.ErrNotFound, http.StatusNotFound},
+	{store.ErrNodeTaken, http.StatusConflict},
+	{store.ErrServerExists, http.StatusConflict},
+}
+
+// statusOf returns the HTTP status for err, 500 when nothing matches.
+func statusOf(err error) int {
+	var he *httpError
+	if errors.As(err, &he) {
+		return he.status
+	}
+	for _, row := range statusTable {
+		if errors.Is(err, row.kind) {
+			return row.status
+		}
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError answers err in Mogan's error format. A 500 is a bug: its
+// details go to the log, not to the client.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	message := err.Error()
+	log := s.log.With("request_id", requestIDFrom(r.Context()))
+	switch {
+	case status == http.StatusInternalServerError:
+		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		message = "An internal error occurred; the request id is " + requestIDFrom(r.Context())
+	case status >= 500:
+		log.Warn("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)
+	}
+	var backoff *pluginmanager.BackoffError
+	if errors.As(err, &backoff) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(backoff.RetryAfter.Seconds()+0.999)))
+	}
+	if status == http.StatusUnauthorized {
+		if c := s.auth.Challenge(); c != "" {
+			w.Header().Set("WWW-Authenticate", c)
+		}
+	}
+	writeFault(w, status, message)
+}

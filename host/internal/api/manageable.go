@@ -1,0 +1,188 @@
+package api
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/manage"
+	"github.com/mogan-manage/mogan-manage/host/internal/policy"
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+)
+
+// listManageableServers streams the driver's nodes to the client as they
+// arrive: the host holds one node at a time, whatever the listing's size.
+// The status is decided by the first node (or the end), so an error before
+// it is a proper 4xx/5xx; a failure after it cuts the connection, so the
+// client can never mistake a partial listing for a whole one.
+func (s *Server) listManageableServers(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := s.authorize(ctx, policy.ManageableServersGetAll, nil); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	opts, err := listOptions(r.URL.Query())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	out := bufio.NewWriterSize(w, 64<<10)
+	var (
+		count   int
+		last    string
+		started bool
+	)
+	begin := func() {
+		started = true
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(out, `{"manageable_servers": [`)
+	}
+	enc := json.NewEncoder(out)
+	err = s.driver.ListManageableNodes(ctx, opts, func(n driver.Node) error {
+		if !started {
+			begin()
+		} else if _, err := io.WriteString(out, ", "); err != nil {
+			return err
+		}
+		count++
+		last = n.UUID
+		return enc.Encode(newManageableServerView(n, opts.IncludeUnmanageable))
+	})
+	if err != nil {
+		if !started {
+			s.writeError(w, r, err)
+			return
+		}
+		s.log.Error("manageable_servers listing failed mid-stream; cutting the response",
+			"request_id", requestIDFrom(ctx), "nodes_sent", count, "error", err)
+		panic(http.ErrAbortHandler)
+	}
+	if !started {
+		begin()
+	}
+	_, _ = io.WriteString(out, "]")
+	if opts.Limit > 0 && count == opts.Limit {
+		next := s.baseURL(r) + "/v1/manageable_servers?" + nextQuery(r.URL.Query(), last).Encode()
+		_, _ = io.WriteString(out, `, "manageable_servers_links": [`)
+		_ = enc.Encode(link{Href: next, Rel: "next"})
+		_, _ = io.WriteString(out, "]")
+	}
+	_, _ = io.WriteString(out, "}")
+	if err := out.Flush(); err != nil {
+		s.log.Debug("client went away", "request_id", requestIDFrom(ctx), "error", err)
+	}
+}
+
+func listOptions(q url.Values) (driver.ListOptions, error) {
+	var opts driver.ListOptions
+	var err error
+	if opts.Limit, err = queryLimit(q); err != nil {
+		return opts, err
+	}
+	if opts.Marker, err = queryMarker(q); err != nil {
+		return opts, err
+	}
+	if opts.ResourceClass, err = queryString(q, "resource_class"); err != nil {
+		return opts, err
+	}
+	if opts.IncludeUnmanageable, err = queryBool(q, "all"); err != nil {
+		return opts, err
+	}
+	return opts, nil
+}
+
+// nextQuery keeps the caller's filters and moves the marker.
+func nextQuery(q url.Values, marker string) url.Values {
+	next := url.Values{}
+	for k, v := range q {
+		next[k] = v
+	}
+	next.Set("marker", marker)
+	return next
+}
+
+// manageRequest is the body of POST /v1/manageable_servers, already
+// checked against the spec's schema.
+type manageRequest struct {
+	Name        string            `json:"name"`
+	Description string            `json:"description"`
+	Metadata    map[string]string `json:"metadata"`
+	NodeUUID    string            `json:"node_uuid"`
+}
+
+// manageServer adopts a node as a server: 201 with the server.
+func (s *Server) manageServer(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := s.authorize(ctx, policy.ManageableServersCreate, nil); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req manageRequest
+	if err := s.decodeBody(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	caller := callerFrom(ctx)
+	srv, err := s.workflow.Manage(ctx, manage.Request{
+		Name:        req.Name,
+		Description: req.Description,
+		Metadata:    req.Metadata,
+		NodeUUID:    req.NodeUUID,
+		ProjectID:   caller.ProjectID,
+		UserID:      caller.UserID,
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	base := s.baseURL(r)
+	w.Header().Set("Location", base+"/v1/servers/"+srv.UUID)
+	writeJSON(w, http.StatusCreated, newServerView(srv, base, s.isAdmin(ctx)))
+}
+
+// decodeBody reads a JSON body, checks it against the manage schema and
+// decodes it into v: 415 for another content type, 413 past the limit,
+// 400 for malformed JSON or a schema violation naming the field.
+func (s *Server) decodeBody(r *http.Request, v any) error {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return errorf(http.StatusUnsupportedMediaType,
+			"Unsupported Content-Type %q: the body must be application/json.", ct)
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errorf(http.StatusRequestEntityTooLarge, "Request body is larger than the limit of %d bytes.", tooBig.Limit)
+		}
+		return errorf(http.StatusBadRequest, "Cannot read the request body: %v", err)
+	}
+	var doc any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return errorf(http.StatusBadRequest, "Malformed JSON in the request body: %s", jsonProblem(err))
+	}
+	if err := s.manageSchema.Validate(doc); err != nil {
+		return errorf(http.StatusBadRequest, "%s", err.Error())
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return errorf(http.StatusBadRequest, "Malformed request body: %s", jsonProblem(err))
+	}
+	return nil
+}
+
+// jsonProblem says where the JSON broke, without echoing the body.
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) {
+		return syntax.Error() + " at byte " + strconv.FormatInt(syntax.Offset, 10)
+	}
+	return err.Error()
+}

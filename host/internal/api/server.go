@@ -1,0 +1,100 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/auth"
+	"github.com/mogan-manage/mogan-manage/host/internal/manage"
+	"github.com/mogan-manage/mogan-manage/host/internal/policy"
+	"github.com/mogan-manage/mogan-manage/host/internal/schema"
+	"github.com/mogan-manage/mogan-manage/host/internal/store"
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+)
+
+// maxBodyBytes caps every request body (413 beyond).
+const maxBodyBytes = 1 << 20
+
+// Config is what the API needs from the rest of the host.
+type Config struct {
+	Logger hclog.Logger
+	Driver driver.Full
+	Store  store.Store
+	Auth   auth.Authenticator
+	Policy *policy.Enforcer
+	// Workflow adopts nodes (POST /v1/manageable_servers).
+	Workflow *manage.Workflow
+	// PublicEndpoint is the base of links ("http://api.example:6688");
+	// empty means the scheme and host the request came with.
+	PublicEndpoint string
+}
+
+// Server is the HTTP API.
+type Server struct {
+	log            hclog.Logger
+	driver         driver.Full
+	store          store.Store
+	auth           auth.Authenticator
+	policy         *policy.Enforcer
+	workflow       *manage.Workflow
+	manageSchema   *schema.Validator
+	publicEndpoint string
+	router         *mux.Router
+}
+
+// New builds the API's handler.
+func New(cfg Config) (*Server, error) {
+	v, err := schema.ManageServer()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		log:            cfg.Logger,
+		driver:         cfg.Driver,
+		store:          cfg.Store,
+		auth:           cfg.Auth,
+		policy:         cfg.Policy,
+		workflow:       cfg.Workflow,
+		manageSchema:   v,
+		publicEndpoint: cfg.PublicEndpoint,
+	}
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	r := mux.NewRouter()
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, errorf(http.StatusNotFound, "The resource could not be found."))
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, errorf(http.StatusMethodNotAllowed, "Method %s is not allowed on %s.", r.Method, r.URL.Path))
+	})
+
+	// Public: version documents and liveness.
+	r.HandleFunc("/", s.rootVersions).Methods(http.MethodGet)
+	r.HandleFunc("/v1", s.v1Version).Methods(http.MethodGet)
+	r.HandleFunc("/v1/", s.v1Version).Methods(http.MethodGet)
+	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
+
+	// Everything else needs a caller. (Not a subrouter: gorilla/mux
+	// answers 404 instead of 405 for a method a subrouter lacks.)
+	private := func(path string, h http.HandlerFunc, method string) {
+		r.Handle(path, s.authenticate(h)).Methods(method)
+	}
+	private("/v1/manageable_servers", s.listManageableServers, http.MethodGet)
+	private("/v1/manageable_servers", s.manageServer, http.MethodPost)
+	private("/v1/servers", s.listServers, http.MethodGet)
+	private("/v1/servers/detail", s.listServersDetail, http.MethodGet)
+	private("/v1/servers/{uuid}", s.showServer, http.MethodGet)
+	private("/v1/servers/{uuid}/unmanage", s.unmanageServer, http.MethodPost)
+	s.router = r
+}
+
+// ServeHTTP runs the middleware every request goes through, then the
+// router.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.withRequestID(s.recoverPanics(s.limitBody(s.router))).ServeHTTP(w, r)
+}

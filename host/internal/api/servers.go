@@ -1,0 +1,126 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/mux"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/policy"
+	"github.com/mogan-manage/mogan-manage/host/internal/store"
+)
+
+// isAdmin decides who sees system_metadata.
+func (s *Server) isAdmin(ctx context.Context) bool {
+	return s.policy.IsAdmin(callerFrom(ctx))
+}
+
+// serverFromPath loads the server named by {uuid}: 404 when the path is
+// not a UUID or no such server exists.
+func (s *Server) serverFromPath(r *http.Request) (store.Server, error) {
+	raw := mux.Vars(r)["uuid"]
+	id, err := uuid.Parse(raw)
+	if err != nil || len(raw) != 36 {
+		return store.Server{}, errorf(http.StatusNotFound, "Server %s could not be found.", raw)
+	}
+	srv, err := s.store.GetServer(r.Context(), id.String())
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Server{}, errorf(http.StatusNotFound, "Server %s could not be found.", raw)
+	}
+	return srv, err
+}
+
+// listedServers reads the servers the caller may list, honouring limit,
+// marker and all_tenants.
+func (s *Server) listedServers(r *http.Request) ([]store.Server, error) {
+	ctx := r.Context()
+	if err := s.authorize(ctx, policy.ServerGetAll, nil); err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	opts := store.ListOptions{ProjectID: callerFrom(ctx).ProjectID}
+	allTenants, err := queryBool(q, "all_tenants")
+	if err != nil {
+		return nil, err
+	}
+	if allTenants {
+		if err := s.authorize(ctx, policy.ServerGetAllTenants, nil); err != nil {
+			return nil, err
+		}
+		opts.ProjectID = ""
+	}
+	if opts.Limit, err = queryLimit(q); err != nil {
+		return nil, err
+	}
+	if opts.Marker, err = queryMarker(q); err != nil {
+		return nil, err
+	}
+	servers, err := s.store.ListServers(ctx, opts)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errorf(http.StatusBadRequest, "Marker %s could not be found.", opts.Marker)
+	}
+	return servers, err
+}
+
+func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
+	servers, err := s.listedServers(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	base := s.baseURL(r)
+	views := make([]serverBriefView, len(servers))
+	for i, srv := range servers {
+		views[i] = newServerBriefView(srv, base)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"servers": views})
+}
+
+func (s *Server) listServersDetail(w http.ResponseWriter, r *http.Request) {
+	servers, err := s.listedServers(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	base, admin := s.baseURL(r), s.isAdmin(r.Context())
+	views := make([]serverView, len(servers))
+	for i, srv := range servers {
+		views[i] = newServerView(srv, base, admin)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"servers": views})
+}
+
+func (s *Server) showServer(w http.ResponseWriter, r *http.Request) {
+	srv, err := s.serverFromPath(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.authorize(r.Context(), policy.ServerGet, map[string]string{"project_id": srv.ProjectID}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newServerView(srv, s.baseURL(r), s.isAdmin(r.Context())))
+}
+
+// unmanageServer releases the node (the driver forgets the association)
+// and removes the server record; the machine keeps running untouched.
+func (s *Server) unmanageServer(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := s.authorize(ctx, policy.ServerUnmanage, nil); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	srv, err := s.serverFromPath(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.workflow.Unmanage(ctx, srv); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
