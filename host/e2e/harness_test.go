@@ -32,9 +32,9 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	for out, pkg := range map[string]string{
-		"mogan-api":            "../cmd/mogan-api",
-		"mogan-driver-noop":    "../../plugins/noop",
-		"mogan-driver-test":    "../internal/testdriver",
+		"mogan-api":         "../cmd/mogan-api",
+		"mogan-driver-noop": "../../plugins/noop",
+		"mogan-driver-test": "../internal/testdriver",
 	} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, out), pkg)
 		if b, err := cmd.CombinedOutput(); err != nil {

@@ -85,8 +85,8 @@ func adoptableDriver(nodes ...driver.Node) *drivertest.FuncDriver {
 type harness struct {
 	url     string
 	handler http.Handler
-	store  store.Store
-	driver *drivertest.FuncDriver
+	store   store.Store
+	driver  *drivertest.FuncDriver
 }
 
 // newHarness serves the API over a real SQLite store, noauth and the

@@ -114,12 +114,12 @@ func TestManageableServersAll(t *testing.T) {
 
 func TestManageableServersBadQuery(t *testing.T) {
 	tests := map[string]string{
-		"limit not a number": "limit=ten",
-		"limit zero":         "limit=0",
-		"limit negative":     "limit=-1",
-		"limit huge":         "limit=100000000000000000000",
-		"marker not a uuid":  "marker=abc",
-		"all not a boolean":  "all=maybe",
+		"limit not a number":  "limit=ten",
+		"limit zero":          "limit=0",
+		"limit negative":      "limit=-1",
+		"limit huge":          "limit=100000000000000000000",
+		"marker not a uuid":   "marker=abc",
+		"all not a boolean":   "all=maybe",
 		"long resource class": "resource_class=" + strings.Repeat("x", 256),
 	}
 	for name, query := range tests {

@@ -110,9 +110,9 @@ auth_type = none
 	}
 	type view struct {
 		Auth, Host, Conn, Driver, Addr string
-		Timeout                         time.Duration
-		Options                         map[string]string
-		Glance                          bool
+		Timeout                        time.Duration
+		Options                        map[string]string
+		Glance                         bool
 	}
 	got := view{cfg.AuthStrategy, cfg.Host, cfg.Database.Connection, cfg.Driver.Name, cfg.API.Addr(),
 		cfg.Driver.CallTimeout, cfg.Driver.Options, cfg.Glance.Configured}
