@@ -1,0 +1,118 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// Errors Authenticate returns; test them with errors.Is. Their messages
+// (and those of errors wrapping them) never contain a credential, so they
+// may be shown to the client.
+var (
+	// ErrUnauthenticated: no credential, or a wrong, malformed, expired or
+	// revoked one (HTTP 401).
+	ErrUnauthenticated = errors.New("authentication required")
+	// ErrAuthUnavailable: the credential could not be checked, e.g.
+	// Keystone is unreachable or refuses the host's service credentials
+	// (HTTP 503).
+	ErrAuthUnavailable = errors.New("authentication service unavailable")
+)
+
+// Caller is an authenticated API client.
+type Caller struct {
+	UserID, UserName string
+	ProjectID        string
+	ProjectName      string
+	DomainID         string // the user's domain
+	Roles            []string
+	Token            string // the caller's Keystone token, "" otherwise; never log it
+}
+
+// String describes the caller for logs, without the token.
+func (c Caller) String() string {
+	return fmt.Sprintf("user %s (%s) project %s (%s) roles %v", c.UserName, c.UserID, c.ProjectName, c.ProjectID, c.Roles)
+}
+
+// Authenticator finds the caller of a request.
+type Authenticator interface {
+	// Authenticate returns the caller of r, or an error with
+	// errors.Is(err, ErrUnauthenticated) (401) or ErrAuthUnavailable (503).
+	Authenticate(ctx context.Context, r *http.Request) (Caller, error)
+	// Challenge is the WWW-Authenticate header value for a 401 ("" for
+	// none), e.g. `Basic realm="mogan"` or `Keystone uri="..."`.
+	Challenge() string
+}
+
+// Strategies ([DEFAULT] auth_strategy).
+const (
+	StrategyNoAuth    = "noauth"
+	StrategyHTTPBasic = "http_basic"
+	StrategyKeystone  = "keystone"
+)
+
+// Config selects and configures the strategy.
+type Config struct {
+	Strategy          string // [DEFAULT] auth_strategy: noauth | http_basic | keystone
+	HTTPBasicUserFile string // [DEFAULT] http_basic_auth_user_file
+	Keystone          KeystoneConfig
+}
+
+// KeystoneConfig is [keystone_authtoken], with keystonemiddleware's option
+// names.
+type KeystoneConfig struct {
+	AuthType           string // auth_type: "password" (the only one; "" means it)
+	AuthURL            string // auth_url, e.g. http://keystone:5000/v3 (or without /v3)
+	WWWAuthenticateURI string // www_authenticate_uri, sent in 401 challenges; auth_url if ""
+	Username           string
+	Password           string
+	ProjectName        string
+	UserDomainName     string // "Default" if ""
+	ProjectDomainName  string // "Default" if ""
+	CAFile             string // cafile: PEM bundle to trust for https
+	Insecure           bool   // insecure: skip TLS verification
+	// CacheTTL is how long a validation result is reused (token_cache_time):
+	// never past the token's expiry. 0 means DefaultCacheTTL; negative
+	// disables the cache.
+	CacheTTL time.Duration
+	// CacheSize bounds the number of cached tokens; 0 means DefaultCacheSize.
+	CacheSize int
+	// Timeout bounds each call to Keystone (http_request_max_retries is
+	// not supported); 0 means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Defaults for KeystoneConfig's zero values.
+const (
+	DefaultCacheTTL  = 5 * time.Minute
+	DefaultCacheSize = 10000
+	DefaultTimeout   = 10 * time.Second
+)
+
+// New returns the Authenticator for cfg.Strategy. Configuration errors
+// (an unknown strategy, an unreadable or malformed user file, missing
+// Keystone options) are returned here, so the host refuses to start.
+// The keystone strategy does not contact Keystone until the first
+// request, so the host starts while Keystone is down.
+func New(ctx context.Context, cfg Config, logger hclog.Logger) (Authenticator, error) {
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	switch cfg.Strategy {
+	case StrategyNoAuth:
+		logger.Warn("auth_strategy is noauth: every caller is admin")
+		return NoAuth{}, nil
+	case StrategyHTTPBasic:
+		return NewHTTPBasic(cfg.HTTPBasicUserFile)
+	case StrategyKeystone:
+		return newKeystone(ctx, cfg.Keystone, logger.Named("keystone"))
+	case "":
+		return nil, fmt.Errorf("auth_strategy is not set (noauth, http_basic or keystone)")
+	default:
+		return nil, fmt.Errorf("auth_strategy %q is not one of noauth, http_basic, keystone", cfg.Strategy)
+	}
+}

@@ -1,0 +1,136 @@
+package auth
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// HTTPBasic checks HTTP Basic credentials against an Apache htpasswd file,
+// as Ironic's http_basic strategy (oslo.middleware's basic_auth): bcrypt
+// entries only ($2y$, $2a$, $2b$; `htpasswd -B` writes them).
+//
+// Each line is "user:hash". As Ironic, whose basic-auth users act as
+// admins, a user gets the admin role; this project adds an optional third
+// column, "user:hash:role1,role2", giving the user exactly those roles
+// (e.g. "member" for a user who may read but not adopt). Blank lines and
+// lines starting with # are skipped. The file is read once, at start.
+type HTTPBasic struct {
+	users map[string]basicUser
+}
+
+type basicUser struct {
+	hash  []byte
+	roles []string
+}
+
+// dummyHash is checked for unknown users so that they take as long to
+// refuse as a wrong password (no user enumeration by timing).
+const dummyHash = "$2a$10$OsvkVdficxRoAfJY7ONu6OFPMO1rHnXONypWK.miGhWTeWaOnGAGC"
+
+// NewHTTPBasic reads the user file. A missing, unreadable or malformed
+// file is an error naming the file and line.
+func NewHTTPBasic(path string) (*HTTPBasic, error) {
+	if path == "" {
+		return nil, errors.New("auth_strategy is http_basic but http_basic_auth_user_file is not set")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("http_basic_auth_user_file: %w", err)
+	}
+	defer f.Close()
+	b := &HTTPBasic{users: map[string]basicUser{}}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, u, err := parseUserLine(line)
+		if err != nil {
+			return nil, fmt.Errorf("http_basic_auth_user_file %s line %d: %w", path, n, err)
+		}
+		if _, dup := b.users[name]; dup {
+			return nil, fmt.Errorf("http_basic_auth_user_file %s line %d: user %q is listed twice", path, n, name)
+		}
+		b.users[name] = u
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("http_basic_auth_user_file %s: %w", path, err)
+	}
+	if len(b.users) == 0 {
+		return nil, fmt.Errorf("http_basic_auth_user_file %s: no users", path)
+	}
+	return b, nil
+}
+
+func parseUserLine(line string) (string, basicUser, error) {
+	fields := strings.Split(line, ":")
+	if len(fields) < 2 || len(fields) > 3 {
+		return "", basicUser{}, errors.New(`want "user:bcrypt-hash" or "user:bcrypt-hash:role,role"`)
+	}
+	name, hash := fields[0], fields[1]
+	if name == "" {
+		return "", basicUser{}, errors.New("empty user name")
+	}
+	switch {
+	case strings.HasPrefix(hash, "$2y$"), strings.HasPrefix(hash, "$2a$"), strings.HasPrefix(hash, "$2b$"):
+	default:
+		return "", basicUser{}, fmt.Errorf("only bcrypt digested passwords are supported for %s", name)
+	}
+	if _, err := bcrypt.Cost([]byte(hash)); err != nil {
+		return "", basicUser{}, fmt.Errorf("bad bcrypt hash for %s: %w", name, err)
+	}
+	u := basicUser{hash: []byte(hash), roles: []string{"admin"}}
+	if len(fields) == 3 {
+		u.roles = nil
+		for r := range strings.SplitSeq(fields[2], ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				u.roles = append(u.roles, r)
+			}
+		}
+		if len(u.roles) == 0 {
+			return "", basicUser{}, fmt.Errorf("empty role list for %s", name)
+		}
+	}
+	return name, u, nil
+}
+
+// Authenticate checks the Authorization: Basic header.
+func (b *HTTPBasic) Authenticate(_ context.Context, r *http.Request) (Caller, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return Caller{}, fmt.Errorf("%w: no Authorization header", ErrUnauthenticated)
+	}
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "basic") {
+		return Caller{}, fmt.Errorf("%w: Authorization is not Basic", ErrUnauthenticated)
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
+	if err != nil {
+		return Caller{}, fmt.Errorf("%w: could not decode authorization token", ErrUnauthenticated)
+	}
+	name, password, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return Caller{}, fmt.Errorf("%w: could not decode authorization token", ErrUnauthenticated)
+	}
+	u, known := b.users[name]
+	hash := u.hash
+	if !known {
+		hash = []byte(dummyHash)
+	}
+	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !known {
+		return Caller{}, fmt.Errorf("%w: wrong user name or password", ErrUnauthenticated)
+	}
+	return Caller{UserID: name, UserName: name, Roles: append([]string(nil), u.roles...)}, nil
+}
+
+// Challenge asks for Basic credentials.
+func (b *HTTPBasic) Challenge() string { return `Basic realm="mogan"` }
