@@ -66,6 +66,8 @@ func (s supervised) Info(ctx context.Context) (driver.Info, error) {
 	return info, err
 }
 
+// Configure reconfigures the running plugin only: a restarted plugin is
+// configured with Config.Options again.
 func (s supervised) Configure(ctx context.Context, options map[string]string) error {
 	return s.m.call(ctx, "Configure", func(ctx context.Context, d driver.Full) error {
 		return d.Configure(ctx, options)
