@@ -45,7 +45,7 @@ func NewHTTPBasic(path string) (*HTTPBasic, error) {
 	if err != nil {
 		return nil, fmt.Errorf("http_basic_auth_user_file: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	b := &HTTPBasic{users: map[string]basicUser{}}
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {

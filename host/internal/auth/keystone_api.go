@@ -66,7 +66,7 @@ func (k *Keystone) login(ctx context.Context) (string, time.Time, error) {
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("%w: keystone: %w", ErrAuthUnavailable, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	switch {
 	case resp.StatusCode == http.StatusCreated:
 	case resp.StatusCode == http.StatusUnauthorized:
@@ -121,7 +121,7 @@ func (k *Keystone) check(ctx context.Context, svc, token string) (Caller, time.T
 	if err != nil {
 		return Caller{}, time.Time{}, 0, fmt.Errorf("%w: keystone: %w", ErrAuthUnavailable, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusNotFound, http.StatusBadRequest:

@@ -166,7 +166,7 @@ func (k *Keystone) Token(ctx context.Context, user, password, project string) (s
 	if err != nil {
 		return "", err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusCreated {
 		b, _ := io.ReadAll(resp.Body)
 		return "", fmt.Errorf("keystone: token for %s: %s: %s", user, resp.Status, b)
@@ -188,7 +188,7 @@ func (k *Keystone) Request(ctx context.Context, token, method, path string, body
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return err

@@ -73,7 +73,7 @@ func launch(ctx context.Context, dir, adminPassword string, expiration time.Dura
 	if err != nil {
 		return nil, 0, err
 	}
-	defer logFile.Close() // the child holds its own descriptor
+	defer func() { _ = logFile.Close() }() // the child holds its own descriptor
 
 	cmd := exec.Command(Python, script, conf, filepath.Join(dir, "keystone.db"))
 	cmd.Dir = dir
