@@ -75,13 +75,16 @@ func New(policyFile string) (*Enforcer, error) {
 
 // Authorize returns nil when caller may perform rule on target (the
 // record's fields, e.g. project_id and user_id), else a *ForbiddenError.
+// A nil target, for actions on no existing record (list, create), is the
+// caller's own project_id and user_id, as upstream Mogan's authorize_wsgi
+// does for them: so "rule:admin_or_owner" lets a member list.
 func (e *Enforcer) Authorize(rule string, caller auth.Caller, target map[string]string) error {
 	r, ok := e.rules[rule]
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrUnknownRule, rule)
 	}
 	if target == nil {
-		target = map[string]string{}
+		target = map[string]string{"project_id": caller.ProjectID, "user_id": caller.UserID}
 	}
 	env := &env{rules: e.rules, target: target, creds: e.credentials(caller)}
 	if !r.eval(env) {

@@ -61,6 +61,34 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// TestNilTarget: with no record, the caller is checked against itself;
+// an empty target is not the same.
+func TestNilTarget(t *testing.T) {
+	e, err := policy.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]struct {
+		caller auth.Caller
+		target map[string]string
+		want   bool
+	}{
+		"member, nil target":     {member, nil, true},
+		"member, empty target":   {member, map[string]string{}, false},
+		"member, other's record": {member, map[string]string{"project_id": "p-other"}, false},
+		"no project, nil target": {auth.Caller{UserID: "u", Roles: []string{"member"}}, nil, false},
+		"admin, empty target":    {cloudAdmin, map[string]string{}, true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := e.Authorize(policy.ServerGetAll, tc.caller, tc.target)
+			if got := err == nil; got != tc.want {
+				t.Errorf("allowed = %v, want %v (%v)", got, tc.want, err)
+			}
+		})
+	}
+}
+
 func TestForbiddenMessage(t *testing.T) {
 	e, err := policy.New("")
 	if err != nil {
