@@ -19,7 +19,9 @@ var _ driver.Full = supervised{}
 // call runs one unary driver call under the call timeout.
 func (m *Manager) call(ctx context.Context, op string, fn func(context.Context, driver.Full) error) error {
 	// Waiting for a restart counts against the call's time too.
-	ctx, cancel := context.WithTimeoutCause(ctx, m.timeout, m.timeoutError(op))
+	ctx, cancel := context.WithTimeoutCause(ctx, m.timeout, &timeoutError{
+		msg: fmt.Sprintf("driver %q: %s got no answer within %s", m.cfg.Name, op, m.timeout),
+	})
 	defer cancel()
 	inst, err := m.acquire(ctx)
 	if err != nil {
@@ -28,10 +30,13 @@ func (m *Manager) call(ctx context.Context, op string, fn func(context.Context, 
 	return m.outcome(ctx, inst, op, fn(ctx, inst.plugin.Driver()))
 }
 
-// timeoutError is the error of a call the driver did not answer in time.
-func (m *Manager) timeoutError(op string) error {
-	return fmt.Errorf("driver %q: %s got no answer within %s: %w", m.cfg.Name, op, m.timeout, context.DeadlineExceeded)
-}
+// timeoutError is the cause of a call cut short by the manager's own
+// deadline: it names the driver and the timeout, and is a
+// context.DeadlineExceeded (HTTP 504).
+type timeoutError struct{ msg string }
+
+func (e *timeoutError) Error() string { return e.msg + ": " + context.DeadlineExceeded.Error() }
+func (e *timeoutError) Unwrap() error { return context.DeadlineExceeded }
 
 // outcome classifies a call's error: a dead plugin is retired and reported
 // as ErrDriverUnavailable, a call our deadline cut short says so; the
@@ -46,11 +51,12 @@ func (m *Manager) outcome(ctx context.Context, inst *instance, op string, err er
 		m.mu.Unlock()
 		return fmt.Errorf("driver %q: %w: %s: %w", m.cfg.Name, ErrDriverUnavailable, op, err)
 	}
-	if ctx.Err() != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		// The caller's own deadline or cancellation stays as it is; ours
-		// (the cause) names the driver and the timeout.
-		if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
-			return cause
+		// names the driver and the timeout.
+		var te *timeoutError
+		if errors.As(context.Cause(ctx), &te) {
+			return te
 		}
 	}
 	return err

@@ -25,7 +25,7 @@ func (m *Manager) stream(ctx context.Context, opts driver.ListOptions, send func
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	w := newWatchdog(m.timeout, func() {
-		cancel(fmt.Errorf("driver %q: ListManageableNodes sent nothing for %s: %w", m.cfg.Name, m.timeout, context.DeadlineExceeded))
+		cancel(&timeoutError{msg: fmt.Sprintf("driver %q: ListManageableNodes sent nothing for %s", m.cfg.Name, m.timeout)})
 	})
 	defer w.stop()
 	err = inst.plugin.Driver().ListManageableNodes(ctx, opts, func(n driver.Node) error {

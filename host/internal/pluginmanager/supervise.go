@@ -72,7 +72,7 @@ func (m *Manager) acquire(ctx context.Context) (*instance, error) {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("driver %q: %w: still restarting when the call ended (%v)", m.cfg.Name, ErrDriverUnavailable, ctx.Err())
+		return nil, fmt.Errorf("driver %q: %w: still restarting when the call ended (%s)", m.cfg.Name, ErrDriverUnavailable, ctx.Err().Error())
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
