@@ -57,5 +57,11 @@ lint: $(TOOLS)/golangci-lint
 	$(GO) vet ./...
 	$(TOOLS)/golangci-lint run ./...
 
+# Builds everything and runs the manage workflow against a local standalone
+# Ironic (see host/scripts/demo.sh).
+demo: build
+	$(GO) build -o $(BIN)/ironic-standalone ./plugins/ironic/cmd/ironic-standalone
+	host/scripts/demo.sh
+
 clean:
-	rm -rf $(BIN) .tools
+	rm -rf $(BIN) .tools .demo

@@ -5,29 +5,28 @@ import (
 	"net/http"
 )
 
-// fault is the WSME fault document Mogan and Ironic return. It travels
-// JSON-encoded inside error_message, as upstream does.
-type fault struct {
-	FaultCode   string  `json:"faultcode"`
-	FaultString string  `json:"faultstring"`
-	DebugInfo   *string `json:"debuginfo"`
-}
-
-type errorBody struct {
-	ErrorMessage string `json:"error_message"`
-}
-
 // writeFault answers status with message in Mogan's error format.
 func writeFault(w http.ResponseWriter, status int, message string) {
 	code := "Server"
 	if status < 500 {
 		code = "Client"
 	}
-	inner, err := json.Marshal(fault{FaultCode: code, FaultString: message})
-	if err != nil { // a struct of strings always marshals
-		inner = []byte(`{"faultcode": "Server", "faultstring": "internal error", "debuginfo": null}`)
-	}
-	writeJSON(w, status, errorBody{ErrorMessage: string(inner)})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(`{"error_message": ` + quote(faultDocument(code, message)) + `}`))
+}
+
+// faultDocument is the WSME fault Mogan and Ironic return, JSON-encoded
+// inside error_message, spelled byte for byte as upstream's json.dumps
+// spells it.
+func faultDocument(code, message string) string {
+	return `{"faultcode": ` + quote(code) + `, "faultstring": ` + quote(message) + `, "debuginfo": null}`
+}
+
+// quote is s as a JSON string.
+func quote(s string) string {
+	b, _ := json.Marshal(s) // a string always marshals
+	return string(b)
 }
 
 // writeJSON answers status with v as JSON.

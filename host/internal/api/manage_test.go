@@ -145,8 +145,18 @@ func TestManageTwice(t *testing.T) {
 	if r.status != http.StatusConflict {
 		t.Fatalf("second POST: status %d; want 409 (%s)", r.status, r.body)
 	}
-	if msg := faultString(t, r); !strings.Contains(msg, "already managed") {
+	msg := faultString(t, r)
+	if !strings.Contains(msg, "already managed") {
 		t.Errorf("faultstring %q does not say the node is already managed", msg)
+	}
+	if strings.Contains(strings.ToLower(msg), "constraint") {
+		t.Errorf("faultstring %q leaks the database's error", msg)
+	}
+	// Byte for byte the document upstream's json.dumps writes.
+	want := `{"error_message": "{\"faultcode\": \"Client\", \"faultstring\": \"Node ` + nodeUUID +
+		` is already managed by another server.\", \"debuginfo\": null}"}`
+	if string(r.body) != want {
+		t.Errorf("error body\n got %s\nwant %s", r.body, want)
 	}
 }
 

@@ -44,6 +44,16 @@ func New(st store.Store, drv driver.Full, log hclog.Logger) *Workflow {
 // ErrStillAdopting: the server's adoption has not finished (HTTP 409).
 var ErrStillAdopting = errors.New("server is still being adopted")
 
+// refusal is an error worded for the operator whose kind callers test with
+// errors.Is, without the cause's internal text.
+type refusal struct {
+	kind error
+	msg  string
+}
+
+func (r *refusal) Error() string { return r.msg }
+func (r *refusal) Unwrap() error { return r.kind }
+
 // Manage adopts req.NodeUUID as a new server and returns it.
 func (w *Workflow) Manage(ctx context.Context, req Request) (store.Server, error) {
 	now := w.now().UTC()
@@ -68,7 +78,10 @@ func (w *Workflow) Manage(ctx context.Context, req Request) (store.Server, error
 	// 1. Claim: the store's unique constraint on node_uuid decides races.
 	if err := w.store.CreateServer(ctx, srv); err != nil {
 		if errors.Is(err, store.ErrNodeTaken) {
-			return store.Server{}, fmt.Errorf("node %s is already managed by another server: %w", req.NodeUUID, err)
+			// The store's error carries the database's words; the
+			// operator gets ours.
+			return store.Server{}, &refusal{kind: store.ErrNodeTaken,
+				msg: fmt.Sprintf("Node %s is already managed by another server.", req.NodeUUID)}
 		}
 		return store.Server{}, fmt.Errorf("claiming node %s: %w", req.NodeUUID, err)
 	}
