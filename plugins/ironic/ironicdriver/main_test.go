@@ -52,7 +52,7 @@ func testMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "building the plugin: %v\n%s", err, out)
 		return 1
 	}
-	env.ironic, err = ironictest.Start(ctx, ironictest.Options{Dir: filepath.Join(dir, "ironic"), MaxLimit: pageLimit})
+	env.ironic, err = ironictest.Start(ctx, ironictest.Options{Dir: filepath.Join(dir, "ironic"), MaxLimit: pageLimit, DieWithParent: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

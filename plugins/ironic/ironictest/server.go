@@ -28,6 +28,10 @@ type Options struct {
 	MaxLimit int
 	// StartTimeout bounds schema sync plus start; zero means two minutes.
 	StartTimeout time.Duration
+	// DieWithParent ends Ironic when the process that started it dies,
+	// even by a crash or a panicking test that never calls Stop. Tests set
+	// it; the CLI, whose Ironic must outlive it, does not.
+	DieWithParent bool
 }
 
 // Server is a running standalone Ironic.
@@ -93,7 +97,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	// Not CommandContext: the server must outlive ctx (the CLI starts it
 	// and exits). Its own session keeps terminal signals away and lets Stop
 	// end the whole group.
-	cmd := exec.Command(Python, "-c", pyMain("ironic.cmd.singleprocess", "ironic", "--config-file", conf))
+	prog := pyMain("ironic.cmd.singleprocess", "ironic", "--config-file", conf)
+	if opts.DieWithParent {
+		prog = fmt.Sprintf(watchParent, os.Getpid()) + prog
+	}
+	cmd := exec.Command(Python, "-c", prog)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -212,6 +220,18 @@ func (s *Server) waitReady(ctx context.Context, exited <-chan error) error {
 		}
 	}
 }
+
+// watchParent is Python run before Ironic is imported (so before eventlet
+// patches time and threading): a real thread that kills the process group
+// once the parent %d is gone.
+const watchParent = `import os, signal, threading
+from time import sleep as _sleep
+def _watch(parent=%d):
+    while os.getppid() == parent:
+        _sleep(0.5)
+    os.killpg(0, signal.SIGKILL)
+threading.Thread(target=_watch, daemon=True).start()
+`
 
 // pyMain is a python -c program that runs module's main with argv, the way
 // the console scripts Debian does not ship would.
