@@ -93,6 +93,16 @@ type harness struct {
 // default policy, with drv as the driver.
 func newHarness(t testing.TB, drv *drivertest.FuncDriver) *harness {
 	t.Helper()
+	authn, err := auth.New(t.Context(), auth.Config{Strategy: "noauth"}, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newHarnessWithAuth(t, drv, authn)
+}
+
+// newHarnessWithAuth is newHarness with another authenticator.
+func newHarnessWithAuth(t testing.TB, drv *drivertest.FuncDriver, authn auth.Authenticator) *harness {
+	t.Helper()
 	ctx := t.Context()
 	log := hclog.NewNullLogger()
 	st, err := store.OpenWithOptions(ctx, "sqlite://"+filepath.Join(t.TempDir(), "mogan.sqlite"), log,
@@ -101,10 +111,6 @@ func newHarness(t testing.TB, drv *drivertest.FuncDriver) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	authn, err := auth.New(ctx, auth.Config{Strategy: "noauth"}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
 	enforcer, err := policy.New("")
 	if err != nil {
 		t.Fatal(err)

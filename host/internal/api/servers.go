@@ -36,20 +36,29 @@ func (s *Server) serverFromPath(r *http.Request) (store.Server, error) {
 // marker and all_tenants.
 func (s *Server) listedServers(r *http.Request) ([]store.Server, error) {
 	ctx := r.Context()
-	if err := s.authorize(ctx, policy.ServerGetAll, nil); err != nil {
-		return nil, err
-	}
+	caller := callerFrom(ctx)
 	q := r.URL.Query()
-	opts := store.ListOptions{ProjectID: callerFrom(ctx).ProjectID}
+	opts := store.ListOptions{ProjectID: caller.ProjectID}
 	allTenants, err := queryBool(q, "all_tenants")
 	if err != nil {
 		return nil, err
 	}
-	if allTenants {
+	switch {
+	case allTenants:
 		if err := s.authorize(ctx, policy.ServerGetAllTenants, nil); err != nil {
 			return nil, err
 		}
 		opts.ProjectID = ""
+	case opts.ProjectID == "" && !s.isAdmin(ctx):
+		// A caller without a project (http_basic) owns no servers; only an
+		// admin's empty project means "every project".
+		return []store.Server{}, nil
+	default:
+		// Listing one's own project: the target is the caller's project,
+		// as Nova and Mogan pass it.
+		if err := s.authorize(ctx, policy.ServerGetAll, map[string]string{"project_id": caller.ProjectID}); err != nil {
+			return nil, err
+		}
 	}
 	if opts.Limit, err = queryLimit(q); err != nil {
 		return nil, err
