@@ -32,9 +32,10 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	for out, pkg := range map[string]string{
-		"mogan-api":         "../cmd/mogan-api",
-		"mogan-driver-noop": "../../plugins/noop",
-		"mogan-driver-test": "../internal/testdriver",
+		"mogan-api":           "../cmd/mogan-api",
+		"mogan-driver-noop":   "../../plugins/noop",
+		"mogan-driver-test":   "../internal/testdriver",
+		"mogan-driver-ironic": "../../plugins/ironic/cmd/mogan-driver-ironic",
 	} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, out), pkg)
 		if b, err := cmd.CombinedOutput(); err != nil {
