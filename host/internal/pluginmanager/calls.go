@@ -19,15 +19,23 @@ var _ driver.Full = supervised{}
 // call runs one unary driver call under the call timeout.
 func (m *Manager) call(ctx context.Context, op string, fn func(context.Context, driver.Full) error) error {
 	// Waiting for a restart counts against the call's time too.
-	ctx, cancel := context.WithTimeoutCause(ctx, m.timeout, &timeoutError{
-		msg: fmt.Sprintf("driver %q: %s got no answer within %s", m.cfg.Name, op, m.timeout),
-	})
+	te := &timeoutError{msg: fmt.Sprintf("driver %q: %s got no answer within %s", m.cfg.Name, op, m.timeout)}
+	callerDeadline, callerHasDeadline := ctx.Deadline()
+	ctx, cancel := context.WithTimeoutCause(ctx, m.timeout, te)
 	defer cancel()
+	deadline, _ := ctx.Deadline()
+	// gRPC enforces the deadline with its own timer, which may fire before
+	// ctx's: whose deadline it was is decided by the deadlines themselves.
+	ours := !callerHasDeadline || callerDeadline.After(deadline)
 	inst, err := m.acquire(ctx)
 	if err != nil {
 		return err
 	}
-	return m.outcome(ctx, inst, op, fn(ctx, inst.plugin.Driver()))
+	err = m.outcome(ctx, inst, op, fn(ctx, inst.plugin.Driver()))
+	if ours && errors.Is(err, context.DeadlineExceeded) {
+		return te
+	}
+	return err
 }
 
 // timeoutError is the cause of a call cut short by the manager's own

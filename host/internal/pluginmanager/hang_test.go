@@ -59,14 +59,14 @@ func TestListingIdleTimeout(t *testing.T) {
 		want    int  // nodes received
 		timeout bool // ends with DeadlineExceeded
 	}{
-		// 20 nodes x 50ms = 1s, three times the call timeout, never silent
-		// for more than a sixth of it.
-		"slow but progressing": {control: `{"count": 20, "list": "slow", "delay": "50ms", "after": 0}`, want: 18},
-		"silent after 5 nodes": {control: `{"count": 20, "list": "hang", "after": 5}`, want: 5, timeout: true},
+		// 30 nodes x 50ms = 1.5s, longer than the 1s timeout, never
+		// silent for more than a tenth of it.
+		"slow but progressing": {control: `{"count": 30, "list": "slow", "delay": "50ms"}`, want: 27},
+		"silent after 5 nodes": {control: `{"count": 30, "list": "hang", "after": 5}`, want: 5, timeout: true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			m, _, _ := setup(t, tc.control, shortTimeout)
+			m, _, _ := setup(t, tc.control, time.Second)
 			n, err := count(t.Context(), m, driver.ListOptions{})
 			if tc.timeout != errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("listing = %v, want DeadlineExceeded: %v", err, tc.timeout)

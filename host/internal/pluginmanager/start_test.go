@@ -152,7 +152,9 @@ func TestStartWithMatchingSHA256(t *testing.T) {
 }
 
 func TestPluginLogsAreTagged(t *testing.T) {
-	_, _, logs := setup(t, `{}`, 0)
+	m, _, logs := setup(t, `{}`, 0)
+	// Stderr is read asynchronously: Stop returns once it is drained.
+	m.Stop()
 	// The test driver logs "configured" at debug level from Configure.
 	var found bool
 	for line := range strings.SplitSeq(logs.String(), "\n") {
