@@ -72,7 +72,7 @@ func TestKill9MidStreamThenRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("slow listing: status %d", resp.StatusCode)
 	}
