@@ -18,8 +18,8 @@ func TestStartupRefusals(t *testing.T) {
 		want []string
 	}{
 		"unknown option": {
-			conf: hostConfig(t, "", "[driver]\nname = noop\nnmae = x\n"),
-			want: []string{"mogan.conf", "[driver] nmae", "unknown option"},
+			conf: hostConfig(t, "", "[driver]\nname = noop\ndrivername = x\n"),
+			want: []string{"mogan.conf", "[driver] drivername", "unknown option"},
 		},
 		"malformed file": {
 			conf: hostConfig(t, "", "[driver\nname = noop\n"),

@@ -71,8 +71,9 @@ func (b *batcher) flushLocked() error {
 	if b.err != nil || len(b.batch) == 0 {
 		return b.err
 	}
-	// Send marshals the message before it returns: the slice can be reused.
 	b.err = b.send(&driverv1.ListManageableNodesResponse{Nodes: b.batch})
-	b.batch = b.batch[:0]
+	// gRPC forbids touching a message after SendMsg (stats handlers may
+	// read it late), so the next batch gets a fresh slice.
+	b.batch = make([]*driverv1.Node, 0, streamBatch)
 	return b.err
 }
