@@ -67,9 +67,9 @@ func (k *Keystone) login(ctx context.Context) (string, time.Time, error) {
 		return "", time.Time{}, fmt.Errorf("%w: keystone: %w", ErrAuthUnavailable, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
-	switch {
-	case resp.StatusCode == http.StatusCreated:
-	case resp.StatusCode == http.StatusUnauthorized:
+	switch resp.StatusCode {
+	case http.StatusCreated:
+	case http.StatusUnauthorized:
 		return "", time.Time{}, fmt.Errorf("%w: keystone refused the host's [keystone_authtoken] credentials (user %s, project %s)",
 			ErrAuthUnavailable, k.cfg.Username, k.cfg.ProjectName)
 	default:

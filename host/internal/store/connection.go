@@ -62,7 +62,7 @@ func parseConnection(connection string) (connConfig, error) {
 		if errors.As(err, &uerr) {
 			err = uerr.Err // url.Error repeats the URL, password included
 		}
-		return connConfig{}, fmt.Errorf("%w: not a valid URL: %v", ErrInvalidConnection, err)
+		return connConfig{}, fmt.Errorf("%w: not a valid URL: %w", ErrInvalidConnection, err)
 	}
 	switch strings.ToLower(scheme) {
 	case "sqlite":
@@ -106,7 +106,7 @@ func parsePostgres(connection string) (connConfig, error) {
 	cfg, err := pgx.ParseConfig(connection)
 	if err != nil {
 		// pgx redacts the password in its parse errors.
-		return connConfig{}, fmt.Errorf("%w: not a valid PostgreSQL URL: %v", ErrInvalidConnection, err)
+		return connConfig{}, fmt.Errorf("%w: not a valid PostgreSQL URL: %w", ErrInvalidConnection, err)
 	}
 	return connConfig{engine: enginePostgres, pg: cfg}, nil
 }

@@ -51,7 +51,7 @@ func TestListServers(t *testing.T) {
 				t.Run(name, func(t *testing.T) {
 					got, err := st.ListServers(t.Context(), tc.opts)
 					if tc.wantErr != nil {
-						if err == nil || (tc.wantErr != errAny && !errors.Is(err, tc.wantErr)) {
+						if err == nil || (!errors.Is(tc.wantErr, errAny) && !errors.Is(err, tc.wantErr)) {
 							t.Fatalf("ListServers = %v, want %v", err, tc.wantErr)
 						}
 						return
