@@ -3,11 +3,11 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -199,7 +199,7 @@ func (c *Config) fill(values map[string]map[string]string) error {
 		if !ok {
 			return &Error{File: c.File, Section: name, Problem: fmt.Sprintf(
 				"unknown section (known: %s, and the driver's own section [%s])",
-				strings.Join(sortedKeys(known), ", "), driverName)}
+				strings.Join(slices.Sorted(maps.Keys(known)), ", "), driverName)}
 		}
 		for opt := range opts {
 			if !slices.ContainsFunc(specs, func(o option) bool { return o.name == opt }) {
@@ -296,13 +296,4 @@ func (c *Config) check() error {
 func (c *Config) ListensOnLoopback() bool {
 	ip := net.ParseIP(c.API.HostIP)
 	return ip != nil && ip.IsLoopback()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -3,8 +3,9 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v2"
@@ -60,7 +61,7 @@ func New(policyFile string) (*Enforcer, error) {
 		where = "policy file " + policyFile
 	}
 	e := &Enforcer{rules: make(map[string]check, len(src))}
-	for _, name := range sortedKeys(src) {
+	for _, name := range slices.Sorted(maps.Keys(src)) {
 		c, err := parse(src[name])
 		if err != nil {
 			return nil, fmt.Errorf("%s: rule %q (%q): %w", where, name, src[name], err)
@@ -153,7 +154,7 @@ func (e *Enforcer) checkRefs() error {
 		state[name] = done
 		return err
 	}
-	for _, name := range sortedKeys(e.rules) {
+	for _, name := range slices.Sorted(maps.Keys(e.rules)) {
 		if err := visit(name, nil); err != nil {
 			return err
 		}
@@ -222,13 +223,4 @@ func checkString(v any) (string, error) {
 	default:
 		return "", fmt.Errorf("a rule must be a check string, got %T %v", v, v)
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
