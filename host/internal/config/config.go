@@ -36,7 +36,6 @@ type Config struct {
 	Notifier  Notifier
 	Glance    Service
 	Neutron   Service
-	Warnings  []string // things worth logging at start-up
 	authIsSet bool
 }
 
