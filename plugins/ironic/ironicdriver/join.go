@@ -2,6 +2,7 @@ package ironicdriver
 
 import (
 	"context"
+	"errors"
 )
 
 // joiner joins a node stream with port and portgroup streams, all three
@@ -77,7 +78,7 @@ func (j *joiner) run(ctx context.Context, nodeCh <-chan []ironicNode, portCh <-c
 			}
 		}
 		if err := j.flush(emit); err != nil {
-			if err == errStopListing {
+			if errors.Is(err, errStopListing) {
 				return nil
 			}
 			return err

@@ -130,6 +130,5 @@ func (d *Driver) patch(ctx context.Context, sc *gophercloud.ServiceClient, nodeU
 }
 
 func isConflict(err error) bool {
-	var e *driver.Error
-	return errors.As(err, &e) && e.Kind == driver.ErrConflict
+	return errors.Is(err, driver.ErrConflict)
 }

@@ -226,7 +226,7 @@ func TestManageRetriesNodeLocked(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
 			_, err := d.Manage(ctx, driver.ManageRequest{NodeUUID: uuid.NewString(), ServerUUID: "s"})
-			if !errors.Is(err, tc.wantErr) && !(tc.wantErr == nil && err == nil) {
+			if !errors.Is(err, tc.wantErr) && (tc.wantErr != nil || err != nil) {
 				t.Errorf("err = %v, want %v", err, tc.wantErr)
 			}
 			if tc.wantErr != nil && !strings.Contains(err.Error(), "locked") {

@@ -60,7 +60,7 @@ func callOnce(ctx context.Context, hc *http.Client, method, url string, body, ou
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return err

@@ -103,7 +103,7 @@ func (f *Fixture) Enroll(ctx context.Context, mix Mix) ([]Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer db.Close()
+		defer func() { _ = db.Close() }()
 		db.SetMaxOpenConns(1)
 	}
 	var kinds []Kind

@@ -93,7 +93,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer logFile.Close()
+	defer func() { _ = logFile.Close() }()
 	// Not CommandContext: the server must outlive ctx (the CLI starts it
 	// and exits). Its own session keeps terminal signals away and lets Stop
 	// end the whole group.
@@ -189,7 +189,7 @@ func (s *Server) createSchema(ctx context.Context, conf string) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	_, err = db.ExecContext(ctx, "PRAGMA journal_mode=WAL")
 	return err
 }
@@ -202,7 +202,7 @@ func (s *Server) waitReady(ctx context.Context, exited <-chan error) error {
 		select {
 		case err := <-exited:
 			log, _ := os.ReadFile(s.Log)
-			return fmt.Errorf("ironic exited before answering (%v); %s:\n%s", err, s.Log, tail(log))
+			return fmt.Errorf("ironic exited before answering (%w); %s:\n%s", err, s.Log, tail(log))
 		case <-ctx.Done():
 			return fmt.Errorf("ironic at %s did not answer: %w", s.URL, ctx.Err())
 		case <-tick.C:
@@ -248,7 +248,7 @@ func freePort() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	_, port, err := net.SplitHostPort(l.Addr().String())
 	return port, err
 }
