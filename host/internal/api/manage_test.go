@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -222,4 +223,30 @@ func TestUnknownServer(t *testing.T) {
 	if r.status != http.StatusNotFound {
 		t.Errorf("unmanage unknown: %d; want 404", r.status)
 	}
+}
+
+// TestManageTimeoutAfterTheDriverActedIsUndone: a Manage that fails after
+// the backend took the association (a timeout) is released again, so the
+// node is not left owned by a server that was never recorded.
+func TestManageTimeoutAfterTheDriverActedIsUndone(t *testing.T) {
+	var associated, released string
+	drv := adoptableDriver(sampleNode(nodeUUID))
+	drv.ManageFunc = func(_ context.Context, req driver.ManageRequest) (driver.Node, error) {
+		associated = req.ServerUUID
+		return driver.Node{}, fmt.Errorf("driver call: %w", context.DeadlineExceeded)
+	}
+	drv.UnmanageFunc = func(_ context.Context, req driver.ManageRequest) error {
+		released = req.ServerUUID
+		return nil
+	}
+	h := newHarness(t, drv)
+	r := h.postJSON(t, "/v1/manageable_servers", validBody(nodeUUID))
+	if r.status != http.StatusGatewayTimeout {
+		t.Fatalf("status %d; want 504 (%s)", r.status, r.body)
+	}
+	faultString(t, r)
+	if associated == "" || released != associated {
+		t.Errorf("associated with %q, released %q; want the same server released", associated, released)
+	}
+	assertNothingStored(t, h)
 }

@@ -60,8 +60,12 @@ func (s *Server) listManageableServers(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		s.log.Error("manageable_servers listing failed mid-stream; cutting the response",
-			"request_id", requestIDFrom(ctx), "nodes_sent", count, "error", err)
+		if ctx.Err() != nil {
+			s.log.Debug("client went away during a listing", "request_id", requestIDFrom(ctx), "nodes_sent", count)
+		} else {
+			s.log.Error("manageable_servers listing failed mid-stream; cutting the response",
+				"request_id", requestIDFrom(ctx), "nodes_sent", count, "error", err)
+		}
 		panic(http.ErrAbortHandler)
 	}
 	if !started {

@@ -101,14 +101,17 @@ func (w *Workflow) Manage(ctx context.Context, req Request) (store.Server, error
 		return fail(driver.NotManageable(req.NodeUUID, node.Reason))
 	}
 
-	// 3. The driver associates the node with the server.
+	// 3. The driver associates the node with the server. Its undo is in
+	// place before the call: a Manage that fails late (a timeout after
+	// Ironic took the patch) may have associated the node all the same,
+	// and Unmanage releases it only if it names this server.
+	undo = append(undo, func(ctx context.Context) error {
+		return w.driver.Unmanage(ctx, driver.ManageRequest{NodeUUID: req.NodeUUID, ServerUUID: srv.UUID})
+	})
 	managed, err := w.driver.Manage(ctx, driver.ManageRequest{NodeUUID: req.NodeUUID, ServerUUID: srv.UUID})
 	if err != nil {
 		return fail(err)
 	}
-	undo = append(undo, func(ctx context.Context) error {
-		return w.driver.Unmanage(ctx, driver.ManageRequest{NodeUUID: req.NodeUUID, ServerUUID: srv.UUID})
-	})
 	if managed.UUID == "" {
 		managed = node
 	}
