@@ -110,6 +110,13 @@ plugin_dir = %s
 // It is stopped with SIGTERM at the end of the test.
 func startHost(t testing.TB, conf string) *host {
 	t.Helper()
+	return startHostWithEnv(t, conf, nil)
+}
+
+// startHostWithEnv is startHost with extra environment variables (which
+// the plugins inherit), e.g. OS_CLIENT_CONFIG_FILE.
+func startHostWithEnv(t testing.TB, conf string, env []string) *host {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "mogan.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -123,6 +130,7 @@ func startHost(t testing.TB, conf string) *host {
 	h := &host{URL: "http://127.0.0.1:" + port, logs: &lockedBuffer{}, done: make(chan struct{})}
 	h.cmd = exec.Command(filepath.Join(binDir, "mogan-api"), "--config-file", path)
 	h.cmd.Stdout, h.cmd.Stderr = h.logs, h.logs
+	h.cmd.Env = append(os.Environ(), env...)
 	if err := h.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
