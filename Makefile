@@ -11,7 +11,7 @@ GO    ?= go
 # Short by default so `make test` stays quick; `make fuzz` runs longer.
 FUZZTIME ?= 10s
 
-.PHONY: all build proto test unit bench lint fuzz demo clean
+.PHONY: all build proto test test-deps bench lint fuzz demo clean
 
 all: build
 
@@ -41,9 +41,13 @@ proto: $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc
 # Every test: unit, integration against the real Ironic, Keystone and
 # PostgreSQL the tests start or expect (.ci/run makes sure they can), and a
 # short bounded run of the fuzz target.
-test:
+test: test-deps
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzManageServer$$' -fuzztime $(FUZZTIME) ./host/internal/api
+
+# Debian's python3-ironic and python3-keystone, installed when missing.
+test-deps:
+	host/scripts/test-deps.sh
 
 # A longer fuzz run: make fuzz FUZZTIME=10m
 fuzz:
