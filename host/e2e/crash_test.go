@@ -135,13 +135,7 @@ func TestHangIs504WhileHostAnswers(t *testing.T) {
 	}
 
 	h.stop(t)
-	deadline := time.Now().Add(10 * time.Second)
-	for alive(plugin) {
-		if time.Now().After(deadline) {
-			t.Fatalf("plugin %d still running after the host's SIGTERM", plugin)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitGone(t, plugin, 10*time.Second)
 }
 
 // A plugin that crashes at every start makes the host answer 503 with

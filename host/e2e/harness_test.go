@@ -244,6 +244,19 @@ func alive(pid int) bool {
 	return len(fields) > 2 && fields[2] != "Z"
 }
 
+// waitGone fails the test unless pid has exited within limit (used after
+// the host's SIGTERM: no plugin may outlive it).
+func waitGone(t testing.TB, pid int, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("plugin %d still running %s after the host's SIGTERM", pid, limit)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // get performs GET url with a bounded time.
 func get(ctx context.Context, url string) (*http.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)

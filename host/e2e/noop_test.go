@@ -82,11 +82,5 @@ func TestNoopAnswers501AndSurvivesKill9(t *testing.T) {
 	}
 
 	h.stop(t)
-	deadline := time.Now().Add(5 * time.Second)
-	for alive(restarted) {
-		if time.Now().After(deadline) {
-			t.Fatalf("plugin %d still running 5 s after the host's SIGTERM", restarted)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitGone(t, restarted, 5*time.Second)
 }
