@@ -270,7 +270,9 @@ func TestKeystoneServiceMisconfigured(t *testing.T) {
 // few seconds: an expired token is refused even though it was cached, the
 // host's own expired token is renewed, and a stopped Keystone is a 503.
 func TestKeystoneExpiryAndOutage(t *testing.T) {
-	const lifetime = 5 * time.Second
+	// Long enough that a loaded CI machine still validates a fresh token
+	// before it expires; short enough to wait out.
+	const lifetime = 8 * time.Second
 	ks, err := keystone.Start(t.Context(), t.TempDir(), keystone.WithTokenExpiration(lifetime))
 	if err != nil {
 		t.Fatal(err)
