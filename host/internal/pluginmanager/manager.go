@@ -213,22 +213,13 @@ func (m *Manager) launch(ctx context.Context) (*instance, error) {
 // launchError turns go-plugin's multi-line explanations into one line,
 // with the plugin's own last word when it said something on stderr.
 func (m *Manager) launchError(err error, tail *stderrTail) error {
-	msg := firstLine(err.Error())
+	msg, _, _ := strings.Cut(err.Error(), "\n")
 	// go-plugin's words for a process that printed nothing and exited.
-	if m, ok := strings.CutSuffix(msg, "Unrecognized remote plugin message: "); ok {
-		msg = m + "it exited or closed stdout before the plugin handshake"
+	if head, ok := strings.CutSuffix(msg, "Unrecognized remote plugin message: "); ok {
+		msg = head + "it exited or closed stdout before the plugin handshake"
 	}
 	if lines := tail.Lines(); len(lines) > 0 {
 		msg += "; its stderr said: " + lines[len(lines)-1]
 	}
 	return fmt.Errorf("driver %q: %s", m.cfg.Name, msg)
-}
-
-func firstLine(s string) string {
-	for i, r := range s {
-		if r == '\n' {
-			return s[:i]
-		}
-	}
-	return s
 }
