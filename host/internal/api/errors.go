@@ -75,7 +75,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case status == http.StatusInternalServerError:
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 		message = "An internal error occurred; the request id is " + requestIDFrom(r.Context())
-	case status >= 500:
+	case status >= 500 && status != http.StatusNotImplemented:
+		// 501 is a driver's normal answer, not the host failing.
 		log.Warn("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)
 	}
 	var backoff *pluginmanager.BackoffError

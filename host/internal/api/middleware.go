@@ -51,13 +51,6 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// Flush lets streamed listings reach the client as they are produced.
-func (r *statusRecorder) Flush() {
-	if f, ok := r.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
 // withRequestID gives every request an X-Openstack-Request-Id and logs it
 // once done.
 func (s *Server) withRequestID(next http.Handler) http.Handler {
