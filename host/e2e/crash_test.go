@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/proctest"
 )
 
 // testDriverHost starts a host on the test driver from pluginDir with the
@@ -93,7 +95,7 @@ func TestKill9MidStreamThenRecovery(t *testing.T) {
 	if n := listCount(t, url); n != 9 {
 		t.Errorf("listing after recovery has %d nodes, want 9", n)
 	}
-	if h.pid() != hostPID || !alive(hostPID) {
+	if h.pid() != hostPID || !proctest.Alive(hostPID) {
 		t.Fatal("the host died or changed")
 	}
 	if restarted := h.pluginPID(t); restarted == plugin {

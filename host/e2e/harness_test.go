@@ -11,10 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/proctest"
 )
 
 // binDir holds mogan-api and the plugins, built once by TestMain.
@@ -51,26 +52,8 @@ func runMain(m *testing.M) int {
 type host struct {
 	URL  string
 	cmd  *exec.Cmd
-	logs *lockedBuffer
+	logs *proctest.Buffer
 	done chan struct{}
-}
-
-// lockedBuffer collects the host's log for failure messages.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func freePort(t testing.TB) int {
@@ -127,7 +110,7 @@ func startHostWithEnv(t testing.TB, conf string, env []string) *host {
 			port = v
 		}
 	}
-	h := &host{URL: "http://127.0.0.1:" + port, logs: &lockedBuffer{}, done: make(chan struct{})}
+	h := &host{URL: "http://127.0.0.1:" + port, logs: &proctest.Buffer{}, done: make(chan struct{})}
 	h.cmd = exec.Command(filepath.Join(binDir, "mogan-api"), "--config-file", path)
 	h.cmd.Stdout, h.cmd.Stderr = h.logs, h.logs
 	h.cmd.Env = append(os.Environ(), env...)
@@ -234,22 +217,12 @@ func (h *host) pluginPID(t testing.TB) int {
 	return 0
 }
 
-// alive reports whether pid is a running (not zombie) process.
-func alive(pid int) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	fields := strings.Fields(string(data))
-	return len(fields) > 2 && fields[2] != "Z"
-}
-
 // waitGone fails the test unless pid has exited within limit (used after
 // the host's SIGTERM: no plugin may outlive it).
 func waitGone(t testing.TB, pid int, limit time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
-	for alive(pid) {
+	for proctest.Alive(pid) {
 		if time.Now().After(deadline) {
 			t.Fatalf("plugin %d still running %s after the host's SIGTERM", pid, limit)
 		}

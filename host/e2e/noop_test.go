@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/proctest"
 )
 
 // TestNoopAnswers501AndSurvivesKill9 is the foundation's bar: with the noop
@@ -73,7 +75,7 @@ func TestNoopAnswers501AndSurvivesKill9(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("after kill -9: statuses %v, back to 501 in %v", seen, time.Since(killed).Round(time.Millisecond))
-	if h.pid() != hostPID || !alive(hostPID) {
+	if h.pid() != hostPID || !proctest.Alive(hostPID) {
 		t.Fatalf("host PID changed or host died")
 	}
 	restarted := h.pluginPID(t)

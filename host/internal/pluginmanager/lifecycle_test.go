@@ -11,16 +11,18 @@ import (
 	"time"
 
 	"github.com/mogan-manage/mogan-manage/shared/driver"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/proctest"
 )
 
 func TestStopLeavesNoProcess(t *testing.T) {
 	m, _, _ := setup(t, `{}`, 0)
 	pid := m.Pid()
-	if processGone(pid) {
+	if !proctest.Alive(pid) {
 		t.Fatalf("plugin %d not running after Start", pid)
 	}
 	m.Stop()
-	if !processGone(pid) {
+	if proctest.Alive(pid) {
 		t.Errorf("plugin %d still running after Stop", pid)
 	}
 	m.Stop() // idempotent
@@ -70,7 +72,7 @@ func TestPluginDiesWithHost(t *testing.T) {
 	if err != nil {
 		t.Fatalf("helper host said %q", line)
 	}
-	if processGone(pid) {
+	if !proctest.Alive(pid) {
 		t.Fatalf("plugin %d not running", pid)
 	}
 	if err := host.Process.Kill(); err != nil {

@@ -1,19 +1,18 @@
 package pluginmanager
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/proctest"
 )
 
 // helperHostEnv makes the test binary act as a tiny host (see
@@ -143,45 +142,17 @@ func setup(t testing.TB, control string, timeout time.Duration) (*Manager, strin
 }
 
 // logBuffer collects the host's log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type logBuffer struct{ proctest.Buffer }
 
 func (b *logBuffer) logger() hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{Name: "host", Output: b, Level: hclog.Debug})
-}
-
-// processGone reports whether pid has exited (a zombie nobody reaped counts
-// as gone: it runs no code and holds nothing).
-func processGone(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	// The state follows the parenthesised command name.
-	s := string(stat)
-	i := strings.LastIndexByte(s, ')')
-	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
 }
 
 // waitGone polls until pid is gone, failing after limit.
 func waitGone(t *testing.T, pid int, limit time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
-	for !processGone(pid) {
+	for proctest.Alive(pid) {
 		if time.Now().After(deadline) {
 			t.Fatalf("process %d still running after %s", pid, limit)
 		}
