@@ -1,11 +1,19 @@
 package policy
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // creds are the caller's policy values (see the package comment).
 type creds struct {
 	values map[string]string
 	roles  []string // lower-cased
+}
+
+// hasRole reports whether the caller has role, case-insensitively.
+func (c creds) hasRole(role string) bool {
+	return slices.Contains(c.roles, strings.ToLower(role))
 }
 
 // env is what a check sees while it is evaluated.
@@ -64,16 +72,7 @@ type roleCheck struct{ role template }
 
 func (c roleCheck) eval(e *env) bool {
 	want, ok := c.role.expand(e.target)
-	if !ok || want == "" {
-		return false
-	}
-	want = strings.ToLower(want)
-	for _, r := range e.creds.roles {
-		if r == want {
-			return true
-		}
-	}
-	return false
+	return ok && want != "" && e.creds.hasRole(want)
 }
 
 // genericCheck is "credential:match", e.g. project_id:%(project_id)s or
@@ -89,12 +88,7 @@ func (c genericCheck) eval(e *env) bool {
 		return false
 	}
 	if c.cred == "roles" {
-		for _, r := range e.creds.roles {
-			if r == strings.ToLower(want) {
-				return true
-			}
-		}
-		return false
+		return e.creds.hasRole(want)
 	}
 	have := e.creds.values[c.cred]
 	return have != "" && have == want
