@@ -55,9 +55,7 @@ func New(policyFile string) (*Enforcer, error) {
 		if err != nil {
 			return nil, err
 		}
-		for name, c := range overrides {
-			src[name] = c
-		}
+		maps.Copy(src, overrides)
 		where = "policy file " + policyFile
 	}
 	e := &Enforcer{rules: make(map[string]check, len(src))}
