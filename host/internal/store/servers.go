@@ -24,14 +24,12 @@ func newSQLStore(db *sql.DB, e engine) *sqlStore {
 
 // serverColumns lists the servers table's columns in the order columnArgs
 // writes and scanServer reads them.
-func serverColumns() []string {
-	return []string{
-		"uuid", "name", "description", "node_uuid", "node_name", "image_uuid", "flavor_uuid",
-		"status", "power_state", "locked", "project_id", "user_id",
-		"availability_zone", "affinity_zone", "key_name",
-		"metadata", "system_metadata", "addresses", "partitions",
-		"created_at", "launched_at", "updated_at",
-	}
+var serverColumns = []string{
+	"uuid", "name", "description", "node_uuid", "node_name", "image_uuid", "flavor_uuid",
+	"status", "power_state", "locked", "project_id", "user_id",
+	"availability_zone", "affinity_zone", "key_name",
+	"metadata", "system_metadata", "addresses", "partitions",
+	"created_at", "launched_at", "updated_at",
 }
 
 // queries are the fixed statements, built once in the engine's placeholder
@@ -40,30 +38,32 @@ type queries struct {
 	insert, update, get, delete, marker, markerInProject string
 	// selectAll is the start of a list query.
 	selectAll string
+	// updateArgs are the positions in columnArgs of update's SET values;
+	// update's arguments are those, then the uuid.
+	updateArgs []int
 }
 
-// updateSkips are the columns UpdateServer never changes; update's
-// arguments are columnArgs without them, then the uuid.
-func updateSkips(col string) bool { return col == "uuid" || col == "created_at" }
-
 func newQueries(e engine) queries {
-	cols := serverColumns()
-	list := strings.Join(cols, ", ")
+	list := strings.Join(serverColumns, ", ")
 	var set []string
-	for _, c := range cols {
-		if !updateSkips(c) {
-			set = append(set, c+" = ?")
+	var updateArgs []int
+	for i, c := range serverColumns {
+		if c == "uuid" || c == "created_at" { // UpdateServer never changes them
+			continue
 		}
+		set = append(set, c+" = ?")
+		updateArgs = append(updateArgs, i)
 	}
 	return queries{
 		insert: e.rebind(`INSERT INTO servers (` + list + `) VALUES (` +
-			strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + `)`),
+			strings.TrimSuffix(strings.Repeat("?, ", len(serverColumns)), ", ") + `)`),
 		update:          e.rebind(`UPDATE servers SET ` + strings.Join(set, ", ") + ` WHERE uuid = ? RETURNING created_at`),
 		get:             e.rebind(`SELECT ` + list + ` FROM servers WHERE uuid = ?`),
 		delete:          e.rebind(`DELETE FROM servers WHERE uuid = ?`),
 		marker:          e.rebind(`SELECT created_at FROM servers WHERE uuid = ?`),
 		markerInProject: e.rebind(`SELECT created_at FROM servers WHERE uuid = ? AND project_id = ?`),
 		selectAll:       `SELECT ` + list + ` FROM servers`,
+		updateArgs:      updateArgs,
 	}
 }
 
@@ -99,11 +99,9 @@ func (s *sqlStore) UpdateServer(ctx context.Context, srv Server) (Server, error)
 	if err != nil {
 		return Server{}, fmt.Errorf("update server %s: %w", srv.UUID, err)
 	}
-	var args []any
-	for i, c := range serverColumns() {
-		if !updateSkips(c) {
-			args = append(args, all[i])
-		}
+	args := make([]any, 0, len(s.q.updateArgs)+1)
+	for _, i := range s.q.updateArgs {
+		args = append(args, all[i])
 	}
 	args = append(args, srv.UUID)
 	var created timeScanner
