@@ -89,8 +89,11 @@ func (d *Driver) Unmanage(ctx context.Context, req driver.ManageRequest) error {
 		return nil
 	}
 	var after ironicNode
+	// patch's errors are classified already: a node deleted since the
+	// check is NotFound, not a 404.
 	err = d.patch(ctx, sc, req.NodeUUID, nodes.UpdateOperation{Op: nodes.RemoveOp, Path: "/instance_uuid"}, &after)
-	if gophercloud.ResponseCodeIs(err, 404) {
+	if errors.Is(err, driver.ErrNodeNotFound) {
+		d.log.Info("unmanage: node is gone", "node", req.NodeUUID)
 		return nil
 	}
 	if err != nil {
