@@ -34,8 +34,6 @@ type Keystone struct {
 	// as a deployment gives keystonemiddleware's user: it may validate
 	// other users' tokens.
 	Service User
-	// LogPath is Keystone's stderr, useful when a test fails.
-	LogPath string
 
 	proc   *process
 	client *http.Client
@@ -73,7 +71,6 @@ func Start(ctx context.Context, dir string, opts ...Option) (*Keystone, error) {
 		return nil, err
 	}
 	k.proc = proc
-	k.LogPath = proc.log
 	k.URL = fmt.Sprintf("http://127.0.0.1:%d/v3", port)
 	if err := k.populate(ctx); err != nil {
 		k.Stop()

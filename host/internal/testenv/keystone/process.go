@@ -15,12 +15,12 @@ import (
 	"time"
 )
 
-// Python is the interpreter that sees Debian's python3-keystone; the first
+// python is the interpreter that sees Debian's python3-keystone; the first
 // python3 on PATH may be another one.
-const Python = "/usr/bin/python3"
+const python = "/usr/bin/python3"
 
-// InstallHint says how to get Keystone onto a Debian machine.
-const InstallHint = "apt-get update && apt-get install -y --no-install-recommends python3-keystone"
+// installHint says how to get Keystone onto a Debian machine.
+const installHint = "apt-get update && apt-get install -y --no-install-recommends python3-keystone"
 
 //go:embed standalone.py
 var launcherScript []byte
@@ -75,7 +75,7 @@ func launch(ctx context.Context, dir, adminPassword string, expiration time.Dura
 	}
 	defer func() { _ = logFile.Close() }() // the child holds its own descriptor
 
-	cmd := exec.Command(Python, script, conf, filepath.Join(dir, "keystone.db"))
+	cmd := exec.Command(python, script, conf, filepath.Join(dir, "keystone.db"))
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "OS_BOOTSTRAP_PASSWORD="+adminPassword)
 	cmd.Stderr = logFile
@@ -92,7 +92,7 @@ func launch(ctx context.Context, dir, adminPassword string, expiration time.Dura
 		return nil, 0, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, 0, fmt.Errorf("start keystone with %s: %w", Python, err)
+		return nil, 0, fmt.Errorf("start keystone with %s: %w", python, err)
 	}
 	p := &process{cmd: cmd, stdin: stdin, exited: make(chan struct{}), log: logPath}
 
@@ -116,7 +116,7 @@ func launch(ctx context.Context, dir, adminPassword string, expiration time.Dura
 		return p, port, nil
 	case <-p.exited:
 		return nil, 0, fmt.Errorf("keystone exited during start-up (is python3-keystone installed? %s):\n%s",
-			InstallHint, p.tail(20))
+			installHint, p.tail(20))
 	case <-ctx.Done():
 		p.stop()
 		return nil, 0, fmt.Errorf("keystone did not start: %w\n%s", ctx.Err(), p.tail(20))
