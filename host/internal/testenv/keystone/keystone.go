@@ -89,7 +89,7 @@ func (k *Keystone) Stop() {
 // populate creates the "service" role, the demo and service projects and
 // their users, with the admin's token.
 func (k *Keystone) populate(ctx context.Context) error {
-	token, err := k.Token(ctx, k.Admin.Name, k.Admin.Password, k.Admin.Project)
+	token, err := k.AdminToken(ctx)
 	if err != nil {
 		return err
 	}
