@@ -64,18 +64,18 @@ func (d *Driver) Configure(_ context.Context, options map[string]string) error {
 }
 
 // serviceClient returns the Ironic client, connecting on first use.
-func (d *Driver) serviceClient(ctx context.Context) (*gophercloud.ServiceClient, *config, error) {
+func (d *Driver) serviceClient(ctx context.Context) (*gophercloud.ServiceClient, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.cfg == nil {
-		return nil, nil, driver.InvalidArgument("the ironic driver is not configured: set [ironic] url or cloud")
+		return nil, driver.InvalidArgument("the ironic driver is not configured: set [ironic] url or cloud")
 	}
 	if d.client == nil {
 		c, err := newServiceClient(ctx, d.cfg, d.wrapTransport)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		d.client = c
 	}
-	return d.client, d.cfg, nil
+	return d.client, nil
 }

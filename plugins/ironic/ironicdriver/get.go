@@ -16,7 +16,7 @@ import (
 // GetManageableNode re-validates one node: NotFound when Ironic does not
 // know it, NotManageable with the reason when it cannot be adopted.
 func (d *Driver) GetManageableNode(ctx context.Context, nodeUUID string) (driver.Node, error) {
-	sc, _, err := d.serviceClient(ctx)
+	sc, err := d.serviceClient(ctx)
 	if err != nil {
 		return driver.Node{}, err
 	}

@@ -27,7 +27,7 @@ var errStopListing = errors.New("enough nodes")
 // IncludeUnmanageable, every node, with the reason the others are not),
 // in Ironic's node order, each with its ports and portgroups.
 func (d *Driver) ListManageableNodes(ctx context.Context, opts driver.ListOptions, send func(driver.Node) error) error {
-	sc, _, err := d.serviceClient(ctx)
+	sc, err := d.serviceClient(ctx)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ var defaultLockRetry = lockRetry{attempts: 8, base: 100 * time.Millisecond, ceil
 // idempotent); with another instance it is a conflict. A node that turns
 // out not to be manageable is released again and reported so.
 func (d *Driver) Manage(ctx context.Context, req driver.ManageRequest) (driver.Node, error) {
-	sc, _, err := d.serviceClient(ctx)
+	sc, err := d.serviceClient(ctx)
 	if err != nil {
 		return driver.Node{}, err
 	}
@@ -69,7 +69,7 @@ func (d *Driver) Manage(ctx context.Context, req driver.ManageRequest) (driver.N
 // (Ironic's JSON patch has no "test" operation, so the check and the
 // removal are two requests; the window between them is one round trip.)
 func (d *Driver) Unmanage(ctx context.Context, req driver.ManageRequest) error {
-	sc, _, err := d.serviceClient(ctx)
+	sc, err := d.serviceClient(ctx)
 	if err != nil {
 		return err
 	}
