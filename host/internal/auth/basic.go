@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
@@ -129,7 +130,7 @@ func (b *HTTPBasic) Authenticate(_ context.Context, r *http.Request) (Caller, er
 	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !known {
 		return Caller{}, fmt.Errorf("%w: wrong user name or password", ErrUnauthenticated)
 	}
-	return Caller{UserID: name, UserName: name, Roles: append([]string(nil), u.roles...)}, nil
+	return Caller{UserID: name, UserName: name, Roles: slices.Clone(u.roles)}, nil
 }
 
 // Challenge asks for Basic credentials.

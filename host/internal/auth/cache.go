@@ -2,6 +2,7 @@ package auth
 
 import (
 	"container/list"
+	"slices"
 	"sync"
 	"time"
 )
@@ -46,7 +47,7 @@ func (c *tokenCache) get(key string, now time.Time) (caller Caller, valid, ok bo
 	}
 	c.order.MoveToFront(el)
 	caller = e.caller
-	caller.Roles = append([]string(nil), e.caller.Roles...)
+	caller.Roles = slices.Clone(e.caller.Roles)
 	return caller, e.valid, true
 }
 

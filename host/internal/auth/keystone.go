@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -166,7 +167,7 @@ func (k *Keystone) Authenticate(ctx context.Context, r *http.Request) (Caller, e
 			return Caller{}, res.Err
 		}
 		c := res.Val.(Caller)
-		c.Roles = append([]string(nil), c.Roles...)
+		c.Roles = slices.Clone(c.Roles)
 		c.Token = token
 		return c, nil
 	}
