@@ -23,7 +23,7 @@ type Driver struct {
 	// wrapTransport, when set (by tests), wraps the HTTP transport, e.g. to
 	// count upstream requests.
 	wrapTransport func(http.RoundTripper) http.RoundTripper
-	// lockRetry is defaultLockRetry unless a test shortens it.
+	// lockRetry is defaultLockRetry unless a test shortens it after newDriver.
 	lockRetry lockRetry
 
 	mu     sync.Mutex
@@ -40,7 +40,7 @@ func newDriver(log hclog.Logger) *Driver {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	return &Driver{log: log}
+	return &Driver{log: log, lockRetry: defaultLockRetry}
 }
 
 // Info names the driver.

@@ -109,9 +109,6 @@ func (d *Driver) Unmanage(ctx context.Context, req driver.ManageRequest) error {
 // saying so.
 func (d *Driver) patch(ctx context.Context, sc *gophercloud.ServiceClient, nodeUUID string, op nodes.UpdateOperation, out *ironicNode) error {
 	retry := d.lockRetry
-	if retry.attempts == 0 {
-		retry = defaultLockRetry
-	}
 	delay := retry.base
 	for attempt := 1; ; attempt++ {
 		err := nodes.Update(ctx, sc, nodeUUID, nodes.UpdateOpts{op}).ExtractInto(out)
