@@ -3,10 +3,8 @@ package ironicdriver
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net/http"
-	"os"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
@@ -51,11 +49,9 @@ func newServiceClient(ctx context.Context, cfg *config, wrap func(http.RoundTrip
 		ao.AllowReauth = true
 		authType = authPassword
 	}
-	hc, err := httpClient(cfg, tlsConfig, wrap)
-	if err != nil {
-		return nil, err
-	}
+	hc := httpClient(cfg, tlsConfig, wrap)
 	var sc *gophercloud.ServiceClient
+	var err error
 	switch authType {
 	case authNone:
 		sc, err = noauth.NewBareMetalNoAuth(noauth.EndpointOpts{IronicEndpoint: cfg.URL})
@@ -95,7 +91,7 @@ func keystoneClient(ctx context.Context, ao gophercloud.AuthOptions, eo gophercl
 
 // httpClient applies timeout and TLS options. cloudTLS comes from a
 // clouds.yaml entry; cafile and insecure override it.
-func httpClient(cfg *config, cloudTLS *tls.Config, wrap func(http.RoundTripper) http.RoundTripper) (*http.Client, error) {
+func httpClient(cfg *config, cloudTLS *tls.Config, wrap func(http.RoundTripper) http.RoundTripper) *http.Client {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	// Nodes, ports and portgroups are fetched at once: keep a connection
 	// for each.
@@ -104,16 +100,8 @@ func httpClient(cfg *config, cloudTLS *tls.Config, wrap func(http.RoundTripper) 
 	if tlsConfig == nil {
 		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
-	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
-		if err != nil {
-			return nil, driver.InvalidOption("cafile", "%v", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, driver.InvalidOption("cafile", "%s holds no PEM certificate", cfg.CAFile)
-		}
-		tlsConfig.RootCAs = pool
+	if cfg.RootCAs != nil {
+		tlsConfig.RootCAs = cfg.RootCAs
 	}
 	if cfg.Insecure {
 		tlsConfig.InsecureSkipVerify = true //nolint:gosec // the operator asked for it with [ironic] insecure.
@@ -123,7 +111,7 @@ func httpClient(cfg *config, cloudTLS *tls.Config, wrap func(http.RoundTripper) 
 	if wrap != nil {
 		rt = wrap(rt)
 	}
-	return &http.Client{Transport: rt, Timeout: cfg.Timeout}, nil
+	return &http.Client{Transport: rt, Timeout: cfg.Timeout}
 }
 
 // describe names a service and its URL for error messages.

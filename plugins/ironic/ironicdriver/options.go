@@ -1,6 +1,7 @@
 package ironicdriver
 
 import (
+	"crypto/x509"
 	"fmt"
 	"net/url"
 	"os"
@@ -45,7 +46,7 @@ type config struct {
 	Cloud             string
 	APIVersion        string
 	Timeout           time.Duration
-	CAFile            string
+	RootCAs           *x509.CertPool // from cafile, read once here
 	Insecure          bool
 }
 
@@ -94,10 +95,15 @@ var optionSetters = map[string]func(*config, string) error{
 		return nil
 	},
 	"cafile": func(c *config, v string) error {
-		if _, err := os.Stat(v); err != nil {
+		pem, err := os.ReadFile(v)
+		if err != nil {
 			return fmt.Errorf("cannot read CA file: %w", err)
 		}
-		c.CAFile = v
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("%s holds no PEM certificate", v)
+		}
+		c.RootCAs = pool
 		return nil
 	},
 	"insecure": func(c *config, v string) error {

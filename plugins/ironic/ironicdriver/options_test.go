@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,6 +29,10 @@ func TestConfigureRefusesBadOptions(t *testing.T) {
 		}
 		return m
 	}
+	notPEM := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := map[string]struct {
 		options    map[string]string
 		wantOption string // "" = accepted
@@ -48,6 +53,7 @@ func TestConfigureRefusesBadOptions(t *testing.T) {
 		"api_version too old":       {with("api_version", "1.20"), "api_version"},
 		"insecure not a boolean":    {with("insecure", "maybe"), "insecure"},
 		"cafile missing":            {with("cafile", "/nonexistent/ca.pem"), "cafile"},
+		"cafile not PEM":            {with("cafile", notPEM), "cafile"},
 		"cloud with auth_type":      {map[string]string{"cloud": "c", "auth_type": "none"}, "auth_type"},
 	}
 	for name, tc := range tests {
