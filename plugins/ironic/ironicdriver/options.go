@@ -14,8 +14,9 @@ import (
 )
 
 // DefaultAPIVersion is the Ironic microversion sent on every request unless
-// [ironic] api_version says otherwise. 1.65 (Wallaby) has everything the
-// driver uses; Ironic 21.4 (Zed) speaks up to 1.82.
+// [ironic] api_version says otherwise. 1.65 (Ironic 15.0, Ussuri) has
+// everything the driver uses; Ironic 21.4 (2023.1 Antelope) speaks up to
+// 1.82.
 const DefaultAPIVersion = "1.65"
 
 // minAPIVersion is the oldest microversion with every field the driver
