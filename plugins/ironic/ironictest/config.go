@@ -43,9 +43,10 @@ connection = sqlite:///%[3]s
 automated_clean = false
 `
 
-// writeConfig writes dir/ironic.conf and returns its path.
-func writeConfig(dir, port string, maxLimit int) (string, error) {
+// writeConfig writes dir/ironic.conf, for the database at db, and returns
+// its path.
+func writeConfig(dir, port string, maxLimit int, db string) (string, error) {
 	path := filepath.Join(dir, "ironic.conf")
-	text := fmt.Sprintf(configTemplate, port, maxLimit, filepath.Join(dir, "ironic.db"))
+	text := fmt.Sprintf(configTemplate, port, maxLimit, db)
 	return path, os.WriteFile(path, []byte(text), 0o600)
 }

@@ -76,15 +76,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	conf, err := writeConfig(dir, port, opts.MaxLimit)
-	if err != nil {
-		return nil, err
-	}
 	s := &Server{
 		URL: "http://127.0.0.1:" + port,
 		Dir: dir,
 		DB:  filepath.Join(dir, "ironic.db"),
 		Log: filepath.Join(dir, "ironic.log"),
+	}
+	conf, err := writeConfig(dir, port, opts.MaxLimit, s.DB)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.createSchema(ctx, conf); err != nil {
 		return nil, err
