@@ -64,6 +64,9 @@ func run(ctx context.Context, args []string) error {
 		if err := parse(fs, args[1:]); err != nil {
 			return err
 		}
+		if *dir == "" {
+			return fmt.Errorf("stop needs --dir")
+		}
 		s, err := ironictest.Attach(*dir)
 		if err != nil {
 			return err
