@@ -57,7 +57,7 @@ func BenchmarkList(b *testing.B) {
 func fetchAll(ctx context.Context, hc *http.Client, resource, query string) error {
 	marker := ""
 	for {
-		q := query + "&limit=1000"
+		q := fmt.Sprintf("%s&limit=%d", query, ironicMaxLimit)
 		if marker != "" {
 			q += "&marker=" + url.QueryEscape(marker)
 		}
