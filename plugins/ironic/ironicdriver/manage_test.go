@@ -27,7 +27,7 @@ func instanceUUID(t *testing.T, nodeUUID string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("X-OpenStack-Ironic-API-Version", "1.65")
+	req.Header.Set("X-OpenStack-Ironic-API-Version", DefaultAPIVersion)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
