@@ -56,12 +56,23 @@ func classify(err error, service, url string) error {
 
 // faultString digs the message out of an OpenStack error body:
 // {"error_message": "{\"faultstring\": \"...\"}"} (a JSON string holding
-// JSON, as Ironic sends it) or {"error_message": {"faultstring": ...}}.
+// JSON, as Ironic sends it), {"error_message": {"faultstring": ...}}, or
+// Keystone's {"error": {"message": ...}}.
 func faultString(body []byte) string {
 	var outer struct {
 		ErrorMessage json.RawMessage `json:"error_message"`
+		Error        json.RawMessage `json:"error"`
 	}
-	if json.Unmarshal(body, &outer) != nil || len(outer.ErrorMessage) == 0 {
+	if json.Unmarshal(body, &outer) != nil {
+		return strings.TrimSpace(string(body))
+	}
+	if len(outer.ErrorMessage) == 0 {
+		var keystone struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(outer.Error, &keystone) == nil && keystone.Message != "" {
+			return keystone.Message
+		}
 		return strings.TrimSpace(string(body))
 	}
 	var inner struct {
