@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -13,11 +14,11 @@ import (
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
-// classify turns a failed call to service (Ironic or Keystone) at url into
-// the SDK's error kinds: a 404 is an unknown node, a 409 a conflict, and
+// classify turns a failed call to service (Ironic or Keystone) at endpoint
+// into the SDK's error kinds: a 404 is an unknown node, a 409 a conflict, and
 // anything that means "cannot get an answer" is Unavailable naming the URL,
 // so the operator sees which endpoint is down.
-func classify(err error, service, url string) error {
+func classify(err error, service, endpoint string) error {
 	if err == nil {
 		return nil
 	}
@@ -33,25 +34,32 @@ func classify(err error, service, url string) error {
 		case code.Actual == http.StatusConflict:
 			return driver.Conflict("%s", msg)
 		case code.Actual == http.StatusBadRequest:
-			return driver.InvalidArgument("%s: %s", describe(service, url), msg)
+			return driver.InvalidArgument("%s: %s", describe(service, endpoint), msg)
 		case code.Actual == http.StatusUnauthorized || code.Actual == http.StatusForbidden:
-			return driver.Unavailable("%s refused the driver's credentials (%d): %s", describe(service, url), code.Actual, msg)
+			return driver.Unavailable("%s refused the driver's credentials (%d): %s", describe(service, endpoint), code.Actual, msg)
 		case code.Actual >= 500:
-			return driver.Unavailable("%s failed (%d): %s", describe(service, url), code.Actual, msg)
+			return driver.Unavailable("%s failed (%d): %s", describe(service, endpoint), code.Actual, msg)
 		}
-		return fmt.Errorf("%s answered %d: %s", describe(service, url), code.Actual, msg)
+		return fmt.Errorf("%s answered %d: %s", describe(service, endpoint), code.Actual, msg)
 	}
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return driver.Unavailable("%s did not answer in time: %v", describe(service, url), err)
+		return driver.Unavailable("%s did not answer in time: %v", describe(service, endpoint), err)
 	}
 	var drvErr *driver.Error
 	if errors.As(err, &drvErr) {
 		return err
 	}
-	return driver.Unavailable("%s is unreachable: %v", describe(service, url), err)
+	// Only a transport failure means unreachable; anything else (a body
+	// that does not decode, gophercloud refusing incomplete Keystone
+	// options before sending) is quoted as it is.
+	var transport *url.Error
+	if errors.As(err, &transport) {
+		return driver.Unavailable("%s is unreachable: %v", describe(service, endpoint), err)
+	}
+	return driver.Unavailable("%s: %v", describe(service, endpoint), err)
 }
 
 // faultString digs the message out of an OpenStack error body:

@@ -1,9 +1,15 @@
 package ironicdriver
 
 import (
+	"errors"
+	"net/url"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gophercloud/gophercloud/v2"
+
+	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
 func TestFaultString(t *testing.T) {
@@ -18,6 +24,38 @@ func TestFaultString(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, faultString([]byte(tc.body))); diff != "" {
 				t.Errorf("faultString(%s) (-want +got):\n%s", tc.body, diff)
+			}
+		})
+	}
+}
+
+// Failures without an HTTP answer are Unavailable; only a transport failure
+// is called unreachable.
+func TestClassifyWithoutAnswer(t *testing.T) {
+	tests := map[string]struct {
+		err  error
+		want string
+	}{
+		"connection refused": {
+			&url.Error{Op: "Get", URL: "http://k:5000/v3", Err: syscall.ECONNREFUSED},
+			`keystone at http://k:5000/v3 is unreachable: Get "http://k:5000/v3": connection refused`,
+		},
+		"incomplete options": {
+			gophercloud.ErrScopeDomainIDOrDomainName{},
+			"keystone at http://k:5000/v3: You must provide exactly one of DomainID or DomainName in a Scope with ProjectName",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := classify(tc.err, "keystone", "http://k:5000/v3")
+			if !errors.Is(err, driver.ErrUnavailable) {
+				t.Errorf("err = %v, want ErrUnavailable", err)
+			}
+			var de *driver.Error
+			if errors.As(err, &de) {
+				if diff := cmp.Diff(tc.want, de.Message); diff != "" {
+					t.Errorf("message (-want +got):\n%s", diff)
+				}
 			}
 		})
 	}
