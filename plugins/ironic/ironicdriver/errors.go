@@ -15,9 +15,10 @@ import (
 )
 
 // classify turns a failed call to service (Ironic or Keystone) at endpoint
-// into the SDK's error kinds: a 404 is an unknown node, a 409 a conflict, and
-// anything that means "cannot get an answer" is Unavailable naming the URL,
-// so the operator sees which endpoint is down.
+// into the SDK's error kinds: from Ironic a 404 is an unknown node, a 409 a
+// conflict; anything that means "cannot get an answer", and any refusal
+// from Keystone, is Unavailable naming the URL, so the operator sees which
+// endpoint is at fault.
 func classify(err error, service, endpoint string) error {
 	if err == nil {
 		return nil
@@ -29,16 +30,20 @@ func classify(err error, service, endpoint string) error {
 			msg = http.StatusText(code.Actual)
 		}
 		switch {
+		case code.Actual == http.StatusUnauthorized || code.Actual == http.StatusForbidden:
+			return driver.Unavailable("%s refused the driver's credentials (%d): %s", describe(service, endpoint), code.Actual, msg)
+		case code.Actual >= 500:
+			return driver.Unavailable("%s failed (%d): %s", describe(service, endpoint), code.Actual, msg)
+		case service != "ironic":
+			// Keystone's 4xx (auth_url without its API, say) is about the
+			// driver's options, never a node or the caller's request.
+			return driver.Unavailable("%s answered %d: %s", describe(service, endpoint), code.Actual, msg)
 		case code.Actual == http.StatusNotFound:
 			return driver.NotFound("%s", msg)
 		case code.Actual == http.StatusConflict:
 			return driver.Conflict("%s", msg)
 		case code.Actual == http.StatusBadRequest:
 			return driver.InvalidArgument("%s: %s", describe(service, endpoint), msg)
-		case code.Actual == http.StatusUnauthorized || code.Actual == http.StatusForbidden:
-			return driver.Unavailable("%s refused the driver's credentials (%d): %s", describe(service, endpoint), code.Actual, msg)
-		case code.Actual >= 500:
-			return driver.Unavailable("%s failed (%d): %s", describe(service, endpoint), code.Actual, msg)
 		}
 		return fmt.Errorf("%s answered %d: %s", describe(service, endpoint), code.Actual, msg)
 	}

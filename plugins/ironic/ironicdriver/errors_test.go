@@ -29,9 +29,9 @@ func TestFaultString(t *testing.T) {
 	}
 }
 
-// Failures without an HTTP answer are Unavailable; only a transport failure
-// is called unreachable.
-func TestClassifyWithoutAnswer(t *testing.T) {
+// Keystone failures, and failures without an HTTP answer, are Unavailable;
+// only a transport failure is called unreachable.
+func TestClassifyUnavailable(t *testing.T) {
 	tests := map[string]struct {
 		err  error
 		want string
@@ -39,6 +39,10 @@ func TestClassifyWithoutAnswer(t *testing.T) {
 		"connection refused": {
 			&url.Error{Op: "Get", URL: "http://k:5000/v3", Err: syscall.ECONNREFUSED},
 			`keystone at http://k:5000/v3 is unreachable: Get "http://k:5000/v3": connection refused`,
+		},
+		"keystone without its API": {
+			gophercloud.ErrUnexpectedResponseCode{Actual: 404, Body: []byte(`{"error": {"code": 404, "message": "The resource could not be found.", "title": "Not Found"}}`)},
+			"keystone at http://k:5000/v3 answered 404: The resource could not be found.",
 		},
 		"incomplete options": {
 			gophercloud.ErrScopeDomainIDOrDomainName{},
