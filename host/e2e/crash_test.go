@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mogan-manage/mogan-manage/host/internal/proctest"
+	"github.com/mogan-manage/mogan-manage/testenv/proctest"
 )
 
 // testDriverHost starts a host on the test driver from pluginDir with the

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mogan-manage/mogan-manage/host/internal/proctest"
+	"github.com/mogan-manage/mogan-manage/testenv/proctest"
 )
 
 // binDir holds mogan-api and the plugins, built once by TestMain.
@@ -35,7 +35,7 @@ func runMain(m *testing.M) int {
 	for out, pkg := range map[string]string{
 		"mogan-api":           "../cmd/mogan-api",
 		"mogan-driver-noop":   "../../plugins/noop",
-		"mogan-driver-test":   "../internal/testdriver",
+		"mogan-driver-test":   "../../testenv/cmd/mogan-driver-test",
 		"mogan-driver-ironic": "../../plugins/ironic/cmd/mogan-driver-ironic",
 	} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, out), pkg)

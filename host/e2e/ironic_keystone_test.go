@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/mogan-manage/mogan-manage/host/internal/testenv/keystone"
-	"github.com/mogan-manage/mogan-manage/plugins/ironic/ironictest"
+	"github.com/mogan-manage/mogan-manage/testenv/ironic"
+	"github.com/mogan-manage/mogan-manage/testenv/keystone"
 )
 
 // TestIronicDriverAuthenticatesWithKeystone connects the Ironic driver
@@ -23,12 +23,12 @@ func TestIronicDriverAuthenticatesWithKeystone(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(ks.Stop)
-	ironic, err := ironictest.Start(ctx, ironictest.Options{Dir: t.TempDir(), DieWithParent: true})
+	ironicSrv, err := ironic.Start(ctx, ironic.Options{Dir: t.TempDir(), DieWithParent: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = ironic.Stop() })
-	nodes, err := ironic.Fixture().Enroll(ctx, ironictest.Mix{Adoptable: 2, Maintenance: 1})
+	t.Cleanup(func() { _ = ironicSrv.Stop() })
+	nodes, err := ironicSrv.Fixture().Enroll(ctx, ironic.Mix{Adoptable: 2, Maintenance: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestIronicDriverAuthenticatesWithKeystone(t *testing.T) {
 	}
 	for _, iface := range []string{"public", "internal"} {
 		if err := ks.Request(ctx, admin, http.MethodPost, "/endpoints", map[string]any{"endpoint": map[string]any{
-			"service_id": svc.Service.ID, "interface": iface, "url": ironic.URL, "region_id": "RegionOne",
+			"service_id": svc.Service.ID, "interface": iface, "url": ironicSrv.URL, "region_id": "RegionOne",
 		}}, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +75,7 @@ func TestIronicDriverAuthenticatesWithKeystone(t *testing.T) {
 	password := func(pw string) string {
 		return fmt.Sprintf("url = %s\nauth_type = password\nauth_url = %s\nusername = %s\npassword = %s\n"+
 			"project_name = %s\nuser_domain_name = Default\nproject_domain_name = Default\n",
-			ironic.URL, ks.URL, ks.Service.Name, pw, ks.Service.Project)
+			ironicSrv.URL, ks.URL, ks.Service.Name, pw, ks.Service.Project)
 	}
 	tests := map[string]struct {
 		section string
@@ -107,7 +107,7 @@ func TestIronicDriverAuthenticatesWithKeystone(t *testing.T) {
 			}
 			want := 0
 			for _, n := range nodes {
-				if n.Kind == ironictest.KindAdoptable {
+				if n.Kind == ironic.KindAdoptable {
 					want++
 				}
 			}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mogan-manage/mogan-manage/plugins/ironic/ironictest"
+	"github.com/mogan-manage/mogan-manage/testenv/ironic"
 )
 
 // ironicNode reads one node's fields from Ironic directly.
@@ -53,27 +53,27 @@ func post(t *testing.T, url, body string) (int, string) {
 // Ironic: list, adopt, refusals, release, and Ironic going away.
 func TestIronicEndToEnd(t *testing.T) {
 	ctx := t.Context()
-	ironic, err := ironictest.Start(ctx, ironictest.Options{Dir: t.TempDir(), DieWithParent: true})
+	ironicSrv, err := ironic.Start(ctx, ironic.Options{Dir: t.TempDir(), DieWithParent: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	stopped := false
 	t.Cleanup(func() {
 		if !stopped {
-			_ = ironic.Stop()
+			_ = ironicSrv.Stop()
 		}
 	})
-	nodes, err := ironic.Fixture().Enroll(ctx, ironictest.Mix{Adoptable: 2, Associated: 1, Maintenance: 1, Available: 1, NoResourceClass: 1})
+	nodes, err := ironicSrv.Fixture().Enroll(ctx, ironic.Mix{Adoptable: 2, Associated: 1, Maintenance: 1, Available: 1, NoResourceClass: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	byKind := map[ironictest.Kind]ironictest.Node{}
+	byKind := map[ironic.Kind]ironic.Node{}
 	for _, n := range nodes {
 		if _, ok := byKind[n.Kind]; !ok {
 			byKind[n.Kind] = n
 		}
 	}
-	h := startHost(t, hostConfig(t, "", fmt.Sprintf("[driver]\nname = ironic\n[ironic]\nurl = %s\nauth_type = none\n", ironic.URL)))
+	h := startHost(t, hostConfig(t, "", fmt.Sprintf("[driver]\nname = ironic\n[ironic]\nurl = %s\nauth_type = none\n", ironicSrv.URL)))
 
 	// The listing holds exactly the adoptable nodes.
 	code, body := status(t, h.URL+"/v1/manageable_servers")
@@ -96,12 +96,12 @@ func TestIronicEndToEnd(t *testing.T) {
 		listed[s.UUID] = true
 	}
 	for _, n := range nodes {
-		if listed[n.UUID] != (n.Kind == ironictest.KindAdoptable) {
+		if listed[n.UUID] != (n.Kind == ironic.KindAdoptable) {
 			t.Errorf("node %s (%s): listed = %v", n.UUID, n.Kind, listed[n.UUID])
 		}
 	}
 
-	adopt := byKind[ironictest.KindAdoptable]
+	adopt := byKind[ironic.KindAdoptable]
 	code, body = post(t, h.URL+"/v1/manageable_servers", `{"name": "web-1", "node_uuid": "`+adopt.UUID+`"}`)
 	if code != http.StatusCreated {
 		t.Fatalf("adopt: %d %s", code, body)
@@ -112,7 +112,7 @@ func TestIronicEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &server); err != nil {
 		t.Fatal(err)
 	}
-	if got := ironicNode(t, ironic.URL, adopt.UUID)["instance_uuid"]; got != server.UUID {
+	if got := ironicNode(t, ironicSrv.URL, adopt.UUID)["instance_uuid"]; got != server.UUID {
 		t.Errorf("Ironic instance_uuid = %v; want the server %s", got, server.UUID)
 	}
 
@@ -123,10 +123,10 @@ func TestIronicEndToEnd(t *testing.T) {
 	}{
 		"adopt twice":         {adopt.UUID, http.StatusConflict, "already managed"},
 		"unknown node":        {"11111111-2222-3333-4444-555555555555", http.StatusNotFound, "11111111-2222-3333-4444-555555555555"},
-		"node in maintenance": {byKind[ironictest.KindMaintenance].UUID, http.StatusConflict, "maintenance"},
-		"associated node":     {byKind[ironictest.KindAssociated].UUID, http.StatusConflict, "associated with instance"},
-		"available node":      {byKind[ironictest.KindAvailable].UUID, http.StatusConflict, "available"},
-		"no resource class":   {byKind[ironictest.KindNoResourceClass].UUID, http.StatusConflict, "resource_class"},
+		"node in maintenance": {byKind[ironic.KindMaintenance].UUID, http.StatusConflict, "maintenance"},
+		"associated node":     {byKind[ironic.KindAssociated].UUID, http.StatusConflict, "associated with instance"},
+		"available node":      {byKind[ironic.KindAvailable].UUID, http.StatusConflict, "available"},
+		"no resource class":   {byKind[ironic.KindNoResourceClass].UUID, http.StatusConflict, "resource_class"},
 	}
 	for name, tc := range refusals {
 		t.Run(name, func(t *testing.T) {
@@ -141,18 +141,18 @@ func TestIronicEndToEnd(t *testing.T) {
 	if code, body := post(t, h.URL+"/v1/servers/"+server.UUID+"/unmanage", ""); code != http.StatusNoContent {
 		t.Fatalf("unmanage: %d %s", code, body)
 	}
-	if got := ironicNode(t, ironic.URL, adopt.UUID)["instance_uuid"]; got != nil {
+	if got := ironicNode(t, ironicSrv.URL, adopt.UUID)["instance_uuid"]; got != nil {
 		t.Errorf("Ironic instance_uuid after unmanage = %v; want null", got)
 	}
 
 	// Ironic goes away: 503 naming it, and the host keeps serving.
-	if err := ironic.Stop(); err != nil {
+	if err := ironicSrv.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	stopped = true
 	code, body = status(t, h.URL+"/v1/manageable_servers")
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, ironic.URL) {
-		t.Errorf("list with Ironic stopped: %d %s; want 503 naming %s", code, body, ironic.URL)
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, ironicSrv.URL) {
+		t.Errorf("list with Ironic stopped: %d %s; want 503 naming %s", code, body, ironicSrv.URL)
 	}
 	for _, path := range []string{"/healthz", "/v1/servers"} {
 		if code, body := status(t, h.URL+path); code != http.StatusOK {

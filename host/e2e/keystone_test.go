@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mogan-manage/mogan-manage/host/internal/testenv/keystone"
+	"github.com/mogan-manage/mogan-manage/testenv/keystone"
 )
 
 // TestKeystoneAuth runs mogan-api with auth_strategy = keystone against a

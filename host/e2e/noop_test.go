@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mogan-manage/mogan-manage/host/internal/proctest"
+	"github.com/mogan-manage/mogan-manage/testenv/proctest"
 )
 
 // TestNoopAnswers501AndSurvivesKill9 is the foundation's bar: with the noop

@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/mogan-manage/mogan-manage/host/internal/testenv/keystone"
+	"github.com/mogan-manage/mogan-manage/testenv/keystone"
 )
 
 // counter counts the requests an Authenticator sends to Keystone.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mogan-manage/mogan-manage/host/internal/testenv/keystone"
+	"github.com/mogan-manage/mogan-manage/testenv/keystone"
 )
 
 // testKeystone is the real Keystone the package's tests share; starting

@@ -12,7 +12,7 @@ import (
 
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 
-	"github.com/mogan-manage/mogan-manage/host/internal/proctest"
+	"github.com/mogan-manage/mogan-manage/testenv/proctest"
 )
 
 func TestStopLeavesNoProcess(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/mogan-manage/mogan-manage/host/internal/proctest"
+	"github.com/mogan-manage/mogan-manage/testenv/proctest"
 )
 
 // helperHostEnv makes the test binary act as a tiny host (see
@@ -47,7 +47,7 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	for name, pkg := range map[string]string{
-		"test": "github.com/mogan-manage/mogan-manage/host/internal/testdriver",
+		"test": "github.com/mogan-manage/mogan-manage/testenv/cmd/mogan-driver-test",
 		"noop": "github.com/mogan-manage/mogan-manage/plugins/noop",
 	} {
 		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, binaryPrefix+name), pkg).CombinedOutput()

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mogan-manage/mogan-manage/plugins/ironic/ironictest"
+	"github.com/mogan-manage/mogan-manage/testenv/ironic"
 )
 
 // defaultNodes keeps `go test` quick; IRONIC_BENCH_NODES asks for more
@@ -19,7 +19,7 @@ const defaultNodes = 30
 // env is this package's one Ironic, with N adoptable nodes, each with three
 // ports and a portgroup.
 var env struct {
-	ironic *ironictest.Server
+	ironic *ironic.Server
 	nodes  int
 }
 
@@ -43,14 +43,14 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	env.ironic, err = ironictest.Start(ctx, ironictest.Options{Dir: filepath.Join(dir, "ironic"), DieWithParent: true})
+	env.ironic, err = ironic.Start(ctx, ironic.Options{Dir: filepath.Join(dir, "ironic"), DieWithParent: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer env.ironic.Stop()
 	start := time.Now()
-	if _, err := env.ironic.Fixture().Enroll(ctx, ironictest.Mix{Adoptable: env.nodes}); err != nil {
+	if _, err := env.ironic.Fixture().Enroll(ctx, ironic.Mix{Adoptable: env.nodes}); err != nil {
 		fmt.Fprintln(os.Stderr, "fixture:", err)
 		return 1
 	}

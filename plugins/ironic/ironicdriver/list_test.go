@@ -12,8 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/google/uuid"
 
-	"github.com/mogan-manage/mogan-manage/plugins/ironic/ironictest"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
+	"github.com/mogan-manage/mogan-manage/testenv/ironic"
 )
 
 // The adoptable nodes come, whole (ports, portgroups, VIFs, image), through
@@ -22,7 +22,7 @@ func TestListShowsExactlyTheAdoptableNodes(t *testing.T) {
 	d := launch(t)
 	got := list(t, d, driver.ListOptions{ResourceClass: listRC})
 	var wantNodes []driver.Node
-	for _, n := range fixtureOf(ironictest.KindAdoptable) {
+	for _, n := range fixtureOf(ironic.KindAdoptable) {
 		wantNodes = append(wantNodes, want(n))
 	}
 	byUUID := func(a, b driver.Node) int { return strings.Compare(a.UUID, b.UUID) }
@@ -45,13 +45,13 @@ func TestListCriteria(t *testing.T) {
 	for _, n := range list(t, d, driver.ListOptions{IncludeUnmanageable: true}) {
 		all[n.UUID] = n
 	}
-	for _, kind := range []ironictest.Kind{
-		ironictest.KindAssociated, ironictest.KindMaintenance,
-		ironictest.KindAvailable, ironictest.KindNoResourceClass, ironictest.KindAdoptable,
+	for _, kind := range []ironic.Kind{
+		ironic.KindAssociated, ironic.KindMaintenance,
+		ironic.KindAvailable, ironic.KindNoResourceClass, ironic.KindAdoptable,
 	} {
 		t.Run(string(kind), func(t *testing.T) {
 			n := fixtureOf(kind)[0]
-			if listed := plain[n.UUID]; listed != (kind == ironictest.KindAdoptable) {
+			if listed := plain[n.UUID]; listed != (kind == ironic.KindAdoptable) {
 				t.Errorf("node listed = %v without include_unmanageable", listed)
 			}
 			if diff := cmp.Diff(want(n), all[n.UUID], equateEmpty); diff != "" {
@@ -87,7 +87,7 @@ func TestListFollowsPages(t *testing.T) {
 	d := newTestDriver(t)
 	counter := countRequests(d)
 	got := list(t, d, driver.ListOptions{ResourceClass: listRC})
-	adoptable := len(fixtureOf(ironictest.KindAdoptable))
+	adoptable := len(fixtureOf(ironic.KindAdoptable))
 	if len(got) != adoptable {
 		t.Errorf("listed %d nodes, want %d", len(got), adoptable)
 	}

@@ -11,9 +11,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/mogan-manage/mogan-manage/plugins/ironic/ironictest"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 	"github.com/mogan-manage/mogan-manage/shared/driverplugin"
+	"github.com/mogan-manage/mogan-manage/testenv/ironic"
 )
 
 // pageLimit is the test Ironic's [api] max_limit: small, so that the
@@ -31,8 +31,8 @@ const (
 // env is the one standalone Ironic of this package and what it holds,
 // set up by TestMain.
 var env struct {
-	ironic  *ironictest.Server
-	fixture []ironictest.Node
+	ironic  *ironic.Server
+	fixture []ironic.Node
 	plugin  string // built mogan-driver-ironic
 }
 
@@ -52,13 +52,13 @@ func testMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "building the plugin: %v\n%s", err, out)
 		return 1
 	}
-	env.ironic, err = ironictest.Start(ctx, ironictest.Options{Dir: filepath.Join(dir, "ironic"), MaxLimit: pageLimit, DieWithParent: true})
+	env.ironic, err = ironic.Start(ctx, ironic.Options{Dir: filepath.Join(dir, "ironic"), MaxLimit: pageLimit, DieWithParent: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer env.ironic.Stop()
-	env.fixture, err = env.ironic.Fixture().Enroll(ctx, ironictest.Mix{
+	env.fixture, err = env.ironic.Fixture().Enroll(ctx, ironic.Mix{
 		Adoptable: 2*pageLimit + 2, Associated: 1, Maintenance: 1, Available: 1, NoResourceClass: 1,
 		ResourceClass: listRC,
 	})
@@ -101,8 +101,8 @@ func launch(t *testing.T) driver.Full {
 }
 
 // fixtureOf returns the fixture nodes of one kind.
-func fixtureOf(kind ironictest.Kind) []ironictest.Node {
-	var out []ironictest.Node
+func fixtureOf(kind ironic.Kind) []ironic.Node {
+	var out []ironic.Node
 	for _, n := range env.fixture {
 		if n.Kind == kind {
 			out = append(out, n)
@@ -112,9 +112,9 @@ func fixtureOf(kind ironictest.Kind) []ironictest.Node {
 }
 
 // scratchNode enrolls a fresh adoptable node for a test that manages it.
-func scratchNode(t *testing.T) ironictest.Node {
+func scratchNode(t *testing.T) ironic.Node {
 	t.Helper()
-	nodes, err := env.ironic.Fixture().Enroll(t.Context(), ironictest.Mix{Adoptable: 1, ResourceClass: scratchRC})
+	nodes, err := env.ironic.Fixture().Enroll(t.Context(), ironic.Mix{Adoptable: 1, ResourceClass: scratchRC})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func list(t *testing.T, d driver.Discoverer, opts driver.ListOptions) []driver.N
 }
 
 // want is what a driver should report for a fixture node.
-func want(n ironictest.Node) driver.Node {
+func want(n ironic.Node) driver.Node {
 	out := driver.Node{
 		UUID: n.UUID, Name: n.Name, ResourceClass: n.ResourceClass,
 		PowerState: "power on", ProvisionState: "active",
@@ -149,17 +149,17 @@ func want(n ironictest.Node) driver.Node {
 		out.Portgroups = append(out.Portgroups, driver.Portgroup{UUID: pg.UUID, Address: pg.Address, Mode: pg.Mode, NeutronPortID: pg.NeutronPortID})
 	}
 	switch n.Kind {
-	case ironictest.KindAdoptable:
+	case ironic.KindAdoptable:
 		out.Manageable = true
-	case ironictest.KindAssociated:
+	case ironic.KindAssociated:
 		out.Reason = "node is associated with instance " + n.InstanceUUID
-	case ironictest.KindMaintenance:
+	case ironic.KindMaintenance:
 		out.Reason = "node is in maintenance"
-	case ironictest.KindAvailable:
+	case ironic.KindAvailable:
 		out.ProvisionState = "available"
 		out.PowerState = "" // the fixture never powers it; Ironic says null
 		out.Reason = "provision state is available, not active"
-	case ironictest.KindNoResourceClass:
+	case ironic.KindNoResourceClass:
 		out.Reason = "resource_class is not set"
 	}
 	return out

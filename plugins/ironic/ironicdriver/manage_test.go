@@ -16,8 +16,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
-	"github.com/mogan-manage/mogan-manage/plugins/ironic/ironictest"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
+	"github.com/mogan-manage/mogan-manage/testenv/ironic"
 )
 
 // instanceUUID reads a node's instance_uuid straight from Ironic.
@@ -47,15 +47,15 @@ func instanceUUID(t *testing.T, nodeUUID string) string {
 
 func TestGetManageableNode(t *testing.T) {
 	d := launch(t)
-	for _, kind := range []ironictest.Kind{
-		ironictest.KindAdoptable, ironictest.KindAssociated, ironictest.KindMaintenance,
-		ironictest.KindAvailable, ironictest.KindNoResourceClass,
+	for _, kind := range []ironic.Kind{
+		ironic.KindAdoptable, ironic.KindAssociated, ironic.KindMaintenance,
+		ironic.KindAvailable, ironic.KindNoResourceClass,
 	} {
 		t.Run(string(kind), func(t *testing.T) {
 			n := fixtureOf(kind)[0]
 			w := want(n)
 			got, err := d.GetManageableNode(t.Context(), n.UUID)
-			if kind == ironictest.KindAdoptable {
+			if kind == ironic.KindAdoptable {
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -140,7 +140,7 @@ func TestManageAndUnmanage(t *testing.T) {
 
 func TestManageRefusesUnmanageableNode(t *testing.T) {
 	d := newTestDriver(t)
-	n := fixtureOf(ironictest.KindMaintenance)[0]
+	n := fixtureOf(ironic.KindMaintenance)[0]
 	_, err := d.Manage(t.Context(), driver.ManageRequest{NodeUUID: n.UUID, ServerUUID: uuid.NewString()})
 	if !errors.Is(err, driver.ErrNotManageable) || driver.ReasonOf(err) != "node is in maintenance" {
 		t.Errorf("err = %v, want ErrNotManageable: node is in maintenance", err)

@@ -12,9 +12,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
-	"github.com/mogan-manage/mogan-manage/plugins/ironic/ironictest"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 	"github.com/mogan-manage/mogan-manage/shared/drivertest"
+	"github.com/mogan-manage/mogan-manage/testenv/ironic"
 )
 
 func TestConfigureRefusesBadOptions(t *testing.T) {
@@ -115,7 +115,7 @@ func TestRequestHeaders(t *testing.T) {
 
 // An Ironic that has stopped: every call is Unavailable and names the URL.
 func TestStoppedIronicIsUnavailable(t *testing.T) {
-	s, err := ironictest.Start(t.Context(), ironictest.Options{Dir: filepath.Join(t.TempDir(), "ironic"), DieWithParent: true})
+	s, err := ironic.Start(t.Context(), ironic.Options{Dir: filepath.Join(t.TempDir(), "ironic"), DieWithParent: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestStoppedIronicIsUnavailable(t *testing.T) {
 	if err := p.Configure(t.Context(), options()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.GetManageableNode(t.Context(), fixtureOf(ironictest.KindAdoptable)[0].UUID); err != nil {
+	if _, err := p.GetManageableNode(t.Context(), fixtureOf(ironic.KindAdoptable)[0].UUID); err != nil {
 		t.Errorf("after reconfiguring: %v", err)
 	}
 }

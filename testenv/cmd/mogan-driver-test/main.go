@@ -1,5 +1,5 @@
-// Command testdriver is a driver plugin that misbehaves on demand, for the
-// host's crash-isolation tests and benchmarks. Tests build it with
+// Command mogan-driver-test is a driver plugin that misbehaves on demand,
+// for the host's crash-isolation tests and benchmarks. Tests build it with
 // `go build` into a plugin directory as mogan-driver-<name>; it is never
 // shipped.
 //

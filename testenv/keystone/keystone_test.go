@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/mogan-manage/mogan-manage/host/internal/testenv/keystone"
+	"github.com/mogan-manage/mogan-manage/testenv/keystone"
 )
 
 // TestStart starts Keystone, checks each user gets a token with the role

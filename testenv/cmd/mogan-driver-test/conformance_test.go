@@ -10,7 +10,7 @@ import (
 
 // In normal mode the test driver keeps the contract it is used to break.
 func TestConformance(t *testing.T) {
-	path := drivertest.Build(t, "github.com/mogan-manage/mogan-manage/host/internal/testdriver", "test")
+	path := drivertest.Build(t, "github.com/mogan-manage/mogan-manage/testenv/cmd/mogan-driver-test", "test")
 	control := filepath.Join(t.TempDir(), "control.json")
 	if err := os.WriteFile(control, []byte(`{"count": 500}`), 0o600); err != nil {
 		t.Fatal(err)

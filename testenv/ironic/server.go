@@ -1,4 +1,4 @@
-package ironictest
+package ironic
 
 import (
 	"context"
@@ -50,7 +50,7 @@ type Server struct {
 
 const stateFile = "ironic.json"
 
-// Start installs python3-ironic if missing, writes the configuration,
+// Start checks that python3-ironic is installed, writes the configuration,
 // creates the schema, starts Ironic and waits until it answers. The caller
 // must Stop it.
 func Start(ctx context.Context, opts Options) (*Server, error) {
@@ -62,7 +62,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.StartTimeout)
 	defer cancel()
-	if err := EnsureInstalled(ctx, os.Stderr); err != nil {
+	if err := CheckInstalled(ctx); err != nil {
 		return nil, err
 	}
 	dir, err := filepath.Abs(opts.Dir)

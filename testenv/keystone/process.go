@@ -13,14 +13,12 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/mogan-manage/mogan-manage/testenv/internal/pydeb"
 )
 
-// python is the interpreter that sees Debian's python3-keystone; the first
-// python3 on PATH may be another one.
-const python = "/usr/bin/python3"
-
-// installHint says how to get Keystone onto a Debian machine.
-const installHint = "apt-get update && apt-get install -y --no-install-recommends python3-keystone"
+// python is the interpreter that sees Debian's python3-keystone.
+const python = pydeb.Python
 
 //go:embed standalone.py
 var launcherScript []byte
@@ -54,6 +52,10 @@ type process struct {
 // launch writes the config and launcher into dir, starts Keystone and waits
 // until it reports its port.
 func launch(ctx context.Context, dir, adminPassword string, expiration time.Duration) (*process, int, error) {
+	// Installs nothing: `make test-deps` does, once and as root.
+	if err := pydeb.Require(ctx, "python3-keystone", "keystone"); err != nil {
+		return nil, 0, err
+	}
 	for _, d := range []string{"fernet-keys", "credential-keys"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			return nil, 0, err
@@ -115,8 +117,7 @@ func launch(ctx context.Context, dir, adminPassword string, expiration time.Dura
 	case port := <-ports:
 		return p, port, nil
 	case <-p.exited:
-		return nil, 0, fmt.Errorf("keystone exited during start-up (is python3-keystone installed? %s):\n%s",
-			installHint, p.tail(20))
+		return nil, 0, fmt.Errorf("keystone exited during start-up:\n%s", p.tail(20))
 	case <-ctx.Done():
 		p.stop()
 		return nil, 0, fmt.Errorf("keystone did not start: %w\n%s", ctx.Err(), p.tail(20))

@@ -7,7 +7,7 @@
 //	ironic-standalone fixture --url U ...             # without --dir, VIFs only in extra
 //	ironic-standalone stop --dir D
 //
-// start installs python3-ironic with apt-get when it is missing (as root).
+// start needs Debian's python3-ironic, installed by `make test-deps` (as root).
 package main
 
 import (
@@ -19,7 +19,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/mogan-manage/mogan-manage/plugins/ironic/ironictest"
+	"github.com/mogan-manage/mogan-manage/testenv/ironic"
 )
 
 const usage = `usage:
@@ -54,7 +54,7 @@ func run(ctx context.Context, args []string) error {
 		if *dir == "" {
 			return fmt.Errorf("start needs --dir")
 		}
-		s, err := ironictest.Start(ctx, ironictest.Options{Dir: *dir, MaxLimit: *maxLimit})
+		s, err := ironic.Start(ctx, ironic.Options{Dir: *dir, MaxLimit: *maxLimit})
 		if err != nil {
 			return err
 		}
@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string) error {
 		if *dir == "" {
 			return fmt.Errorf("stop needs --dir")
 		}
-		s, err := ironictest.Attach(*dir)
+		s, err := ironic.Attach(*dir)
 		if err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string) error {
 
 func fixture(ctx context.Context, fs *flag.FlagSet, dir *string, args []string) error {
 	url := fs.String("url", "", "Ironic URL, when not started with --dir")
-	var mix ironictest.Mix
+	var mix ironic.Mix
 	fs.IntVar(&mix.Adoptable, "adoptable", 0, "active, unassociated nodes with a resource class")
 	fs.IntVar(&mix.Associated, "associated", 0, "active nodes associated with an instance")
 	fs.IntVar(&mix.Maintenance, "maintenance", 0, "active nodes in maintenance")
@@ -92,9 +92,9 @@ func fixture(ctx context.Context, fs *flag.FlagSet, dir *string, args []string) 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	f := &ironictest.Fixture{URL: *url}
+	f := &ironic.Fixture{URL: *url}
 	if *dir != "" {
-		s, err := ironictest.Attach(*dir)
+		s, err := ironic.Attach(*dir)
 		if err != nil {
 			return err
 		}

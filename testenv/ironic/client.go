@@ -1,4 +1,4 @@
-package ironictest
+package ironic
 
 import (
 	"bytes"

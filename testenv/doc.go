@@ -1,0 +1,27 @@
+// Package testenv is the home of every test harness; nothing under
+// testenv/ ships. What `make build` produces (host/cmd/mogan-api,
+// plugins/noop, plugins/*/cmd/mogan-driver-*) must not import anything
+// here, which this prints nothing for (test files may import testenv;
+// -deps without -test does not follow them):
+//
+//	go list -deps ./host/... ./shared/... ./plugins/... | grep /testenv
+//
+// Naming: a harness for a real service lives in testenv/<service> and its
+// package is named like its directory (keystone, ironic, glance, neutron):
+// the import path already says "test environment", Go tooling expects the
+// package name to match the last path element, and call sites read as
+// what they start (ironic.Start, keystone.Start). A test that also imports a
+// shipped package of the same name renames the harness at the import
+// (ironicenv "…/testenv/ironic"). A harness binary lives in
+// testenv/cmd/<binary name> (package main): mogan-driver-test, the plugin
+// that misbehaves on demand, and ironic-standalone, the Ironic that
+// `make demo` and manual tests run. Helpers that are not a service, such
+// as proctest (watching processes), sit beside them; code shared only by
+// harnesses lives in testenv/internal (pydeb: is a Debian python3-*
+// package installed?).
+//
+// Harnesses never install anything: they check that the Debian packages
+// they run are present and otherwise fail with "python3-X is not
+// installed: run `make test-deps` (as root)". `make test-deps` installs
+// them once, up front.
+package testenv
