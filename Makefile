@@ -45,7 +45,9 @@ test: test-deps
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzManageServer$$' -fuzztime $(FUZZTIME) ./host/internal/api
 
-# Debian's python3-ironic and python3-keystone, installed when missing.
+# The Debian packages the harnesses under testenv/ run (standalone Ironic,
+# Keystone, Glance, Neutron; psycopg2 for PostgreSQL), installed when
+# missing. Tests never install anything themselves.
 test-deps:
 	host/scripts/test-deps.sh
 
@@ -63,8 +65,8 @@ lint: $(TOOLS)/golangci-lint
 
 # Builds everything and runs the manage workflow against a local standalone
 # Ironic (see host/scripts/demo.sh).
-demo: build
-	$(GO) build -o $(BIN)/ironic-standalone ./plugins/ironic/cmd/ironic-standalone
+demo: build test-deps
+	$(GO) build -o $(BIN)/ironic-standalone ./testenv/cmd/ironic-standalone
 	host/scripts/demo.sh
 
 clean:

@@ -23,7 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "Starting a standalone Ironic (installs Debian's python3-ironic if missing)"
+say "Starting a standalone Ironic (Debian's python3-ironic, from make test-deps)"
 eval "$("$bin/ironic-standalone" start --dir "$demo/ironic")"   # sets URL, PID, LOG
 ironic=$URL
 echo "Ironic at $ironic (pid $PID, log $LOG)"

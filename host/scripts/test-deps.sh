@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Installs what the integration tests run for real, from Debian's packages:
-# a standalone Ironic and a standalone Keystone. Done once, up front, so
-# that test packages running in parallel never race for apt's lock.
+# make test-deps: installs the Debian packages the harnesses under testenv/
+# run for real (standalone Ironic, Keystone, Glance, Neutron, and psycopg2
+# for PostgreSQL). Done once, up front, so that tests never run apt-get and
+# test packages running in parallel never race for apt's lock. Only these
+# python3-* packages, without recommends.
 set -euo pipefail
+pkgs=(python3-ironic python3-keystone python3-glance python3-neutron python3-psycopg2)
 need=()
-for pkg in python3-ironic python3-keystone; do
+for pkg in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
-  echo "the tests need Debian's ${need[*]}: run as root, or: apt-get install -y --no-install-recommends ${need[*]}" >&2
+  echo "the tests need Debian's ${need[*]}: run make test-deps as root, or: apt-get install -y --no-install-recommends ${need[*]}" >&2
   exit 1
 fi
 echo "installing ${need[*]} (Debian packages the integration tests run)" >&2
