@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -51,13 +52,21 @@ func (e *KeystoneError) Error() string {
 
 func (e *KeystoneError) Unwrap() error { return e.Err }
 
+// redacted is an error whose text goes through RedactText.
+type redacted struct{ err error }
+
+func (r *redacted) Error() string { return RedactText(r.err.Error()) }
+func (r *redacted) Unwrap() error { return r.err }
+
 // Connect returns a client of svc as o says. With password or cloud it
 // authenticates with Keystone first (gophercloud re-authenticates when the
 // token expires) and finds the endpoint in the catalog unless url is set.
 //
 // Errors: *OptionError when an option is at fault (an auth_url gophercloud
 // refuses, a clouds.yaml entry that is missing or incomplete),
-// *KeystoneError, or svc.New's own.
+// *KeystoneError, or an error from the service's version discovery (its
+// endpoint from the catalog failing or unreachable; gophercloud's error is
+// wrapped).
 func (o *Options) Connect(ctx context.Context, svc Service) (*gophercloud.ServiceClient, error) {
 	ao := gophercloud.AuthOptions{
 		IdentityEndpoint: o.AuthURL,
@@ -115,17 +124,20 @@ func (o *Options) Connect(ctx context.Context, svc Service) (*gophercloud.Servic
 			return "", fmt.Errorf("no url, and no Keystone catalog with auth_type = %s", authType)
 		}
 		u, err := catalog(eo)
-		if err != nil {
+		var notFound *gophercloud.ErrEndpointNotFound
+		if errors.As(err, &notFound) {
 			missing = eo.Type
 		}
 		return u, err
 	}
 	sc, err := svc.New(pc, eo)
-	if err != nil {
-		if missing != "" {
-			return nil, &KeystoneError{AuthURL: Redact(ao.IdentityEndpoint), MissingType: missing, Err: err}
-		}
-		return nil, err
+	switch {
+	case err != nil && missing != "":
+		return nil, &KeystoneError{AuthURL: Redact(ao.IdentityEndpoint), MissingType: missing, Err: err}
+	case err != nil:
+		// gophercloud asks the catalog's endpoint which versions it
+		// serves: this is the service itself failing or unreachable.
+		return nil, &redacted{fmt.Errorf("%s, found in the Keystone catalog of %s: %w", svc.Name, Redact(ao.IdentityEndpoint), err)}
 	}
 	if authType == AuthHTTPBasic {
 		// As gophercloud's baremetal httpbasic client: a header on every
