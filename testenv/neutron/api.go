@@ -1,0 +1,126 @@
+package neutron
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// ErrNotFound is returned when Neutron answers 404.
+var ErrNotFound = errors.New("neutron: not found")
+
+// FixedIP is one address of a port.
+type FixedIP struct {
+	SubnetID  string `json:"subnet_id"`
+	IPAddress string `json:"ip_address"`
+}
+
+// Port is a Neutron port with its binding.
+type Port struct {
+	ID        string    `json:"id"`
+	NetworkID string    `json:"network_id"`
+	MAC       string    `json:"mac_address"`
+	FixedIPs  []FixedIP `json:"fixed_ips"`
+	HostID    string    `json:"binding:host_id"`
+	VNICType  string    `json:"binding:vnic_type"`
+	VIFType   string    `json:"binding:vif_type"`
+}
+
+// CreateNetwork creates a flat network on PhysicalNetwork and returns its id.
+func (n *Neutron) CreateNetwork(ctx context.Context, name string) (string, error) {
+	body := map[string]any{"network": map[string]any{
+		"name":                      name,
+		"provider:network_type":     "flat",
+		"provider:physical_network": PhysicalNetwork,
+	}}
+	var out struct{ Network struct{ ID string } }
+	err := n.Request(ctx, http.MethodPost, "/networks", body, &out)
+	return out.Network.ID, err
+}
+
+// CreateSubnet creates an IPv4 subnet with cidr (e.g. "10.0.0.0/24") on
+// the network and returns its id.
+func (n *Neutron) CreateSubnet(ctx context.Context, networkID, cidr string) (string, error) {
+	body := map[string]any{"subnet": map[string]any{
+		"network_id": networkID, "cidr": cidr, "ip_version": 4,
+	}}
+	var out struct{ Subnet struct{ ID string } }
+	err := n.Request(ctx, http.MethodPost, "/subnets", body, &out)
+	return out.Subnet.ID, err
+}
+
+// CreatePort creates an unbound port with the given MAC on the network;
+// Neutron picks its fixed IP from the network's subnet.
+func (n *Neutron) CreatePort(ctx context.Context, networkID, mac string) (Port, error) {
+	body := map[string]any{"port": map[string]any{"network_id": networkID, "mac_address": mac}}
+	var out struct{ Port Port }
+	err := n.Request(ctx, http.MethodPost, "/ports", body, &out)
+	return out.Port, err
+}
+
+// GetPort returns a port as Neutron stores it; a missing one is ErrNotFound.
+func (n *Neutron) GetPort(ctx context.Context, id string) (Port, error) {
+	var out struct{ Port Port }
+	err := n.Request(ctx, http.MethodGet, "/ports/"+id, nil, &out)
+	return out.Port, err
+}
+
+// BindPort sets the port's binding:host_id and binding:vnic_type, as Nova
+// or Mogan do, and returns the port as Neutron answers.
+func (n *Neutron) BindPort(ctx context.Context, id, hostID, vnicType string) (Port, error) {
+	body := map[string]any{"port": map[string]any{
+		"binding:host_id": hostID, "binding:vnic_type": vnicType,
+	}}
+	var out struct{ Port Port }
+	err := n.Request(ctx, http.MethodPut, "/ports/"+id, body, &out)
+	return out.Port, err
+}
+
+// DeletePort deletes a port; a missing one is ErrNotFound.
+func (n *Neutron) DeletePort(ctx context.Context, id string) error {
+	return n.Request(ctx, http.MethodDelete, "/ports/"+id, nil, nil)
+}
+
+// Request calls the v2.0 API (path relative to it, e.g. "/ports"), sending
+// body as JSON when it is not nil and decoding a JSON answer into out when
+// out is not nil. A 404 is ErrNotFound; any other status outside 2xx is an
+// error carrying Neutron's answer.
+func (n *Neutron) Request(ctx context.Context, method, path string, body, out any) error {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, n.URL+"/v2.0"+path, r)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := n.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return fmt.Errorf("%w: %s %s", ErrNotFound, method, path)
+	case resp.StatusCode/100 != 2:
+		return fmt.Errorf("neutron: %s %s: %s: %s", method, path, resp.Status, b)
+	case out == nil || len(b) == 0:
+		return nil
+	}
+	return json.Unmarshal(b, out)
+}
