@@ -594,6 +594,175 @@ func (*UnmanageResponse) Descriptor() ([]byte, []int) {
 	return file_driver_proto_rawDescGZIP(), []int{11}
 }
 
+type GetNodeStatesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NodeUuids     []string               `protobuf:"bytes,1,rep,name=node_uuids,json=nodeUuids,proto3" json:"node_uuids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetNodeStatesRequest) Reset() {
+	*x = GetNodeStatesRequest{}
+	mi := &file_driver_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNodeStatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNodeStatesRequest) ProtoMessage() {}
+
+func (x *GetNodeStatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNodeStatesRequest.ProtoReflect.Descriptor instead.
+func (*GetNodeStatesRequest) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GetNodeStatesRequest) GetNodeUuids() []string {
+	if x != nil {
+		return x.NodeUuids
+	}
+	return nil
+}
+
+type GetNodeStatesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	States        []*NodeState           `protobuf:"bytes,1,rep,name=states,proto3" json:"states,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetNodeStatesResponse) Reset() {
+	*x = GetNodeStatesResponse{}
+	mi := &file_driver_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNodeStatesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNodeStatesResponse) ProtoMessage() {}
+
+func (x *GetNodeStatesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNodeStatesResponse.ProtoReflect.Descriptor instead.
+func (*GetNodeStatesResponse) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GetNodeStatesResponse) GetStates() []*NodeState {
+	if x != nil {
+		return x.States
+	}
+	return nil
+}
+
+// NodeState is a node's association and power, as recovery and the
+// reconciler read it.
+type NodeState struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	NodeUuid string                 `protobuf:"bytes,1,opt,name=node_uuid,json=nodeUuid,proto3" json:"node_uuid,omitempty"`
+	// False when the backend does not know the node (deleted).
+	Exists bool `protobuf:"varint,2,opt,name=exists,proto3" json:"exists,omitempty"`
+	// The server the node is associated with; absent when none.
+	InstanceUuid *string `protobuf:"bytes,3,opt,name=instance_uuid,json=instanceUuid,proto3,oneof" json:"instance_uuid,omitempty"`
+	// The backend's words: "power on", "power off"; empty when unknown.
+	PowerState     string `protobuf:"bytes,4,opt,name=power_state,json=powerState,proto3" json:"power_state,omitempty"`
+	ProvisionState string `protobuf:"bytes,5,opt,name=provision_state,json=provisionState,proto3" json:"provision_state,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *NodeState) Reset() {
+	*x = NodeState{}
+	mi := &file_driver_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeState) ProtoMessage() {}
+
+func (x *NodeState) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeState.ProtoReflect.Descriptor instead.
+func (*NodeState) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *NodeState) GetNodeUuid() string {
+	if x != nil {
+		return x.NodeUuid
+	}
+	return ""
+}
+
+func (x *NodeState) GetExists() bool {
+	if x != nil {
+		return x.Exists
+	}
+	return false
+}
+
+func (x *NodeState) GetInstanceUuid() string {
+	if x != nil && x.InstanceUuid != nil {
+		return *x.InstanceUuid
+	}
+	return ""
+}
+
+func (x *NodeState) GetPowerState() string {
+	if x != nil {
+		return x.PowerState
+	}
+	return ""
+}
+
+func (x *NodeState) GetProvisionState() string {
+	if x != nil {
+		return x.ProvisionState
+	}
+	return ""
+}
+
 // Node is one bare metal machine as the manageable_servers listing shows it.
 // Optional fields are absent when the driver does not know them; the API
 // shows them as null.
@@ -620,7 +789,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_driver_proto_msgTypes[12]
+	mi := &file_driver_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -632,7 +801,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[12]
+	mi := &file_driver_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -645,7 +814,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{12}
+	return file_driver_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Node) GetUuid() string {
@@ -743,7 +912,7 @@ type Port struct {
 
 func (x *Port) Reset() {
 	*x = Port{}
-	mi := &file_driver_proto_msgTypes[13]
+	mi := &file_driver_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -755,7 +924,7 @@ func (x *Port) String() string {
 func (*Port) ProtoMessage() {}
 
 func (x *Port) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[13]
+	mi := &file_driver_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -768,7 +937,7 @@ func (x *Port) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Port.ProtoReflect.Descriptor instead.
 func (*Port) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{13}
+	return file_driver_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Port) GetUuid() string {
@@ -804,7 +973,7 @@ type Portgroup struct {
 
 func (x *Portgroup) Reset() {
 	*x = Portgroup{}
-	mi := &file_driver_proto_msgTypes[14]
+	mi := &file_driver_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -816,7 +985,7 @@ func (x *Portgroup) String() string {
 func (*Portgroup) ProtoMessage() {}
 
 func (x *Portgroup) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[14]
+	mi := &file_driver_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -829,7 +998,7 @@ func (x *Portgroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Portgroup.ProtoReflect.Descriptor instead.
 func (*Portgroup) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{14}
+	return file_driver_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Portgroup) GetUuid() string {
@@ -874,7 +1043,7 @@ type ErrorDetail struct {
 
 func (x *ErrorDetail) Reset() {
 	*x = ErrorDetail{}
-	mi := &file_driver_proto_msgTypes[15]
+	mi := &file_driver_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -886,7 +1055,7 @@ func (x *ErrorDetail) String() string {
 func (*ErrorDetail) ProtoMessage() {}
 
 func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[15]
+	mi := &file_driver_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -899,7 +1068,7 @@ func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorDetail.ProtoReflect.Descriptor instead.
 func (*ErrorDetail) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{15}
+	return file_driver_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ErrorDetail) GetReason() string {
@@ -953,7 +1122,20 @@ const file_driver_proto_rawDesc = "" +
 	"\tnode_uuid\x18\x01 \x01(\tR\bnodeUuid\x12\x1f\n" +
 	"\vserver_uuid\x18\x02 \x01(\tR\n" +
 	"serverUuid\"\x12\n" +
-	"\x10UnmanageResponse\"\xe1\x04\n" +
+	"\x10UnmanageResponse\"5\n" +
+	"\x14GetNodeStatesRequest\x12\x1d\n" +
+	"\n" +
+	"node_uuids\x18\x01 \x03(\tR\tnodeUuids\"K\n" +
+	"\x15GetNodeStatesResponse\x122\n" +
+	"\x06states\x18\x01 \x03(\v2\x1a.mogan.driver.v1.NodeStateR\x06states\"\xc6\x01\n" +
+	"\tNodeState\x12\x1b\n" +
+	"\tnode_uuid\x18\x01 \x01(\tR\bnodeUuid\x12\x16\n" +
+	"\x06exists\x18\x02 \x01(\bR\x06exists\x12(\n" +
+	"\rinstance_uuid\x18\x03 \x01(\tH\x00R\finstanceUuid\x88\x01\x01\x12\x1f\n" +
+	"\vpower_state\x18\x04 \x01(\tR\n" +
+	"powerState\x12'\n" +
+	"\x0fprovision_state\x18\x05 \x01(\tR\x0eprovisionStateB\x10\n" +
+	"\x0e_instance_uuid\"\xe1\x04\n" +
 	"\x04Node\x12\x12\n" +
 	"\x04uuid\x18\x01 \x01(\tR\x04uuid\x12\x17\n" +
 	"\x04name\x18\x02 \x01(\tH\x00R\x04name\x88\x01\x01\x12*\n" +
@@ -996,14 +1178,15 @@ const file_driver_proto_rawDesc = "" +
 	"\x10_neutron_port_id\"=\n" +
 	"\vErrorDetail\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x16\n" +
-	"\x06option\x18\x02 \x01(\tR\x06option2\xa6\x04\n" +
+	"\x06option\x18\x02 \x01(\tR\x06option2\x86\x05\n" +
 	"\x06Driver\x12L\n" +
 	"\aGetInfo\x12\x1f.mogan.driver.v1.GetInfoRequest\x1a .mogan.driver.v1.GetInfoResponse\x12R\n" +
 	"\tConfigure\x12!.mogan.driver.v1.ConfigureRequest\x1a\".mogan.driver.v1.ConfigureResponse\x12r\n" +
 	"\x13ListManageableNodes\x12+.mogan.driver.v1.ListManageableNodesRequest\x1a,.mogan.driver.v1.ListManageableNodesResponse0\x01\x12j\n" +
 	"\x11GetManageableNode\x12).mogan.driver.v1.GetManageableNodeRequest\x1a*.mogan.driver.v1.GetManageableNodeResponse\x12I\n" +
 	"\x06Manage\x12\x1e.mogan.driver.v1.ManageRequest\x1a\x1f.mogan.driver.v1.ManageResponse\x12O\n" +
-	"\bUnmanage\x12 .mogan.driver.v1.UnmanageRequest\x1a!.mogan.driver.v1.UnmanageResponseB>Z<github.com/mogan-manage/mogan-manage/proto/driverv1;driverv1b\x06proto3"
+	"\bUnmanage\x12 .mogan.driver.v1.UnmanageRequest\x1a!.mogan.driver.v1.UnmanageResponse\x12^\n" +
+	"\rGetNodeStates\x12%.mogan.driver.v1.GetNodeStatesRequest\x1a&.mogan.driver.v1.GetNodeStatesResponseB>Z<github.com/mogan-manage/mogan-manage/proto/driverv1;driverv1b\x06proto3"
 
 var (
 	file_driver_proto_rawDescOnce sync.Once
@@ -1017,7 +1200,7 @@ func file_driver_proto_rawDescGZIP() []byte {
 	return file_driver_proto_rawDescData
 }
 
-var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_driver_proto_goTypes = []any{
 	(*GetInfoRequest)(nil),              // 0: mogan.driver.v1.GetInfoRequest
 	(*GetInfoResponse)(nil),             // 1: mogan.driver.v1.GetInfoResponse
@@ -1031,38 +1214,44 @@ var file_driver_proto_goTypes = []any{
 	(*ManageResponse)(nil),              // 9: mogan.driver.v1.ManageResponse
 	(*UnmanageRequest)(nil),             // 10: mogan.driver.v1.UnmanageRequest
 	(*UnmanageResponse)(nil),            // 11: mogan.driver.v1.UnmanageResponse
-	(*Node)(nil),                        // 12: mogan.driver.v1.Node
-	(*Port)(nil),                        // 13: mogan.driver.v1.Port
-	(*Portgroup)(nil),                   // 14: mogan.driver.v1.Portgroup
-	(*ErrorDetail)(nil),                 // 15: mogan.driver.v1.ErrorDetail
-	nil,                                 // 16: mogan.driver.v1.ConfigureRequest.OptionsEntry
-	nil,                                 // 17: mogan.driver.v1.Node.PropertiesEntry
+	(*GetNodeStatesRequest)(nil),        // 12: mogan.driver.v1.GetNodeStatesRequest
+	(*GetNodeStatesResponse)(nil),       // 13: mogan.driver.v1.GetNodeStatesResponse
+	(*NodeState)(nil),                   // 14: mogan.driver.v1.NodeState
+	(*Node)(nil),                        // 15: mogan.driver.v1.Node
+	(*Port)(nil),                        // 16: mogan.driver.v1.Port
+	(*Portgroup)(nil),                   // 17: mogan.driver.v1.Portgroup
+	(*ErrorDetail)(nil),                 // 18: mogan.driver.v1.ErrorDetail
+	nil,                                 // 19: mogan.driver.v1.ConfigureRequest.OptionsEntry
+	nil,                                 // 20: mogan.driver.v1.Node.PropertiesEntry
 }
 var file_driver_proto_depIdxs = []int32{
-	16, // 0: mogan.driver.v1.ConfigureRequest.options:type_name -> mogan.driver.v1.ConfigureRequest.OptionsEntry
-	12, // 1: mogan.driver.v1.ListManageableNodesResponse.nodes:type_name -> mogan.driver.v1.Node
-	12, // 2: mogan.driver.v1.GetManageableNodeResponse.node:type_name -> mogan.driver.v1.Node
-	12, // 3: mogan.driver.v1.ManageResponse.node:type_name -> mogan.driver.v1.Node
-	13, // 4: mogan.driver.v1.Node.ports:type_name -> mogan.driver.v1.Port
-	14, // 5: mogan.driver.v1.Node.portgroups:type_name -> mogan.driver.v1.Portgroup
-	17, // 6: mogan.driver.v1.Node.properties:type_name -> mogan.driver.v1.Node.PropertiesEntry
-	0,  // 7: mogan.driver.v1.Driver.GetInfo:input_type -> mogan.driver.v1.GetInfoRequest
-	2,  // 8: mogan.driver.v1.Driver.Configure:input_type -> mogan.driver.v1.ConfigureRequest
-	4,  // 9: mogan.driver.v1.Driver.ListManageableNodes:input_type -> mogan.driver.v1.ListManageableNodesRequest
-	6,  // 10: mogan.driver.v1.Driver.GetManageableNode:input_type -> mogan.driver.v1.GetManageableNodeRequest
-	8,  // 11: mogan.driver.v1.Driver.Manage:input_type -> mogan.driver.v1.ManageRequest
-	10, // 12: mogan.driver.v1.Driver.Unmanage:input_type -> mogan.driver.v1.UnmanageRequest
-	1,  // 13: mogan.driver.v1.Driver.GetInfo:output_type -> mogan.driver.v1.GetInfoResponse
-	3,  // 14: mogan.driver.v1.Driver.Configure:output_type -> mogan.driver.v1.ConfigureResponse
-	5,  // 15: mogan.driver.v1.Driver.ListManageableNodes:output_type -> mogan.driver.v1.ListManageableNodesResponse
-	7,  // 16: mogan.driver.v1.Driver.GetManageableNode:output_type -> mogan.driver.v1.GetManageableNodeResponse
-	9,  // 17: mogan.driver.v1.Driver.Manage:output_type -> mogan.driver.v1.ManageResponse
-	11, // 18: mogan.driver.v1.Driver.Unmanage:output_type -> mogan.driver.v1.UnmanageResponse
-	13, // [13:19] is the sub-list for method output_type
-	7,  // [7:13] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	19, // 0: mogan.driver.v1.ConfigureRequest.options:type_name -> mogan.driver.v1.ConfigureRequest.OptionsEntry
+	15, // 1: mogan.driver.v1.ListManageableNodesResponse.nodes:type_name -> mogan.driver.v1.Node
+	15, // 2: mogan.driver.v1.GetManageableNodeResponse.node:type_name -> mogan.driver.v1.Node
+	15, // 3: mogan.driver.v1.ManageResponse.node:type_name -> mogan.driver.v1.Node
+	14, // 4: mogan.driver.v1.GetNodeStatesResponse.states:type_name -> mogan.driver.v1.NodeState
+	16, // 5: mogan.driver.v1.Node.ports:type_name -> mogan.driver.v1.Port
+	17, // 6: mogan.driver.v1.Node.portgroups:type_name -> mogan.driver.v1.Portgroup
+	20, // 7: mogan.driver.v1.Node.properties:type_name -> mogan.driver.v1.Node.PropertiesEntry
+	0,  // 8: mogan.driver.v1.Driver.GetInfo:input_type -> mogan.driver.v1.GetInfoRequest
+	2,  // 9: mogan.driver.v1.Driver.Configure:input_type -> mogan.driver.v1.ConfigureRequest
+	4,  // 10: mogan.driver.v1.Driver.ListManageableNodes:input_type -> mogan.driver.v1.ListManageableNodesRequest
+	6,  // 11: mogan.driver.v1.Driver.GetManageableNode:input_type -> mogan.driver.v1.GetManageableNodeRequest
+	8,  // 12: mogan.driver.v1.Driver.Manage:input_type -> mogan.driver.v1.ManageRequest
+	10, // 13: mogan.driver.v1.Driver.Unmanage:input_type -> mogan.driver.v1.UnmanageRequest
+	12, // 14: mogan.driver.v1.Driver.GetNodeStates:input_type -> mogan.driver.v1.GetNodeStatesRequest
+	1,  // 15: mogan.driver.v1.Driver.GetInfo:output_type -> mogan.driver.v1.GetInfoResponse
+	3,  // 16: mogan.driver.v1.Driver.Configure:output_type -> mogan.driver.v1.ConfigureResponse
+	5,  // 17: mogan.driver.v1.Driver.ListManageableNodes:output_type -> mogan.driver.v1.ListManageableNodesResponse
+	7,  // 18: mogan.driver.v1.Driver.GetManageableNode:output_type -> mogan.driver.v1.GetManageableNodeResponse
+	9,  // 19: mogan.driver.v1.Driver.Manage:output_type -> mogan.driver.v1.ManageResponse
+	11, // 20: mogan.driver.v1.Driver.Unmanage:output_type -> mogan.driver.v1.UnmanageResponse
+	13, // 21: mogan.driver.v1.Driver.GetNodeStates:output_type -> mogan.driver.v1.GetNodeStatesResponse
+	15, // [15:22] is the sub-list for method output_type
+	8,  // [8:15] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_driver_proto_init() }
@@ -1070,16 +1259,17 @@ func file_driver_proto_init() {
 	if File_driver_proto != nil {
 		return
 	}
-	file_driver_proto_msgTypes[12].OneofWrappers = []any{}
-	file_driver_proto_msgTypes[13].OneofWrappers = []any{}
 	file_driver_proto_msgTypes[14].OneofWrappers = []any{}
+	file_driver_proto_msgTypes[15].OneofWrappers = []any{}
+	file_driver_proto_msgTypes[16].OneofWrappers = []any{}
+	file_driver_proto_msgTypes[17].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_driver_proto_rawDesc), len(file_driver_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

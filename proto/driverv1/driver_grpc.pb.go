@@ -32,6 +32,7 @@ const (
 	Driver_GetManageableNode_FullMethodName   = "/mogan.driver.v1.Driver/GetManageableNode"
 	Driver_Manage_FullMethodName              = "/mogan.driver.v1.Driver/Manage"
 	Driver_Unmanage_FullMethodName            = "/mogan.driver.v1.Driver/Unmanage"
+	Driver_GetNodeStates_FullMethodName       = "/mogan.driver.v1.Driver/GetNodeStates"
 )
 
 // DriverClient is the client API for Driver service.
@@ -48,17 +49,45 @@ type DriverClient interface {
 	// ListManageableNodes streams the nodes that can be adopted, in batches,
 	// so that no listing ever meets gRPC's message size limit.
 	ListManageableNodes(ctx context.Context, in *ListManageableNodesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListManageableNodesResponse], error)
-	// GetManageableNode re-validates one node just before it is adopted:
-	// NotFound when the driver does not know it, FailedPrecondition (with the
-	// reason in ErrorDetail) when it cannot be managed.
+	// GetManageableNode re-validates one node just before it is adopted and
+	// returns it with its ports and portgroups. NotFound when the driver does
+	// not know it. Whether the node can be managed is judged here, by the same
+	// rule as the listing's: a node that cannot be managed is NOT an error, it
+	// comes back with manageable=false and the reason. (Drivers written before
+	// this rule answer FailedPrecondition with the reason in ErrorDetail; the
+	// host treats both the same way: 409 with the reason.)
 	GetManageableNode(ctx context.Context, in *GetManageableNodeRequest, opts ...grpc.CallOption) (*GetManageableNodeResponse, error)
 	// Manage associates the node with the server without touching the
-	// running machine. Aborted when another owner got there first.
+	// running machine, in one atomic step of the backend (Ironic: one PATCH of
+	// instance_uuid). AlreadyExists or Aborted when another server holds the
+	// node. A node already associated with this very server is success (the
+	// call is idempotent, so the host can retry it).
+	//
+	// The host has already read the node with GetManageableNode: Manage must
+	// not read its ports again. It answers the node as the association left
+	// it (power state, name; ports may be empty), judged by the same rule as
+	// GetManageableNode as if it were not associated: when the node changed
+	// in between (went into maintenance, left active), manageable=false with
+	// the reason. The host then undoes the association (Unmanage) and refuses
+	// the adoption with 409; the driver does not release the node itself.
 	Manage(ctx context.Context, in *ManageRequest, opts ...grpc.CallOption) (*ManageResponse, error)
 	// Unmanage releases the node from the server, again without touching the
 	// machine. Releasing a node that is not associated with this server is not
 	// an error (the call is idempotent).
 	Unmanage(ctx context.Context, in *UnmanageRequest, opts ...grpc.CallOption) (*UnmanageResponse, error)
+	// GetNodeStates reads what crash recovery and the reconciler need about
+	// nodes the host has (or had) adopted: whether each still exists, which
+	// server (instance) claims it, and its power state. At most 1000 node
+	// uuids per call; the answer has one NodeState per requested uuid, in any
+	// order, exists=false for a node the backend does not know. A backend that
+	// cannot be reached is Unavailable (the host retries later).
+	//
+	// Added after the first release of mogan.driver.v1. A driver that answers
+	// Unimplemented still works: the host then rolls back every unfinished
+	// adoption at recovery instead of completing it (Unmanage is idempotent and
+	// releases only a node naming the server), releases tombstoned nodes with
+	// Unmanage without reading them first, and does not sync power states.
+	GetNodeStates(ctx context.Context, in *GetNodeStatesRequest, opts ...grpc.CallOption) (*GetNodeStatesResponse, error)
 }
 
 type driverClient struct {
@@ -138,6 +167,16 @@ func (c *driverClient) Unmanage(ctx context.Context, in *UnmanageRequest, opts .
 	return out, nil
 }
 
+func (c *driverClient) GetNodeStates(ctx context.Context, in *GetNodeStatesRequest, opts ...grpc.CallOption) (*GetNodeStatesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetNodeStatesResponse)
+	err := c.cc.Invoke(ctx, Driver_GetNodeStates_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DriverServer is the server API for Driver service.
 // All implementations must embed UnimplementedDriverServer
 // for forward compatibility.
@@ -152,17 +191,45 @@ type DriverServer interface {
 	// ListManageableNodes streams the nodes that can be adopted, in batches,
 	// so that no listing ever meets gRPC's message size limit.
 	ListManageableNodes(*ListManageableNodesRequest, grpc.ServerStreamingServer[ListManageableNodesResponse]) error
-	// GetManageableNode re-validates one node just before it is adopted:
-	// NotFound when the driver does not know it, FailedPrecondition (with the
-	// reason in ErrorDetail) when it cannot be managed.
+	// GetManageableNode re-validates one node just before it is adopted and
+	// returns it with its ports and portgroups. NotFound when the driver does
+	// not know it. Whether the node can be managed is judged here, by the same
+	// rule as the listing's: a node that cannot be managed is NOT an error, it
+	// comes back with manageable=false and the reason. (Drivers written before
+	// this rule answer FailedPrecondition with the reason in ErrorDetail; the
+	// host treats both the same way: 409 with the reason.)
 	GetManageableNode(context.Context, *GetManageableNodeRequest) (*GetManageableNodeResponse, error)
 	// Manage associates the node with the server without touching the
-	// running machine. Aborted when another owner got there first.
+	// running machine, in one atomic step of the backend (Ironic: one PATCH of
+	// instance_uuid). AlreadyExists or Aborted when another server holds the
+	// node. A node already associated with this very server is success (the
+	// call is idempotent, so the host can retry it).
+	//
+	// The host has already read the node with GetManageableNode: Manage must
+	// not read its ports again. It answers the node as the association left
+	// it (power state, name; ports may be empty), judged by the same rule as
+	// GetManageableNode as if it were not associated: when the node changed
+	// in between (went into maintenance, left active), manageable=false with
+	// the reason. The host then undoes the association (Unmanage) and refuses
+	// the adoption with 409; the driver does not release the node itself.
 	Manage(context.Context, *ManageRequest) (*ManageResponse, error)
 	// Unmanage releases the node from the server, again without touching the
 	// machine. Releasing a node that is not associated with this server is not
 	// an error (the call is idempotent).
 	Unmanage(context.Context, *UnmanageRequest) (*UnmanageResponse, error)
+	// GetNodeStates reads what crash recovery and the reconciler need about
+	// nodes the host has (or had) adopted: whether each still exists, which
+	// server (instance) claims it, and its power state. At most 1000 node
+	// uuids per call; the answer has one NodeState per requested uuid, in any
+	// order, exists=false for a node the backend does not know. A backend that
+	// cannot be reached is Unavailable (the host retries later).
+	//
+	// Added after the first release of mogan.driver.v1. A driver that answers
+	// Unimplemented still works: the host then rolls back every unfinished
+	// adoption at recovery instead of completing it (Unmanage is idempotent and
+	// releases only a node naming the server), releases tombstoned nodes with
+	// Unmanage without reading them first, and does not sync power states.
+	GetNodeStates(context.Context, *GetNodeStatesRequest) (*GetNodeStatesResponse, error)
 	mustEmbedUnimplementedDriverServer()
 }
 
@@ -190,6 +257,9 @@ func (UnimplementedDriverServer) Manage(context.Context, *ManageRequest) (*Manag
 }
 func (UnimplementedDriverServer) Unmanage(context.Context, *UnmanageRequest) (*UnmanageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Unmanage not implemented")
+}
+func (UnimplementedDriverServer) GetNodeStates(context.Context, *GetNodeStatesRequest) (*GetNodeStatesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetNodeStates not implemented")
 }
 func (UnimplementedDriverServer) mustEmbedUnimplementedDriverServer() {}
 func (UnimplementedDriverServer) testEmbeddedByValue()                {}
@@ -313,6 +383,24 @@ func _Driver_Unmanage_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Driver_GetNodeStates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetNodeStatesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).GetNodeStates(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_GetNodeStates_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).GetNodeStates(ctx, req.(*GetNodeStatesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Driver_ServiceDesc is the grpc.ServiceDesc for Driver service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -339,6 +427,10 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Unmanage",
 			Handler:    _Driver_Unmanage_Handler,
+		},
+		{
+			MethodName: "GetNodeStates",
+			Handler:    _Driver_GetNodeStates_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -25,22 +25,54 @@ type Discoverer interface {
 	// when ctx is done.
 	ListManageableNodes(ctx context.Context, opts ListOptions, send func(Node) error) error
 
-	// GetManageableNode re-validates one node: ErrNodeNotFound when it is
-	// unknown, a NotManageableError with the reason when it cannot be
-	// managed.
+	// GetManageableNode re-validates one node just before it is adopted and
+	// returns it with its ports and portgroups: ErrNodeNotFound when it is
+	// unknown. A node that cannot be managed is not an error: it comes back
+	// with Manageable false and the Reason, judged by the same rule as the
+	// listing. (An older driver's NotManageable error is treated alike.)
 	GetManageableNode(ctx context.Context, nodeUUID string) (Node, error)
 }
 
 // Adopter takes nodes under management and releases them, without ever
 // touching the running machine.
 type Adopter interface {
-	// Manage associates the node with the server. ErrConflict when the node
-	// already belongs to someone else.
+	// Manage associates the node with the server in one atomic step of the
+	// backend. ErrConflict when the node already belongs to someone else; a
+	// node already associated with this server is success (idempotent).
+	// It must not re-read what GetManageableNode returned (ports): it
+	// answers the node as the association left it, judged as if it were not
+	// associated, so Manageable false with the Reason when the node changed
+	// since it was validated. The host then undoes the association with
+	// Unmanage and refuses the adoption; the driver does not release it.
 	Manage(ctx context.Context, req ManageRequest) (Node, error)
 
 	// Unmanage releases the node from the server. A node that is no longer
 	// associated with that server is left alone and is not an error.
 	Unmanage(ctx context.Context, req ManageRequest) error
+}
+
+// StateReader reads what crash recovery and the reconciler need about
+// nodes the host adopted: existence, association and power. It is
+// optional; without it the host rolls back unfinished adoptions instead of
+// completing them and does not sync power states (see driver.proto).
+type StateReader interface {
+	// GetNodeStates returns one NodeState per uuid (any order; at most
+	// MaxNodeStates uuids a call), Exists false for a node the backend does
+	// not know. ErrUnavailable when the backend cannot be reached.
+	GetNodeStates(ctx context.Context, nodeUUIDs []string) ([]NodeState, error)
+}
+
+// MaxNodeStates is the most node uuids one GetNodeStates call carries.
+const MaxNodeStates = 1000
+
+// NodeState is a node's existence, association and power.
+type NodeState struct {
+	NodeUUID string
+	Exists   bool
+	// InstanceUUID is the server the node is associated with; "" for none.
+	InstanceUUID   string
+	PowerState     string
+	ProvisionState string
 }
 
 // Full is a driver with every capability. The host's view of a plugin is a
@@ -49,12 +81,14 @@ type Full interface {
 	Driver
 	Discoverer
 	Adopter
+	StateReader
 }
 
 // Capability names, as reported in Info.Capabilities.
 const (
 	CapabilityDiscover = "discover"
 	CapabilityAdopt    = "adopt"
+	CapabilityStates   = "node_states"
 )
 
 // CapabilitiesOf reports the optional interfaces d implements.
@@ -65,6 +99,9 @@ func CapabilitiesOf(d Driver) []string {
 	}
 	if _, ok := d.(Adopter); ok {
 		caps = append(caps, CapabilityAdopt)
+	}
+	if _, ok := d.(StateReader); ok {
+		caps = append(caps, CapabilityStates)
 	}
 	return caps
 }

@@ -101,3 +101,17 @@ func (c *grpcClient) Unmanage(ctx context.Context, req driver.ManageRequest) err
 	})
 	return err
 }
+
+func (c *grpcClient) GetNodeStates(ctx context.Context, nodeUUIDs []string) ([]driver.NodeState, error) {
+	resp, err := call(ctx, func(ctx context.Context) (*driverv1.GetNodeStatesResponse, error) {
+		return c.rpc.GetNodeStates(ctx, &driverv1.GetNodeStatesRequest{NodeUuids: nodeUUIDs})
+	})
+	if err != nil {
+		return nil, err
+	}
+	states := make([]driver.NodeState, len(resp.GetStates()))
+	for i, st := range resp.GetStates() {
+		states[i] = fromproto.NodeState(st)
+	}
+	return states, nil
+}

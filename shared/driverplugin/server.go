@@ -88,3 +88,22 @@ func (s *grpcServer) Unmanage(ctx context.Context, req *driverv1.UnmanageRequest
 	}
 	return &driverv1.UnmanageResponse{}, nil
 }
+
+func (s *grpcServer) GetNodeStates(ctx context.Context, req *driverv1.GetNodeStatesRequest) (*driverv1.GetNodeStatesResponse, error) {
+	r, ok := s.impl.(driver.StateReader)
+	if !ok {
+		return nil, toStatus(driver.NotImplemented("reading node states"))
+	}
+	if n := len(req.GetNodeUuids()); n > driver.MaxNodeStates {
+		return nil, toStatus(driver.InvalidArgument("%d node uuids in one GetNodeStates call; at most %d", n, driver.MaxNodeStates))
+	}
+	states, err := r.GetNodeStates(ctx, req.GetNodeUuids())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &driverv1.GetNodeStatesResponse{States: make([]*driverv1.NodeState, len(states))}
+	for i, st := range states {
+		resp.States[i] = toproto.NodeState(st)
+	}
+	return resp, nil
+}

@@ -18,6 +18,7 @@ type FuncDriver struct {
 	GetFunc       func(ctx context.Context, nodeUUID string) (driver.Node, error)
 	ManageFunc    func(ctx context.Context, req driver.ManageRequest) (driver.Node, error)
 	UnmanageFunc  func(ctx context.Context, req driver.ManageRequest) error
+	StatesFunc    func(ctx context.Context, nodeUUIDs []string) ([]driver.NodeState, error)
 	calls         atomic.Int64
 }
 
@@ -78,4 +79,13 @@ func (d *FuncDriver) Unmanage(ctx context.Context, req driver.ManageRequest) err
 		return driver.NotImplemented("unmanaging a node")
 	}
 	return d.UnmanageFunc(ctx, req)
+}
+
+// GetNodeStates implements driver.StateReader.
+func (d *FuncDriver) GetNodeStates(ctx context.Context, nodeUUIDs []string) ([]driver.NodeState, error) {
+	d.calls.Add(1)
+	if d.StatesFunc == nil {
+		return nil, driver.NotImplemented("reading node states")
+	}
+	return d.StatesFunc(ctx, nodeUUIDs)
 }

@@ -117,3 +117,13 @@ func (s supervised) Unmanage(ctx context.Context, req driver.ManageRequest) erro
 func (s supervised) ListManageableNodes(ctx context.Context, opts driver.ListOptions, send func(driver.Node) error) error {
 	return s.m.stream(ctx, opts, send)
 }
+
+func (s supervised) GetNodeStates(ctx context.Context, nodeUUIDs []string) ([]driver.NodeState, error) {
+	var states []driver.NodeState
+	err := s.m.call(ctx, "GetNodeStates", func(ctx context.Context, d driver.Full) error {
+		var err error
+		states, err = d.GetNodeStates(ctx, nodeUUIDs)
+		return err
+	})
+	return states, err
+}

@@ -29,7 +29,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 				}
 			}
 			versions := rawAppliedVersions(t, conn)
-			if diff := cmp.Diff([]int64{1}, versions); diff != "" {
+			if diff := cmp.Diff([]int64{2, 1}, versions); diff != "" {
 				t.Errorf("applied versions (-want +got):\n%s", diff)
 			}
 			got, err := openStore(t, conn).GetServer(t.Context(), want.UUID)
@@ -88,7 +88,7 @@ func TestOpenChecksSchema(t *testing.T) {
 				exec(t, db, cfg.engine, `CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY, version_id BIGINT NOT NULL, is_applied BOOLEAN NOT NULL, tstamp TIMESTAMP)`)
 				exec(t, db, cfg.engine, `INSERT INTO goose_db_version (id, version_id, is_applied) VALUES (1, 0, TRUE)`)
 			},
-			want: ErrSchemaOutOfDate, wantMsg: "needs version 1",
+			want: ErrSchemaOutOfDate, wantMsg: "needs version 2",
 		},
 		"newer schema than known": {
 			prepare: func(t *testing.T, connection string) {
@@ -135,9 +135,9 @@ func TestOpenChecksSchema(t *testing.T) {
 	})
 }
 
-func exec(t *testing.T, db *sql.DB, e engine, q string) {
+func exec(t *testing.T, db *sql.DB, e engine, q string, args ...any) {
 	t.Helper()
-	if _, err := db.ExecContext(t.Context(), e.rebind(q)); err != nil {
+	if _, err := db.ExecContext(t.Context(), e.rebind(q), args...); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 }
@@ -204,5 +204,54 @@ func TestPostgresIgnoresCreateIfMissing(t *testing.T) {
 	_, err := OpenWithOptions(t.Context(), conn, testLogger(t), OpenOptions{CreateIfMissing: true})
 	if !errors.Is(err, ErrSchemaOutOfDate) {
 		t.Errorf("OpenWithOptions = %v, want ErrSchemaOutOfDate", err)
+	}
+}
+
+// TestUpgradeFromVersion1KeepsServers: a database made by the first
+// release (schema version 1) is upgraded by Migrate ("mogan-api db sync")
+// and keeps its servers, which read back with no bindings and no fault.
+func TestUpgradeFromVersion1KeepsServers(t *testing.T) {
+	for _, eng := range engines() {
+		t.Run(eng.name, func(t *testing.T) {
+			conn := eng.newDB(t)
+			cfg, err := parseConnection(conn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cfg.prepareSQLiteDir(); err != nil {
+				t.Fatal(err)
+			}
+			db := rawDB(t, cfg)
+			p, err := newProvider(db, cfg.engine, testLogger(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.UpTo(t.Context(), 1); err != nil {
+				t.Fatalf("migrating to version 1: %v", err)
+			}
+			// A row exactly as the first release wrote it.
+			created := "2026-01-02T03:04:05.000000Z"
+			var createdArg any = created
+			if cfg.engine == enginePostgres {
+				createdArg = "2026-01-02 03:04:05+00"
+			}
+			exec(t, db, cfg.engine, `INSERT INTO servers (uuid, name, node_uuid, status, power_state, project_id, user_id,
+				metadata, system_metadata, addresses, created_at)
+				VALUES ('11111111-1111-4111-8111-111111111111', 'old', '22222222-2222-4222-8222-222222222222', 'active',
+				'power on', 'p', 'u', '{"a":"b"}', '{"managed_server":"True"}', '{}', ?)`, createdArg)
+			if _, err := Open(t.Context(), conn, testLogger(t)); !errors.Is(err, ErrSchemaOutOfDate) {
+				t.Fatalf("Open before db sync = %v, want ErrSchemaOutOfDate", err)
+			}
+			if err := Migrate(t.Context(), conn, testLogger(t)); err != nil {
+				t.Fatalf("Migrate from version 1: %v", err)
+			}
+			got, err := openStore(t, conn).GetServer(t.Context(), "11111111-1111-4111-8111-111111111111")
+			if err != nil {
+				t.Fatalf("GetServer after upgrade: %v", err)
+			}
+			if got.Name != "old" || got.Metadata["a"] != "b" || got.Status != StatusActive || got.Bindings != nil || got.Fault != "" {
+				t.Errorf("server after upgrade = %+v", got)
+			}
+		})
 	}
 }

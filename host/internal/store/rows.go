@@ -29,6 +29,14 @@ func (s *sqlStore) columnArgs(srv Server) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("partitions: %w", err)
 	}
+	var bindings sql.NullString
+	if srv.Bindings != nil {
+		b, err := json.Marshal(srv.Bindings)
+		if err != nil {
+			return nil, fmt.Errorf("bindings: %w", err)
+		}
+		bindings = sql.NullString{String: string(b), Valid: true}
+	}
 	return []any{
 		srv.UUID, srv.Name, nullString(srv.Description), srv.NodeUUID, nullString(srv.NodeName),
 		nullString(srv.ImageUUID), nullString(srv.FlavorUUID),
@@ -36,6 +44,7 @@ func (s *sqlStore) columnArgs(srv Server) ([]any, error) {
 		nullString(srv.AvailabilityZone), nullString(srv.AffinityZone), nullString(srv.KeyName),
 		metadata, sysmeta, addresses, partitions,
 		s.engine.timeArg(srv.CreatedAt), s.engine.timePtrArg(srv.LaunchedAt), s.engine.timePtrArg(srv.UpdatedAt),
+		bindings, nullString(srv.Fault),
 	}, nil
 }
 
@@ -48,17 +57,18 @@ type rowScanner interface {
 func scanServer(row rowScanner) (Server, error) {
 	var srv Server
 	var description, nodeName, imageUUID, flavorUUID, az, affinity, keyName sql.NullString
-	var metadata, sysmeta, addresses, partitions sql.NullString
+	var metadata, sysmeta, addresses, partitions, bindings, fault sql.NullString
 	var created, launched, updated timeScanner
 	err := row.Scan(&srv.UUID, &srv.Name, &description, &srv.NodeUUID, &nodeName, &imageUUID, &flavorUUID,
 		&srv.Status, &srv.PowerState, &srv.Locked, &srv.ProjectID, &srv.UserID, &az, &affinity, &keyName,
-		&metadata, &sysmeta, &addresses, &partitions, &created, &launched, &updated)
+		&metadata, &sysmeta, &addresses, &partitions, &created, &launched, &updated, &bindings, &fault)
 	if err != nil {
 		return Server{}, err
 	}
 	srv.Description, srv.NodeName = description.String, nodeName.String
 	srv.ImageUUID, srv.FlavorUUID = imageUUID.String, flavorUUID.String
 	srv.AvailabilityZone, srv.AffinityZone, srv.KeyName = az.String, affinity.String, keyName.String
+	srv.Fault = fault.String
 	for _, f := range []struct {
 		name string
 		src  sql.NullString
@@ -68,6 +78,7 @@ func scanServer(row rowScanner) (Server, error) {
 		{"system_metadata", sysmeta, &srv.SystemMetadata},
 		{"addresses", addresses, &srv.Addresses},
 		{"partitions", partitions, &srv.Partitions},
+		{"bindings", bindings, &srv.Bindings},
 	} {
 		if !f.src.Valid {
 			continue

@@ -29,13 +29,13 @@ var serverColumns = []string{
 	"status", "power_state", "locked", "project_id", "user_id",
 	"availability_zone", "affinity_zone", "key_name",
 	"metadata", "system_metadata", "addresses", "partitions",
-	"created_at", "launched_at", "updated_at",
+	"created_at", "launched_at", "updated_at", "bindings", "fault",
 }
 
 // queries are the fixed statements, built once in the engine's placeholder
 // style.
 type queries struct {
-	insert, update, get, delete, marker, markerInProject string
+	insert, update, get, byNode, delete, marker, markerInProject string
 	// selectAll is the start of a list query.
 	selectAll string
 	// updateArgs are the positions in columnArgs of update's SET values;
@@ -59,6 +59,7 @@ func newQueries(e engine) queries {
 			strings.TrimSuffix(strings.Repeat("?, ", len(serverColumns)), ", ") + `)`),
 		update:          e.rebind(`UPDATE servers SET ` + strings.Join(set, ", ") + ` WHERE uuid = ? RETURNING created_at`),
 		get:             e.rebind(`SELECT ` + list + ` FROM servers WHERE uuid = ?`),
+		byNode:          e.rebind(`SELECT ` + list + ` FROM servers WHERE node_uuid = ?`),
 		delete:          e.rebind(`DELETE FROM servers WHERE uuid = ?`),
 		marker:          e.rebind(`SELECT created_at FROM servers WHERE uuid = ?`),
 		markerInProject: e.rebind(`SELECT created_at FROM servers WHERE uuid = ? AND project_id = ?`),
@@ -89,6 +90,15 @@ func (s *sqlStore) CreateServer(ctx context.Context, srv Server) error {
 // UpdateServer implements Store. Every field but UUID and CreatedAt is
 // replaced; the stored CreatedAt comes back in the result.
 func (s *sqlStore) UpdateServer(ctx context.Context, srv Server) (Server, error) {
+	return s.updateServer(ctx, s.db, srv)
+}
+
+// queryRower is *sql.DB or *sql.Tx.
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *sqlStore) updateServer(ctx context.Context, db queryRower, srv Server) (Server, error) {
 	if srv.UUID == "" || srv.NodeUUID == "" {
 		return Server{}, errors.New("update server: uuid and node_uuid are required")
 	}
@@ -105,7 +115,7 @@ func (s *sqlStore) UpdateServer(ctx context.Context, srv Server) (Server, error)
 	}
 	args = append(args, srv.UUID)
 	var created timeScanner
-	err = s.db.QueryRowContext(ctx, s.q.update, args...).Scan(&created)
+	err = db.QueryRowContext(ctx, s.q.update, args...).Scan(&created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Server{}, fmt.Errorf("update server %s: %w", srv.UUID, ErrNotFound)
 	}

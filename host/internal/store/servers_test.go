@@ -38,6 +38,9 @@ func fullServer() Server {
 		CreatedAt:  time.Date(2017, 6, 21, 8, 12, 33, 123456789, time.FixedZone("CEST", 2*3600)),
 		LaunchedAt: ptr(time.Date(2017, 6, 21, 8, 12, 34, 5000, time.UTC)),
 		UpdatedAt:  ptr(time.Date(2017, 6, 22, 9, 0, 0, 999999999, time.UTC)),
+		Bindings: []Binding{{PortID: "5d1f0c36-6e3b-4b0e-9b2a-3c1d2e4f5a6b", NetworkID: "c0d2f8a7-1b5e-4a3c-9f0e-2d6b8a4c1e3f",
+			PrevHostID: "old-host", PrevVNICType: "normal"}},
+		Fault: "node vanished",
 	}
 }
 

@@ -82,6 +82,19 @@ type Server struct {
 	CreatedAt  time.Time
 	LaunchedAt *time.Time
 	UpdatedAt  *time.Time
+	// Bindings are the Neutron ports the adoption bound, with what they
+	// were bound to before (restored by unmanage); nil for none.
+	Bindings []Binding
+	// Fault says why the server is in error ("" otherwise).
+	Fault string
+}
+
+// Binding is one Neutron port an adoption bound, and its binding before.
+type Binding struct {
+	PortID       string `json:"port_id"`
+	NetworkID    string `json:"network_id"`
+	PrevHostID   string `json:"prev_host_id"`
+	PrevVNICType string `json:"prev_vnic_type"`
 }
 
 // ListOptions page through servers, ordered by creation time then UUID.
@@ -92,6 +105,34 @@ type ListOptions struct {
 	Marker string
 	// ProjectID keeps only this project's servers; empty keeps all.
 	ProjectID string
+}
+
+// IntentLog is the crash-safe record of adoptions and releases in
+// progress (intents.go).
+type IntentLog interface {
+	// ClaimNode inserts srv (building) with its manage intent, atomically:
+	// the claim on srv.NodeUUID (ErrNodeTaken, ErrServerExists).
+	ClaimNode(ctx context.Context, srv Server, in Intent) error
+	// BeginRelease records an unmanage intent for an existing server
+	// (ErrNotFound, ErrIntentExists).
+	BeginRelease(ctx context.Context, in Intent) error
+	// SaveSteps records the steps started so far (ErrLeaseLost).
+	SaveSteps(ctx context.Context, serverUUID, owner string, steps []Step) error
+	// SetIntentState records an intent's state and last error (ErrLeaseLost).
+	SetIntentState(ctx context.Context, serverUUID, owner, state, lastError string) error
+	// EndIntent deletes the intent and records its outcome atomically
+	// (ErrLeaseLost).
+	EndIntent(ctx context.Context, in Intent, out Outcome) (Server, error)
+	// GetIntent returns a server's intent or ErrNotFound.
+	GetIntent(ctx context.Context, serverUUID string) (Intent, error)
+	// RenewLeases extends every lease owner holds.
+	RenewLeases(ctx context.Context, owner string, until time.Time) error
+	// TakeOver takes the intents owner may repair (see sqlStore.TakeOver).
+	TakeOver(ctx context.Context, owner string, until time.Time, own bool) ([]Intent, error)
+	// Tombstones lists tombstones made at or after since, oldest first.
+	Tombstones(ctx context.Context, since time.Time, limit int) ([]Tombstone, error)
+	// PurgeTombstones deletes tombstones made before the given time.
+	PurgeTombstones(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Store is the persistence the API needs. Implementations are safe for
@@ -115,6 +156,13 @@ type Store interface {
 	ListServers(ctx context.Context, opts ListOptions) ([]Server, error)
 	// DeleteServer removes a server. ErrNotFound when it is not there.
 	DeleteServer(ctx context.Context, uuid string) error
+	// ServerByNode returns the server holding a node, or ErrNotFound.
+	ServerByNode(ctx context.Context, nodeUUID string) (Server, error)
+	// SetServerState records the reconciler's findings on a settled
+	// server (no intent in progress, not building).
+	SetServerState(ctx context.Context, serverUUID, status, powerState, fault string) error
+
+	IntentLog
 	// Close releases the connections.
 	Close() error
 }

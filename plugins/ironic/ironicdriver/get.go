@@ -14,7 +14,9 @@ import (
 )
 
 // GetManageableNode re-validates one node: NotFound when Ironic does not
-// know it, NotManageable with the reason when it cannot be adopted.
+// know it; otherwise the node with its ports and portgroups, Manageable
+// false with the reason when it cannot be adopted (the contract's one rule,
+// unmanageableReason, as in the listing).
 func (d *Driver) GetManageableNode(ctx context.Context, nodeUUID string) (driver.Node, error) {
 	sc, err := d.serviceClient(ctx)
 	if err != nil {
@@ -29,9 +31,6 @@ func (d *Driver) GetManageableNode(ctx context.Context, nodeUUID string) (driver
 	}, &n)
 	if err != nil {
 		return driver.Node{}, err
-	}
-	if !node.Manageable {
-		return node, driver.NotManageable(node.UUID, node.Reason)
 	}
 	return node, nil
 }

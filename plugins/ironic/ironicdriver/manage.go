@@ -22,10 +22,12 @@ type lockRetry struct {
 
 var defaultLockRetry = lockRetry{attempts: 8, base: 100 * time.Millisecond, ceil: 2 * time.Second}
 
-// Manage associates the node with the server by setting its instance_uuid.
-// A node already associated with this server is success (the call is
-// idempotent); with another instance it is a conflict. A node that turns
-// out not to be manageable is released again and reported so.
+// Manage associates the node with the server by setting its instance_uuid:
+// one PATCH, whose answer is the node as the association left it. A node
+// already associated with this server is success (the call is idempotent);
+// with another instance it is a conflict. The answer is judged as if the
+// node were not associated: a node that changed since it was validated
+// comes back not manageable, and the host undoes the association.
 func (d *Driver) Manage(ctx context.Context, req driver.ManageRequest) (driver.Node, error) {
 	sc, err := d.serviceClient(ctx)
 	if err != nil {
@@ -35,33 +37,28 @@ func (d *Driver) Manage(ctx context.Context, req driver.ManageRequest) (driver.N
 		return driver.Node{}, err
 	}
 	var n ironicNode
-	node, err := fetchNode(ctx, sc, req.NodeUUID, func(ctx context.Context) error {
-		return d.patch(ctx, sc, req.NodeUUID, nodes.UpdateOperation{Op: nodes.AddOp, Path: "/instance_uuid", Value: req.ServerUUID}, &n)
-	}, &n)
-	if err == nil {
-		n.InstanceUUID = "" // judge the node as it was before this association
-		if reason := unmanageableReason(&n); reason != "" {
-			d.log.Warn("node changed since it was validated; releasing it", "node", req.NodeUUID, "reason", reason)
-			if uerr := d.Unmanage(ctx, req); uerr != nil {
-				d.log.Error("releasing node failed", "node", req.NodeUUID, "error", uerr)
-			}
-			return driver.Node{}, driver.NotManageable(req.NodeUUID, reason)
+	err = d.patch(ctx, sc, req.NodeUUID, nodes.UpdateOperation{Op: nodes.AddOp, Path: "/instance_uuid", Value: req.ServerUUID}, &n)
+	if isConflict(err) {
+		// Already associated: with this server is done, with another a
+		// conflict. One read of the node tells which.
+		if gerr := nodefilter.Get(ctx, sc, req.NodeUUID, nodeFields).ExtractInto(&n); gerr != nil {
+			return driver.Node{}, err
 		}
-		d.log.Info("node managed", "node", req.NodeUUID, "server", req.ServerUUID)
-		return node, nil
-	}
-	if !isConflict(err) {
+		if n.InstanceUUID != req.ServerUUID {
+			return driver.Node{}, err
+		}
+	} else if err != nil {
 		return driver.Node{}, err
 	}
-	// Already associated: with this server is done, with another a conflict.
-	cur, gerr := d.GetManageableNode(ctx, req.NodeUUID)
-	if cur.InstanceUUID == req.ServerUUID && cur.UUID != "" {
-		return cur, nil
+	n.InstanceUUID = "" // judge the node as it was before this association
+	node := toNode(&n, nil, nil)
+	node.InstanceUUID = req.ServerUUID
+	if node.Manageable {
+		d.log.Info("node managed", "node", req.NodeUUID, "server", req.ServerUUID)
+	} else {
+		d.log.Warn("node changed since it was validated", "node", req.NodeUUID, "reason", node.Reason)
 	}
-	if gerr != nil && driver.ReasonOf(gerr) != "" {
-		return driver.Node{}, driver.Conflict("node %s cannot be managed: %s", req.NodeUUID, driver.ReasonOf(gerr))
-	}
-	return driver.Node{}, err
+	return node, nil
 }
 
 // Unmanage removes the node's instance_uuid if it is still this server's.

@@ -84,3 +84,14 @@ func Portgroup(in *driverv1.Portgroup) driver.Portgroup {
 		NeutronPortID: in.GetNeutronPortId(),
 	}
 }
+
+// NodeState converts a NodeState message.
+func NodeState(in *driverv1.NodeState) driver.NodeState {
+	return driver.NodeState{
+		NodeUUID:       in.GetNodeUuid(),
+		Exists:         in.GetExists(),
+		InstanceUUID:   in.GetInstanceUuid(),
+		PowerState:     in.GetPowerState(),
+		ProvisionState: in.GetProvisionState(),
+	}
+}

@@ -92,3 +92,14 @@ func Portgroup(in driver.Portgroup) *driverv1.Portgroup {
 		NeutronPortId: optional(in.NeutronPortID),
 	}
 }
+
+// NodeState converts driver.NodeState.
+func NodeState(in driver.NodeState) *driverv1.NodeState {
+	return &driverv1.NodeState{
+		NodeUuid:       in.NodeUUID,
+		Exists:         in.Exists,
+		InstanceUuid:   optional(in.InstanceUUID),
+		PowerState:     in.PowerState,
+		ProvisionState: in.ProvisionState,
+	}
+}

@@ -1,0 +1,401 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The intent log. An adoption (or a release) is claimed together with its
+// intent in one transaction; each step is appended to the intent before it
+// acts, with what its undo needs; the intent is deleted in the same
+// transaction that records the outcome. An intent that outlives its
+// process is repaired at the next start (its owner's), or by any replica
+// once its lease has expired.
+
+// Intent actions and states.
+const (
+	ActionManage   = "manage"
+	ActionUnmanage = "unmanage"
+
+	// IntentRunning: its owner is carrying it out (or died doing so).
+	IntentRunning = "running"
+	// IntentUndoFailed: it failed and undoing a step failed too; the
+	// reconciler retries the undo.
+	IntentUndoFailed = "undo_failed"
+)
+
+// More errors of the intent log.
+var (
+	// ErrLeaseLost: the intent is gone or another replica owns it now.
+	ErrLeaseLost = errors.New("the intent is no longer this replica's")
+	// ErrIntentExists: the server already has an intent in progress.
+	ErrIntentExists = errors.New("the server has an adoption or release in progress")
+)
+
+// Intent is one adoption or release in progress.
+type Intent struct {
+	ServerUUID string
+	NodeUUID   string
+	Action     string
+	State      string
+	// Steps are the steps started, in order; the last may not have acted.
+	Steps     []Step
+	RequestID string
+	UserID    string
+	ProjectID string
+	// Owner is the replica running it; it is its until LeaseExpiresAt.
+	Owner          string
+	LeaseExpiresAt time.Time
+	LastError      string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Step is one step of an intent: its name and what its undo needs.
+type Step struct {
+	Name string          `json:"name"`
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// Tombstone is a server uuid an adoption rolled back, with its node: a
+// late request may still associate the node with it.
+type Tombstone struct {
+	ServerUUID string
+	NodeUUID   string
+	CreatedAt  time.Time
+}
+
+// Outcome ends an intent. Exactly one of Record or Forget is set: Record
+// replaces the server (the adoption finished), Forget deletes it (rolled
+// back or released). Tombstone keeps the server uuid with its node.
+type Outcome struct {
+	Record    *Server
+	Forget    bool
+	Tombstone bool
+}
+
+const intentColumns = `server_uuid, node_uuid, action, state, steps, request_id, user_id, project_id,
+	owner, lease_expires_at, last_error, created_at, updated_at`
+
+// ClaimNode inserts the server (status building) and its manage intent in
+// one transaction: the claim on the node (ErrNodeTaken, ErrServerExists).
+func (s *sqlStore) ClaimNode(ctx context.Context, srv Server, in Intent) error {
+	if srv.UUID == "" || srv.NodeUUID == "" {
+		return errors.New("claim node: uuid and node_uuid are required")
+	}
+	if srv.CreatedAt.IsZero() {
+		srv.CreatedAt = time.Now()
+	}
+	srv = normalizeTimes(srv)
+	args, err := s.columnArgs(srv)
+	if err != nil {
+		return fmt.Errorf("claim node %s: %w", srv.NodeUUID, err)
+	}
+	in.ServerUUID, in.NodeUUID, in.Action = srv.UUID, srv.NodeUUID, ActionManage
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q.insert, args...); err != nil {
+			return fmt.Errorf("claim node %s: %w", srv.NodeUUID, s.engine.classify(err))
+		}
+		return s.insertIntent(ctx, tx, in)
+	})
+}
+
+// BeginRelease records the unmanage intent of an existing server:
+// ErrNotFound when the server is gone, ErrIntentExists when it already has
+// one (it is being adopted, repaired or released).
+func (s *sqlStore) BeginRelease(ctx context.Context, in Intent) error {
+	in.Action = ActionUnmanage
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, s.engine.rebind(`SELECT 1 FROM servers WHERE uuid = ?`), in.ServerUUID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("release server %s: %w", in.ServerUUID, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("release server %s: %w", in.ServerUUID, err)
+		}
+		return s.insertIntent(ctx, tx, in)
+	})
+}
+
+func (s *sqlStore) insertIntent(ctx context.Context, tx *sql.Tx, in Intent) error {
+	now := normalizeTime(time.Now())
+	steps, err := json.Marshal(stepsOrEmpty(in.Steps))
+	if err != nil {
+		return fmt.Errorf("intent of server %s: %w", in.ServerUUID, err)
+	}
+	if in.State == "" {
+		in.State = IntentRunning
+	}
+	_, err = tx.ExecContext(ctx, s.engine.rebind(`INSERT INTO intents (`+intentColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		in.ServerUUID, in.NodeUUID, in.Action, in.State, string(steps), in.RequestID, in.UserID, in.ProjectID,
+		in.Owner, s.engine.timeArg(normalizeTime(in.LeaseExpiresAt)), nullString(in.LastError),
+		s.engine.timeArg(now), s.engine.timeArg(now))
+	if err != nil {
+		var pk bool
+		err, pk = s.classifyIntent(err)
+		if pk {
+			return fmt.Errorf("intent of server %s: %w", in.ServerUUID, ErrIntentExists)
+		}
+		return fmt.Errorf("intent of server %s: %w", in.ServerUUID, err)
+	}
+	return nil
+}
+
+// classifyIntent reports whether err is the intents primary key firing.
+func (s *sqlStore) classifyIntent(err error) (error, bool) {
+	msg := err.Error()
+	return err, strings.Contains(msg, "intents_pkey") || strings.Contains(msg, "intents.server_uuid")
+}
+
+func stepsOrEmpty(steps []Step) []Step {
+	if steps == nil {
+		return []Step{}
+	}
+	return steps
+}
+
+// SaveSteps replaces the steps of owner's intent (a new step is appended
+// by the caller before it acts). ErrLeaseLost when the intent is no longer
+// owner's.
+func (s *sqlStore) SaveSteps(ctx context.Context, serverUUID, owner string, steps []Step) error {
+	b, err := json.Marshal(stepsOrEmpty(steps))
+	if err != nil {
+		return fmt.Errorf("steps of server %s: %w", serverUUID, err)
+	}
+	return s.updateIntent(ctx, serverUUID, owner, `steps = ?`, string(b))
+}
+
+// SetIntentState records an intent's state and its last error.
+func (s *sqlStore) SetIntentState(ctx context.Context, serverUUID, owner, state, lastError string) error {
+	return s.updateIntent(ctx, serverUUID, owner, `state = ?, last_error = ?`, state, nullString(lastError))
+}
+
+func (s *sqlStore) updateIntent(ctx context.Context, serverUUID, owner, set string, args ...any) error {
+	q := s.engine.rebind(`UPDATE intents SET ` + set + `, updated_at = ? WHERE server_uuid = ? AND owner = ?`)
+	args = append(args, s.engine.timeArg(normalizeTime(time.Now())), serverUUID, owner)
+	res, err := s.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("intent of server %s: %w", serverUUID, err)
+	}
+	return leaseHeld(res, serverUUID)
+}
+
+func leaseHeld(res sql.Result, serverUUID string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("intent of server %s: %w", serverUUID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("intent of server %s: %w", serverUUID, ErrLeaseLost)
+	}
+	return nil
+}
+
+// EndIntent deletes owner's intent and records its outcome in the same
+// transaction, so a crash leaves either the intent or the outcome, never
+// neither. It returns the recorded server (Outcome.Record).
+func (s *sqlStore) EndIntent(ctx context.Context, in Intent, out Outcome) (Server, error) {
+	var recorded Server
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.engine.rebind(`DELETE FROM intents WHERE server_uuid = ? AND owner = ?`),
+			in.ServerUUID, in.Owner)
+		if err != nil {
+			return fmt.Errorf("end intent of server %s: %w", in.ServerUUID, err)
+		}
+		if err := leaseHeld(res, in.ServerUUID); err != nil {
+			return err
+		}
+		switch {
+		case out.Record != nil:
+			if recorded, err = s.updateServer(ctx, tx, *out.Record); err != nil {
+				return err
+			}
+		case out.Forget:
+			if _, err := tx.ExecContext(ctx, s.q.delete, in.ServerUUID); err != nil {
+				return fmt.Errorf("forget server %s: %w", in.ServerUUID, err)
+			}
+		}
+		if out.Tombstone {
+			_, err := tx.ExecContext(ctx, s.engine.rebind(`INSERT INTO tombstones (server_uuid, node_uuid, created_at)
+				VALUES (?, ?, ?) ON CONFLICT (server_uuid) DO NOTHING`),
+				in.ServerUUID, in.NodeUUID, s.engine.timeArg(normalizeTime(time.Now())))
+			if err != nil {
+				return fmt.Errorf("tombstone of server %s: %w", in.ServerUUID, err)
+			}
+		}
+		return nil
+	})
+	return recorded, err
+}
+
+// GetIntent returns the server's intent, or ErrNotFound.
+func (s *sqlStore) GetIntent(ctx context.Context, serverUUID string) (Intent, error) {
+	rows, err := s.db.QueryContext(ctx, s.engine.rebind(`SELECT `+intentColumns+` FROM intents WHERE server_uuid = ?`), serverUUID)
+	if err != nil {
+		return Intent{}, fmt.Errorf("intent of server %s: %w", serverUUID, err)
+	}
+	ins, err := scanIntents(rows)
+	if err != nil {
+		return Intent{}, fmt.Errorf("intent of server %s: %w", serverUUID, err)
+	}
+	if len(ins) == 0 {
+		return Intent{}, fmt.Errorf("intent of server %s: %w", serverUUID, ErrNotFound)
+	}
+	return ins[0], nil
+}
+
+// RenewLeases extends every lease owner holds to until.
+func (s *sqlStore) RenewLeases(ctx context.Context, owner string, until time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.engine.rebind(`UPDATE intents SET lease_expires_at = ? WHERE owner = ?`),
+		s.engine.timeArg(normalizeTime(until)), owner)
+	if err != nil {
+		return fmt.Errorf("renew leases of %s: %w", owner, err)
+	}
+	return nil
+}
+
+// TakeOver makes owner the owner, until the given time, of the intents it
+// may repair and returns them: with own, every intent already owner's (at
+// start: whatever it was doing died with its previous process) and those
+// whose lease expired; without, only expired ones and owner's own that
+// failed to undo. Each is taken with a compare-and-set on its owner and
+// lease, so two replicas never take the same intent.
+func (s *sqlStore) TakeOver(ctx context.Context, owner string, until time.Time, own bool) ([]Intent, error) {
+	now := normalizeTime(time.Now())
+	cond := `lease_expires_at < ? OR (owner = ? AND state = ?)`
+	args := []any{s.engine.timeArg(now), owner, IntentUndoFailed}
+	if own {
+		cond = `lease_expires_at < ? OR owner = ?`
+		args = args[:2]
+	}
+	rows, err := s.db.QueryContext(ctx, s.engine.rebind(`SELECT `+intentColumns+` FROM intents WHERE `+cond+
+		` ORDER BY created_at, server_uuid`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("intents to repair: %w", err)
+	}
+	candidates, err := scanIntents(rows)
+	if err != nil {
+		return nil, fmt.Errorf("intents to repair: %w", err)
+	}
+	cas := s.engine.rebind(`UPDATE intents SET owner = ?, lease_expires_at = ?
+		WHERE server_uuid = ? AND owner = ? AND lease_expires_at = ?`)
+	lease := normalizeTime(until)
+	var taken []Intent
+	for _, in := range candidates {
+		res, err := s.db.ExecContext(ctx, cas, owner, s.engine.timeArg(lease),
+			in.ServerUUID, in.Owner, s.engine.timeArg(in.LeaseExpiresAt))
+		if err != nil {
+			return taken, fmt.Errorf("take over intent of server %s: %w", in.ServerUUID, err)
+		}
+		if leaseHeld(res, in.ServerUUID) != nil {
+			continue // another replica took it first
+		}
+		in.Owner, in.LeaseExpiresAt = owner, lease
+		taken = append(taken, in)
+	}
+	return taken, nil
+}
+
+func scanIntents(rows *sql.Rows) ([]Intent, error) {
+	defer func() { _ = rows.Close() }() // rows.Err reports failures
+	var out []Intent
+	for rows.Next() {
+		var in Intent
+		var steps string
+		var lastErr sql.NullString
+		var lease, created, updated timeScanner
+		if err := rows.Scan(&in.ServerUUID, &in.NodeUUID, &in.Action, &in.State, &steps, &in.RequestID,
+			&in.UserID, &in.ProjectID, &in.Owner, &lease, &lastErr, &created, &updated); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(steps), &in.Steps); err != nil {
+			return nil, fmt.Errorf("intent of server %s: steps: %w", in.ServerUUID, err)
+		}
+		in.LastError = lastErr.String
+		in.LeaseExpiresAt, in.CreatedAt, in.UpdatedAt = lease.t, created.t, updated.t
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// Tombstones returns up to limit tombstones made at or after since, oldest
+// first.
+func (s *sqlStore) Tombstones(ctx context.Context, since time.Time, limit int) ([]Tombstone, error) {
+	rows, err := s.db.QueryContext(ctx, s.engine.rebind(`SELECT server_uuid, node_uuid, created_at FROM tombstones
+		WHERE created_at >= ? ORDER BY created_at, server_uuid LIMIT ?`), s.engine.timeArg(normalizeTime(since)), limit)
+	if err != nil {
+		return nil, fmt.Errorf("tombstones: %w", err)
+	}
+	defer func() { _ = rows.Close() }() // rows.Err reports failures
+	var out []Tombstone
+	for rows.Next() {
+		var t Tombstone
+		var created timeScanner
+		if err := rows.Scan(&t.ServerUUID, &t.NodeUUID, &created); err != nil {
+			return nil, fmt.Errorf("tombstones: %w", err)
+		}
+		t.CreatedAt = created.t
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("tombstones: %w", err)
+	}
+	return out, nil
+}
+
+// PurgeTombstones deletes the tombstones made before the given time.
+func (s *sqlStore) PurgeTombstones(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.engine.rebind(`DELETE FROM tombstones WHERE created_at < ?`),
+		s.engine.timeArg(normalizeTime(before)))
+	if err != nil {
+		return 0, fmt.Errorf("purge tombstones: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// ServerByNode returns the server holding the node, or ErrNotFound.
+func (s *sqlStore) ServerByNode(ctx context.Context, nodeUUID string) (Server, error) {
+	srv, err := scanServer(s.db.QueryRowContext(ctx, s.q.byNode, nodeUUID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Server{}, fmt.Errorf("server of node %s: %w", nodeUUID, ErrNotFound)
+	}
+	if err != nil {
+		return Server{}, fmt.Errorf("server of node %s: %w", nodeUUID, err)
+	}
+	return srv, nil
+}
+
+// SetServerState records what the reconciler found of a settled server's
+// node: status, power state, fault. A server with an intent in progress is
+// left alone (its intent decides), and so is one gone meanwhile.
+func (s *sqlStore) SetServerState(ctx context.Context, serverUUID, status, powerState, fault string) error {
+	_, err := s.db.ExecContext(ctx, s.engine.rebind(`UPDATE servers SET status = ?, power_state = ?, fault = ?, updated_at = ?
+		WHERE uuid = ? AND status <> ? AND NOT EXISTS (SELECT 1 FROM intents WHERE intents.server_uuid = servers.uuid)`),
+		status, powerState, nullString(fault), s.engine.timeArg(normalizeTime(time.Now())), serverUUID, StatusBuilding)
+	if err != nil {
+		return fmt.Errorf("state of server %s: %w", serverUUID, err)
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction, committed when fn returns nil.
+func (s *sqlStore) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

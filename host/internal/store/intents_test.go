@@ -1,0 +1,189 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func claimOf(srv Server, owner string) Intent {
+	return Intent{
+		ServerUUID: srv.UUID, NodeUUID: srv.NodeUUID, RequestID: "req-1", UserID: "u", ProjectID: "p",
+		Owner: owner, LeaseExpiresAt: time.Now().Add(time.Minute),
+	}
+}
+
+func buildingServer() Server {
+	srv := fullServer()
+	srv.Status = StatusBuilding
+	srv.Bindings, srv.Fault = nil, ""
+	return srv
+}
+
+func TestIntentLifecycle(t *testing.T) {
+	for _, eng := range engines() {
+		t.Run(eng.name, func(t *testing.T) {
+			st, _ := migratedStore(t, eng)
+			ctx := t.Context()
+			srv := buildingServer()
+			if err := st.ClaimNode(ctx, srv, claimOf(srv, "a")); err != nil {
+				t.Fatalf("ClaimNode: %v", err)
+			}
+			other := srv
+			other.UUID = "0e1d2c3b-4a59-4687-9a6b-5c4d3e2f1a0b"
+			if err := st.ClaimNode(ctx, other, claimOf(other, "a")); !errors.Is(err, ErrNodeTaken) {
+				t.Errorf("second ClaimNode of the node = %v, want ErrNodeTaken", err)
+			}
+			if _, err := st.GetIntent(ctx, other.UUID); !errors.Is(err, ErrNotFound) {
+				t.Errorf("the refused claim left an intent: %v", err)
+			}
+			steps := []Step{{Name: "bind", Data: json.RawMessage(`{"port_id":"x"}`)}, {Name: "manage"}}
+			if err := st.SaveSteps(ctx, srv.UUID, "b", steps); !errors.Is(err, ErrLeaseLost) {
+				t.Errorf("SaveSteps by a non-owner = %v, want ErrLeaseLost", err)
+			}
+			if err := st.SaveSteps(ctx, srv.UUID, "a", steps); err != nil {
+				t.Fatalf("SaveSteps: %v", err)
+			}
+			if err := st.BeginRelease(ctx, Intent{ServerUUID: srv.UUID, NodeUUID: srv.NodeUUID, Owner: "a",
+				LeaseExpiresAt: time.Now()}); !errors.Is(err, ErrIntentExists) {
+				t.Errorf("BeginRelease during the adoption = %v, want ErrIntentExists", err)
+			}
+			in, err := st.GetIntent(ctx, srv.UUID)
+			if err != nil {
+				t.Fatalf("GetIntent: %v", err)
+			}
+			if in.Action != ActionManage || in.State != IntentRunning || in.RequestID != "req-1" ||
+				len(in.Steps) != 2 || string(in.Steps[0].Data) != `{"port_id":"x"}` {
+				t.Errorf("intent = %+v", in)
+			}
+			done := srv
+			done.Status = StatusActive
+			got, err := st.EndIntent(ctx, in, Outcome{Record: &done})
+			if err != nil {
+				t.Fatalf("EndIntent: %v", err)
+			}
+			if got.Status != StatusActive {
+				t.Errorf("recorded status %q", got.Status)
+			}
+			if _, err := st.GetIntent(ctx, srv.UUID); !errors.Is(err, ErrNotFound) {
+				t.Errorf("intent after EndIntent: %v, want ErrNotFound", err)
+			}
+			if _, err := st.EndIntent(ctx, in, Outcome{Forget: true}); !errors.Is(err, ErrLeaseLost) {
+				t.Errorf("EndIntent twice = %v, want ErrLeaseLost", err)
+			}
+			if s, err := st.GetServer(ctx, srv.UUID); err != nil || s.Status != StatusActive {
+				t.Errorf("server after a refused EndIntent = %+v, %v", s, err)
+			}
+
+			// Release: the intent, then forget with a tombstone.
+			rel := Intent{ServerUUID: srv.UUID, NodeUUID: srv.NodeUUID, Owner: "a", LeaseExpiresAt: time.Now().Add(time.Minute)}
+			if err := st.BeginRelease(ctx, rel); err != nil {
+				t.Fatalf("BeginRelease: %v", err)
+			}
+			if err := st.SetServerState(ctx, srv.UUID, StatusError, "power off", "x"); err != nil {
+				t.Fatalf("SetServerState: %v", err)
+			}
+			if s, _ := st.GetServer(ctx, srv.UUID); s.Status != StatusActive {
+				t.Errorf("SetServerState changed a server with an intent: %q", s.Status)
+			}
+			if _, err := st.EndIntent(ctx, rel, Outcome{Forget: true, Tombstone: true}); err != nil {
+				t.Fatalf("EndIntent(forget): %v", err)
+			}
+			if _, err := st.GetServer(ctx, srv.UUID); !errors.Is(err, ErrNotFound) {
+				t.Errorf("server after forget: %v", err)
+			}
+			ts, err := st.Tombstones(ctx, time.Now().Add(-time.Hour), 10)
+			if err != nil || len(ts) != 1 || ts[0].ServerUUID != srv.UUID || ts[0].NodeUUID != srv.NodeUUID {
+				t.Fatalf("Tombstones = %+v, %v", ts, err)
+			}
+			if n, err := st.PurgeTombstones(ctx, time.Now().Add(time.Second)); err != nil || n != 1 {
+				t.Errorf("PurgeTombstones = %d, %v", n, err)
+			}
+			if err := st.BeginRelease(ctx, rel); !errors.Is(err, ErrNotFound) {
+				t.Errorf("BeginRelease of a forgotten server = %v, want ErrNotFound", err)
+			}
+		})
+	}
+}
+
+// TestTakeOver: at start a replica takes its own intents whatever their
+// lease; otherwise only expired ones (and its own failed undos); and of two
+// replicas racing for an expired intent exactly one gets it.
+func TestTakeOver(t *testing.T) {
+	for _, eng := range engines() {
+		t.Run(eng.name, func(t *testing.T) {
+			st, _ := migratedStore(t, eng)
+			ctx := t.Context()
+			mk := func(uuid, node, owner string, lease time.Duration) Intent {
+				srv := buildingServer()
+				srv.UUID, srv.NodeUUID = uuid, node
+				in := claimOf(srv, owner)
+				in.LeaseExpiresAt = time.Now().Add(lease)
+				if err := st.ClaimNode(ctx, srv, in); err != nil {
+					t.Fatalf("ClaimNode: %v", err)
+				}
+				return in
+			}
+			live := mk("00000000-0000-4000-8000-000000000001", "10000000-0000-4000-8000-000000000001", "a", time.Hour)
+			expired := mk("00000000-0000-4000-8000-000000000002", "10000000-0000-4000-8000-000000000002", "b", -time.Second)
+			otherLive := mk("00000000-0000-4000-8000-000000000003", "10000000-0000-4000-8000-000000000003", "b", time.Hour)
+
+			uuids := func(ins []Intent) []string {
+				var out []string
+				for _, in := range ins {
+					out = append(out, in.ServerUUID)
+				}
+				return out
+			}
+			// Replica c, running: only the expired one, and only once.
+			var wg sync.WaitGroup
+			results := make([][]Intent, 4)
+			for i := range results {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					got, err := st.TakeOver(ctx, "c", time.Now().Add(time.Minute), false)
+					if err != nil {
+						t.Errorf("TakeOver: %v", err)
+					}
+					results[i] = got
+				}()
+			}
+			wg.Wait()
+			var all []string
+			for _, r := range results {
+				all = append(all, uuids(r)...)
+			}
+			if diff := cmp.Diff([]string{expired.ServerUUID}, all); diff != "" {
+				t.Errorf("intents taken by 4 racing takeovers (-want +got):\n%s", diff)
+			}
+			// Replica a, at its start: its own live one.
+			got, err := st.TakeOver(ctx, "a", time.Now().Add(time.Minute), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{live.ServerUUID}, uuids(got)); diff != "" {
+				t.Errorf("a's start takeover (-want +got):\n%s", diff)
+			}
+			// b's live lease is b's; renewing keeps it so.
+			if err := st.RenewLeases(ctx, "b", time.Now().Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := st.TakeOver(ctx, "c", time.Now().Add(time.Minute), false); len(got) != 0 {
+				t.Errorf("took live intents %v", uuids(got))
+			}
+			// An undo that failed is retried by its owner's reconciler.
+			if err := st.SetIntentState(ctx, otherLive.ServerUUID, "b", IntentUndoFailed, "disk full"); err != nil {
+				t.Fatal(err)
+			}
+			got, _ = st.TakeOver(ctx, "b", time.Now().Add(time.Minute), false)
+			if len(got) != 1 || got[0].State != IntentUndoFailed || got[0].LastError != "disk full" {
+				t.Errorf("b's reconciler took %+v", got)
+			}
+		})
+	}
+}
