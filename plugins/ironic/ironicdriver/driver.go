@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/mogan-manage/mogan-manage/shared/driver"
+	"github.com/mogan-manage/mogan-manage/shared/osclient"
 )
 
 // Name and Version identify the driver.
@@ -59,7 +60,7 @@ func (d *Driver) Configure(_ context.Context, options map[string]string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.cfg, d.client = cfg, nil
-	d.log.Info("configured", "url", cfg.URL, "cloud", cfg.Cloud, "auth_type", cfg.AuthType, "api_version", cfg.APIVersion)
+	d.log.Info("configured", "url", osclient.Redact(cfg.URL), "cloud", cfg.Cloud, "auth_type", cfg.AuthType, "api_version", cfg.APIVersion)
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 
 	"github.com/mogan-manage/mogan-manage/shared/driver"
+	"github.com/mogan-manage/mogan-manage/shared/osclient"
 )
 
 // classify turns a failed call to service (Ironic or Keystone) at endpoint
@@ -51,7 +52,7 @@ func classify(err error, service, endpoint string) error {
 		return err
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return driver.Unavailable("%s did not answer in time: %v", describe(service, endpoint), err)
+		return driver.Unavailable("%s did not answer in time: %s", describe(service, endpoint), osclient.RedactText(err.Error()))
 	}
 	var drvErr *driver.Error
 	if errors.As(err, &drvErr) {
@@ -62,9 +63,9 @@ func classify(err error, service, endpoint string) error {
 	// options before sending) is quoted as it is.
 	var transport *url.Error
 	if errors.As(err, &transport) {
-		return driver.Unavailable("%s is unreachable: %v", describe(service, endpoint), err)
+		return driver.Unavailable("%s is unreachable: %s", describe(service, endpoint), osclient.RedactText(err.Error()))
 	}
-	return driver.Unavailable("%s: %v", describe(service, endpoint), err)
+	return driver.Unavailable("%s: %s", describe(service, endpoint), osclient.RedactText(err.Error()))
 }
 
 // faultString digs the message out of an OpenStack error body:

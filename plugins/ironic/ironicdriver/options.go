@@ -1,16 +1,14 @@
 package ironicdriver
 
 import (
-	"crypto/x509"
+	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mogan-manage/mogan-manage/shared/driver"
+	"github.com/mogan-manage/mogan-manage/shared/osclient"
 )
 
 // DefaultAPIVersion is the Ironic microversion sent on every request unless
@@ -24,153 +22,53 @@ const DefaultAPIVersion = "1.65"
 // (1.23) and their mode (1.26).
 var minAPIVersion = microversion{1, 26}
 
-// Auth types, keystoneauth's names.
-const (
-	authNone      = "none"
-	authHTTPBasic = "http_basic"
-	authPassword  = "password"
-)
-
 const defaultTimeout = 60 * time.Second
 
-// config is the parsed [ironic] section.
+// config is the parsed [ironic] section: the options every OpenStack
+// client shares, and Ironic's microversion.
 type config struct {
-	URL               string // endpoint, normalized to end in /v1/
-	AuthType          string
-	Username          string
-	Password          string
-	AuthURL           string
-	ProjectName       string
-	UserDomainName    string
-	ProjectDomainName string
-	RegionName        string
-	Cloud             string
-	APIVersion        string
-	Timeout           time.Duration
-	RootCAs           *x509.CertPool // from cafile, read once here
-	Insecure          bool
-}
-
-// optionSetters is every option the driver knows, by its config name.
-var optionSetters = map[string]func(*config, string) error{
-	"url": func(c *config, v string) error {
-		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("%q is not an http(s) URL", v)
-		}
-		c.URL = endpointURL(v)
-		return nil
-	},
-	"auth_type": func(c *config, v string) error {
-		if !slices.Contains([]string{authNone, authHTTPBasic, authPassword}, v) {
-			return fmt.Errorf("%q is not one of none, http_basic, password", v)
-		}
-		c.AuthType = v
-		return nil
-	},
-	"username":            func(c *config, v string) error { c.Username = v; return nil },
-	"password":            func(c *config, v string) error { c.Password = v; return nil },
-	"auth_url":            func(c *config, v string) error { c.AuthURL = v; return nil },
-	"project_name":        func(c *config, v string) error { c.ProjectName = v; return nil },
-	"user_domain_name":    func(c *config, v string) error { c.UserDomainName = v; return nil },
-	"project_domain_name": func(c *config, v string) error { c.ProjectDomainName = v; return nil },
-	"region_name":         func(c *config, v string) error { c.RegionName = v; return nil },
-	"cloud":               func(c *config, v string) error { c.Cloud = v; return nil },
-	"api_version": func(c *config, v string) error {
-		mv, err := parseMicroversion(v)
-		if err != nil {
-			return err
-		}
-		if mv.less(minAPIVersion) {
-			return fmt.Errorf("%s is older than %s, the oldest the driver works with", v, minAPIVersion)
-		}
-		c.APIVersion = mv.String()
-		return nil
-	},
-	"timeout": func(c *config, v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return fmt.Errorf("%q is not a positive number of seconds", v)
-		}
-		c.Timeout = time.Duration(n) * time.Second
-		return nil
-	},
-	"cafile": func(c *config, v string) error {
-		pem, err := os.ReadFile(v)
-		if err != nil {
-			return fmt.Errorf("cannot read CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("%s holds no PEM certificate", v)
-		}
-		c.RootCAs = pool
-		return nil
-	},
-	"insecure": func(c *config, v string) error {
-		b, err := parseBool(v)
-		c.Insecure = b
-		return err
-	},
+	*osclient.Options
+	APIVersion string
 }
 
 // parseOptions turns the [ironic] section into a config, or an
 // InvalidOption error naming the first bad option (in name order, so the
 // message is stable).
 func parseOptions(options map[string]string) (*config, error) {
-	c := &config{APIVersion: DefaultAPIVersion, Timeout: defaultTimeout}
-	names := make([]string, 0, len(options))
-	for name := range options {
-		names = append(names, name)
+	c := &config{APIVersion: DefaultAPIVersion}
+	o, err := osclient.Parse(options, osclient.Spec{
+		Extra:          map[string]func(string) error{"api_version": c.setAPIVersion},
+		NormalizeURL:   endpointURL,
+		DefaultTimeout: defaultTimeout,
+		Owner:          "the ironic driver",
+	})
+	if err != nil {
+		return nil, invalidOption(err)
 	}
-	slices.Sort(names)
-	for _, name := range names {
-		set, ok := optionSetters[name]
-		if !ok {
-			return nil, driver.InvalidOption(name, "unknown option of the ironic driver (known: %s)", knownOptions())
-		}
-		if err := set(c, strings.TrimSpace(options[name])); err != nil {
-			return nil, driver.InvalidOption(name, "%v", err)
-		}
-	}
-	return c, c.check()
+	c.Options = o
+	return c, nil
 }
 
-// check enforces the options each way of connecting needs.
-func (c *config) check() error {
-	if c.Cloud != "" {
-		if c.AuthType != "" {
-			return driver.InvalidOption("auth_type", "cannot be combined with cloud: the clouds.yaml entry says how to authenticate")
-		}
-		return nil
+func (c *config) setAPIVersion(v string) error {
+	mv, err := parseMicroversion(v)
+	if err != nil {
+		return err
 	}
-	if c.AuthType == "" {
-		c.AuthType = authNone
+	if mv.less(minAPIVersion) {
+		return fmt.Errorf("%s is older than %s, the oldest the driver works with", v, minAPIVersion)
 	}
-	need := map[string][]string{
-		authNone:      {"url"},
-		authHTTPBasic: {"url", "username", "password"},
-		authPassword:  {"auth_url", "username", "password"},
-	}[c.AuthType]
-	values := map[string]string{"url": c.URL, "username": c.Username, "password": c.Password, "auth_url": c.AuthURL}
-	for _, name := range need {
-		if values[name] == "" {
-			if name == "url" && c.AuthType == authNone {
-				return driver.InvalidOption("url", "is required (or cloud naming a clouds.yaml entry)")
-			}
-			return driver.InvalidOption(name, "is required with auth_type = %s", c.AuthType)
-		}
-	}
+	c.APIVersion = mv.String()
 	return nil
 }
 
-func knownOptions() string {
-	names := make([]string, 0, len(optionSetters))
-	for name := range optionSetters {
-		names = append(names, name)
+// invalidOption turns osclient's option errors into the SDK's, which cross
+// the plugin boundary with the option named.
+func invalidOption(err error) error {
+	var oe *osclient.OptionError
+	if errors.As(err, &oe) {
+		return driver.InvalidOption(oe.Option, "%s", oe.Msg)
 	}
-	slices.Sort(names)
-	return strings.Join(names, ", ")
+	return err
 }
 
 // endpointURL makes an Ironic URL, with or without its /v1, the versioned
@@ -181,17 +79,6 @@ func endpointURL(u string) string {
 		u += "/v1"
 	}
 	return u + "/"
-}
-
-// parseBool reads oslo.config's booleans.
-func parseBool(v string) (bool, error) {
-	switch strings.ToLower(v) {
-	case "true", "yes", "on", "1":
-		return true, nil
-	case "false", "no", "off", "0":
-		return false, nil
-	}
-	return false, fmt.Errorf("%q is not a boolean (true or false)", v)
 }
 
 // microversion is an Ironic API version, major.minor.
