@@ -13,7 +13,6 @@ import (
 	"github.com/mogan-manage/mogan-manage/host/internal/api"
 	"github.com/mogan-manage/mogan-manage/host/internal/auth"
 	"github.com/mogan-manage/mogan-manage/host/internal/config"
-	"github.com/mogan-manage/mogan-manage/host/internal/manage"
 	"github.com/mogan-manage/mogan-manage/host/internal/pluginmanager"
 	"github.com/mogan-manage/mogan-manage/host/internal/policy"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
@@ -64,20 +63,35 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := plugins.Start(ctx); err != nil {
 		return err
 	}
-	drv := plugins.Driver()
+	svc, closeService, err := newService(ctx, cfg, st, plugins.Driver(), log)
+	if err != nil {
+		return err
+	}
+	defer closeService()
 
 	handler, err := api.New(api.Config{
 		Logger:         log.Named("api"),
-		Driver:         drv,
-		Store:          st,
 		Auth:           authn,
 		Policy:         enforcer,
-		Workflow:       manage.New(st, drv, log),
+		Manage:         svc,
 		PublicEndpoint: cfg.API.PublicEndpoint,
 	})
 	if err != nil {
 		return err
 	}
+
+	// The repair pass runs before the listener opens: every adoption a
+	// previous process left unfinished is completed or rolled back first.
+	rep, err := svc.Recover(ctx)
+	if err != nil {
+		return fmt.Errorf("repair pass at start: %w", err)
+	}
+	log.Info("repair pass done", "completed", rep.Completed, "rolled_back", rep.RolledBack,
+		"released", rep.Released, "left_to_reconciler", rep.Left)
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	go svc.Run(runCtx)
+
 	listener, err := net.Listen("tcp", cfg.API.Addr())
 	if err != nil {
 		return fmt.Errorf("listening on [api] host_ip:port %s: %w", cfg.API.Addr(), err)

@@ -9,10 +9,7 @@ import (
 
 	"github.com/mogan-manage/mogan-manage/host/internal/auth"
 	"github.com/mogan-manage/mogan-manage/host/internal/manage"
-	"github.com/mogan-manage/mogan-manage/host/internal/pluginmanager"
 	"github.com/mogan-manage/mogan-manage/host/internal/policy"
-	"github.com/mogan-manage/mogan-manage/host/internal/store"
-	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
 // httpError is an error a handler decided the status of.
@@ -28,8 +25,9 @@ func errorf(status int, format string, args ...any) error {
 }
 
 // statusTable maps every error kind the host meets to its HTTP status:
-// the driver's (through gRPC, see shared/driverplugin/status.go), the
-// plugin supervisor's, the store's and auth's. The first match wins.
+// auth's, policy's and the application layer's (whose driver kinds are the
+// SDK's, through gRPC: see shared/driverplugin/status.go). The first match
+// wins.
 var statusTable = []struct {
 	kind   error
 	status int
@@ -37,18 +35,16 @@ var statusTable = []struct {
 	{auth.ErrUnauthenticated, http.StatusUnauthorized},
 	{auth.ErrAuthUnavailable, http.StatusServiceUnavailable},
 	{policy.ErrForbidden, http.StatusForbidden},
-	{driver.ErrNotImplemented, http.StatusNotImplemented},
-	{driver.ErrNodeNotFound, http.StatusNotFound},
-	{driver.ErrNotManageable, http.StatusConflict},
-	{driver.ErrConflict, http.StatusConflict},
-	{driver.ErrInvalidArgument, http.StatusBadRequest},
-	{driver.ErrUnavailable, http.StatusServiceUnavailable},
-	{pluginmanager.ErrDriverUnavailable, http.StatusServiceUnavailable},
+	{manage.ErrNotImplemented, http.StatusNotImplemented},
+	{manage.ErrNodeNotFound, http.StatusNotFound},
+	{manage.ErrServerNotFound, http.StatusNotFound},
+	{manage.ErrMarkerNotFound, http.StatusBadRequest},
+	{manage.ErrNotManageable, http.StatusConflict},
+	{manage.ErrConflict, http.StatusConflict},
+	{manage.ErrBusy, http.StatusConflict},
+	{manage.ErrInvalidArgument, http.StatusBadRequest},
+	{manage.ErrUnavailable, http.StatusServiceUnavailable},
 	{context.DeadlineExceeded, http.StatusGatewayTimeout},
-	{manage.ErrStillAdopting, http.StatusConflict},
-	{store.ErrNotFound, http.StatusNotFound},
-	{store.ErrNodeTaken, http.StatusConflict},
-	{store.ErrServerExists, http.StatusConflict},
 }
 
 // statusOf returns the HTTP status for err, 500 when nothing matches.
@@ -79,9 +75,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		// 501 is a driver's normal answer, not the host failing.
 		log.Warn("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)
 	}
-	var backoff *pluginmanager.BackoffError
-	if errors.As(err, &backoff) {
-		w.Header().Set("Retry-After", strconv.Itoa(int(backoff.RetryAfter.Seconds()+0.999)))
+	if wait, ok := manage.RetryAfter(err); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
 	}
 	if status == http.StatusUnauthorized {
 		if c := s.auth.Challenge(); c != "" {

@@ -68,14 +68,12 @@ func adoptableDriver(nodes ...driver.Node) *drivertest.FuncDriver {
 			if !ok {
 				return driver.Node{}, driver.NotFound("node %s could not be found", id)
 			}
-			if !n.Manageable {
-				return driver.Node{}, driver.NotManageable(id, n.Reason)
-			}
 			return n, nil
 		},
 		ManageFunc: func(_ context.Context, req driver.ManageRequest) (driver.Node, error) {
 			n := byUUID[req.NodeUUID]
 			n.InstanceUUID = req.ServerUUID
+			n.Ports, n.Portgroups = nil, nil // Manage reads nothing again
 			return n, nil
 		},
 		UnmanageFunc: func(context.Context, driver.ManageRequest) error { return nil },
@@ -116,8 +114,8 @@ func newHarnessWithAuth(t testing.TB, drv *drivertest.FuncDriver, authn auth.Aut
 		t.Fatal(err)
 	}
 	handler, err := api.New(api.Config{
-		Logger: log, Driver: drv, Store: st, Auth: authn, Policy: enforcer,
-		Workflow: manage.New(st, drv, log),
+		Logger: log, Auth: authn, Policy: enforcer,
+		Manage: manage.New(manage.Config{Store: st, Driver: drv, Logger: log, Owner: "test"}),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -147,7 +147,7 @@ func TestDriverErrorsMapToHTTP(t *testing.T) {
 		"not implemented": {driver.NotImplemented("listing"), http.StatusNotImplemented},
 		"unavailable":     {driver.Unavailable("Ironic at http://x is unreachable"), http.StatusServiceUnavailable},
 		"plugin crashed":  {fmt.Errorf("driver noop: %w", pluginmanager.ErrDriverUnavailable), http.StatusServiceUnavailable},
-		"backing off":     {&pluginmanager.BackoffError{RetryAfter: 1500_000_000}, http.StatusServiceUnavailable},
+		"backing off":     {&pluginmanager.BackoffError{Wait: 1500_000_000}, http.StatusServiceUnavailable},
 		"deadline":        {fmt.Errorf("driver call: %w", context.DeadlineExceeded), http.StatusGatewayTimeout},
 		"invalid":         {driver.InvalidArgument("bad filter"), http.StatusBadRequest},
 		"unknown error":   {fmt.Errorf("something odd"), http.StatusInternalServerError},

@@ -12,7 +12,6 @@ import (
 
 	"github.com/mogan-manage/mogan-manage/host/internal/manage"
 	"github.com/mogan-manage/mogan-manage/host/internal/policy"
-	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
 // listManageableServers streams the driver's nodes to the client as they
@@ -45,7 +44,7 @@ func (s *Server) listManageableServers(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(out, `{"manageable_servers": [`)
 	}
 	enc := json.NewEncoder(out)
-	err = s.driver.ListManageableNodes(ctx, opts, func(n driver.Node) error {
+	err = s.manage.ListManageable(ctx, opts, func(n manage.Node) error {
 		if !started {
 			begin()
 		} else if _, err := io.WriteString(out, ", "); err != nil {
@@ -84,8 +83,8 @@ func (s *Server) listManageableServers(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func listOptions(q url.Values) (driver.ListOptions, error) {
-	var opts driver.ListOptions
+func listOptions(q url.Values) (manage.ListOptions, error) {
+	var opts manage.ListOptions
 	var err error
 	if opts.Limit, err = queryLimit(q); err != nil {
 		return opts, err
@@ -133,14 +132,15 @@ func (s *Server) manageServer(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	caller := callerFrom(ctx)
-	srv, err := s.workflow.Manage(ctx, manage.Request{
+	caller := s.managerCaller(ctx)
+	srv, err := s.manage.Adopt(ctx, manage.Request{
 		Name:        req.Name,
 		Description: req.Description,
 		Metadata:    req.Metadata,
 		NodeUUID:    req.NodeUUID,
 		ProjectID:   caller.ProjectID,
 		UserID:      caller.UserID,
+		Caller:      caller,
 	})
 	if err != nil {
 		s.writeError(w, r, err)

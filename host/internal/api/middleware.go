@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mogan-manage/mogan-manage/host/internal/auth"
+	"github.com/mogan-manage/mogan-manage/host/internal/manage"
 )
 
 type ctxKey int
@@ -29,6 +30,16 @@ func requestIDFrom(ctx context.Context) string {
 func callerFrom(ctx context.Context) auth.Caller {
 	c, _ := ctx.Value(callerKey).(auth.Caller)
 	return c
+}
+
+// managerCaller is the caller as the application layer records it (never
+// the token).
+func (s *Server) managerCaller(ctx context.Context) manage.Caller {
+	c := callerFrom(ctx)
+	return manage.Caller{
+		RequestID: requestIDFrom(ctx), UserID: c.UserID, UserName: c.UserName,
+		ProjectID: c.ProjectID, ProjectName: c.ProjectName, Roles: c.Roles, IsAdmin: s.policy.IsAdmin(c),
+	}
 }
 
 // statusRecorder remembers the status for the access log.

@@ -10,8 +10,6 @@ import (
 	"github.com/mogan-manage/mogan-manage/host/internal/manage"
 	"github.com/mogan-manage/mogan-manage/host/internal/policy"
 	"github.com/mogan-manage/mogan-manage/host/internal/schema"
-	"github.com/mogan-manage/mogan-manage/host/internal/store"
-	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
 // maxBodyBytes caps every request body (413 beyond).
@@ -20,12 +18,11 @@ const maxBodyBytes = 1 << 20
 // Config is what the API needs from the rest of the host.
 type Config struct {
 	Logger hclog.Logger
-	Driver driver.Full
-	Store  store.Store
 	Auth   auth.Authenticator
 	Policy *policy.Enforcer
-	// Workflow adopts nodes (POST /v1/manageable_servers).
-	Workflow *manage.Workflow
+	// Manage is the application layer every route but the public ones
+	// calls.
+	Manage *manage.Service
 	// PublicEndpoint is the base of links ("http://api.example:6688");
 	// empty means the scheme and host the request came with.
 	PublicEndpoint string
@@ -34,11 +31,9 @@ type Config struct {
 // Server is the HTTP API.
 type Server struct {
 	log            hclog.Logger
-	driver         driver.Full
-	store          store.Store
 	auth           auth.Authenticator
 	policy         *policy.Enforcer
-	workflow       *manage.Workflow
+	manage         *manage.Service
 	manageSchema   *schema.Validator
 	publicEndpoint string
 	router         *mux.Router
@@ -52,11 +47,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		log:            cfg.Logger,
-		driver:         cfg.Driver,
-		store:          cfg.Store,
 		auth:           cfg.Auth,
 		policy:         cfg.Policy,
-		workflow:       cfg.Workflow,
+		manage:         cfg.Manage,
 		manageSchema:   v,
 		publicEndpoint: cfg.PublicEndpoint,
 	}

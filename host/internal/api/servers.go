@@ -2,14 +2,13 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
 
+	"github.com/mogan-manage/mogan-manage/host/internal/manage"
 	"github.com/mogan-manage/mogan-manage/host/internal/policy"
-	"github.com/mogan-manage/mogan-manage/host/internal/store"
 )
 
 // isAdmin decides who sees system_metadata.
@@ -19,26 +18,31 @@ func (s *Server) isAdmin(ctx context.Context) bool {
 
 // serverFromPath loads the server named by {uuid}: 404 when the path is
 // not a UUID or no such server exists.
-func (s *Server) serverFromPath(r *http.Request) (store.Server, error) {
+func (s *Server) serverFromPath(r *http.Request) (manage.Server, error) {
+	id, err := uuidFromPath(r)
+	if err != nil {
+		return manage.Server{}, err
+	}
+	return s.manage.GetServer(r.Context(), id)
+}
+
+// uuidFromPath is {uuid} in canonical form: 404 when it is not a UUID.
+func uuidFromPath(r *http.Request) (string, error) {
 	raw := mux.Vars(r)["uuid"]
 	id, err := uuid.Parse(raw)
 	if err != nil || len(raw) != 36 {
-		return store.Server{}, errorf(http.StatusNotFound, "Server %s could not be found.", raw)
+		return "", errorf(http.StatusNotFound, "Server %s could not be found.", raw)
 	}
-	srv, err := s.store.GetServer(r.Context(), id.String())
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Server{}, errorf(http.StatusNotFound, "Server %s could not be found.", raw)
-	}
-	return srv, err
+	return id.String(), nil
 }
 
 // listedServers reads the servers the caller may list, honouring limit,
 // marker and all_tenants.
-func (s *Server) listedServers(r *http.Request) ([]store.Server, error) {
+func (s *Server) listedServers(r *http.Request) ([]manage.Server, error) {
 	ctx := r.Context()
 	caller := callerFrom(ctx)
 	q := r.URL.Query()
-	opts := store.ListOptions{ProjectID: caller.ProjectID}
+	opts := manage.ListServersOptions{ProjectID: caller.ProjectID}
 	allTenants, err := queryBool(q, "all_tenants")
 	if err != nil {
 		return nil, err
@@ -52,7 +56,7 @@ func (s *Server) listedServers(r *http.Request) ([]store.Server, error) {
 	case opts.ProjectID == "" && !s.isAdmin(ctx):
 		// A caller without a project (http_basic) owns no servers; only an
 		// admin's empty project means "every project".
-		return []store.Server{}, nil
+		return []manage.Server{}, nil
 	default:
 		// Listing one's own project: the target is the caller's project,
 		// as Nova and Mogan pass it.
@@ -66,11 +70,7 @@ func (s *Server) listedServers(r *http.Request) ([]store.Server, error) {
 	if opts.Marker, err = queryMarker(q); err != nil {
 		return nil, err
 	}
-	servers, err := s.store.ListServers(ctx, opts)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errorf(http.StatusBadRequest, "Marker %s could not be found.", opts.Marker)
-	}
-	return servers, err
+	return s.manage.ListServers(ctx, opts)
 }
 
 func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
@@ -122,12 +122,12 @@ func (s *Server) unmanageServer(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	srv, err := s.serverFromPath(r)
+	id, err := uuidFromPath(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.workflow.Unmanage(ctx, srv); err != nil {
+	if err := s.manage.Unmanage(ctx, s.managerCaller(ctx), id); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

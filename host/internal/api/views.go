@@ -3,8 +3,7 @@ package api
 import (
 	"time"
 
-	"github.com/mogan-manage/mogan-manage/host/internal/store"
-	"github.com/mogan-manage/mogan-manage/shared/driver"
+	"github.com/mogan-manage/mogan-manage/host/internal/manage"
 )
 
 // The JSON shapes of upstream Mogan's samples. Optional values are
@@ -45,7 +44,7 @@ type manageableServerView struct {
 	Reason         *string         `json:"reason,omitempty"`
 }
 
-func newManageableServerView(n driver.Node, withManageability bool) manageableServerView {
+func newManageableServerView(n manage.Node, withManageability bool) manageableServerView {
 	v := manageableServerView{
 		UUID:           n.UUID,
 		Name:           nullable(n.Name),
@@ -79,29 +78,29 @@ func newManageableServerView(n driver.Node, withManageability bool) manageableSe
 // serverView is a server as server-detail-resp.json and
 // server-manage-resp.json show it.
 type serverView struct {
-	UUID             string                     `json:"uuid"`
-	Name             string                     `json:"name"`
-	Description      *string                    `json:"description"`
-	NodeUUID         string                     `json:"node_uuid"`
-	Node             *string                    `json:"node"`
-	ImageUUID        *string                    `json:"image_uuid"`
-	FlavorUUID       *string                    `json:"flavor_uuid"`
-	Status           string                     `json:"status"`
-	PowerState       *string                    `json:"power_state"`
-	Locked           bool                       `json:"locked"`
-	Metadata         map[string]string          `json:"metadata"`
-	SystemMetadata   map[string]string          `json:"system_metadata,omitempty"`
-	Links            []link                     `json:"links"`
-	Addresses        map[string][]store.Address `json:"addresses"`
-	ProjectID        string                     `json:"project_id"`
-	UserID           string                     `json:"user_id"`
-	CreatedAt        *string                    `json:"created_at"`
-	LaunchedAt       *string                    `json:"launched_at"`
-	UpdatedAt        *string                    `json:"updated_at"`
-	AvailabilityZone *string                    `json:"availability_zone"`
-	AffinityZone     *string                    `json:"affinity_zone"`
-	KeyName          *string                    `json:"key_name"`
-	Partitions       map[string]int64           `json:"partitions"`
+	UUID             string                   `json:"uuid"`
+	Name             string                   `json:"name"`
+	Description      *string                  `json:"description"`
+	NodeUUID         string                   `json:"node_uuid"`
+	Node             *string                  `json:"node"`
+	ImageUUID        *string                  `json:"image_uuid"`
+	FlavorUUID       *string                  `json:"flavor_uuid"`
+	Status           string                   `json:"status"`
+	PowerState       *string                  `json:"power_state"`
+	Locked           bool                     `json:"locked"`
+	Metadata         map[string]string        `json:"metadata"`
+	SystemMetadata   map[string]string        `json:"system_metadata,omitempty"`
+	Links            []link                   `json:"links"`
+	Addresses        map[string][]addressView `json:"addresses"`
+	ProjectID        string                   `json:"project_id"`
+	UserID           string                   `json:"user_id"`
+	CreatedAt        *string                  `json:"created_at"`
+	LaunchedAt       *string                  `json:"launched_at"`
+	UpdatedAt        *string                  `json:"updated_at"`
+	AvailabilityZone *string                  `json:"availability_zone"`
+	AffinityZone     *string                  `json:"affinity_zone"`
+	KeyName          *string                  `json:"key_name"`
+	Partitions       map[string]int64         `json:"partitions"`
 }
 
 // serverBriefView is an entry of server-list-resp.json.
@@ -131,7 +130,13 @@ func serverLinks(base, uuid string) []link {
 	}
 }
 
-func newServerView(srv store.Server, base string, admin bool) serverView {
+// addressView is one fixed IP, as upstream's code returns it.
+type addressView struct {
+	Addr string `json:"addr"`
+	Type string `json:"type"`
+}
+
+func newServerView(srv manage.Server, base string, admin bool) serverView {
 	v := serverView{
 		UUID:             srv.UUID,
 		Name:             srv.Name,
@@ -145,7 +150,7 @@ func newServerView(srv store.Server, base string, admin bool) serverView {
 		Locked:           srv.Locked,
 		Metadata:         srv.Metadata,
 		Links:            serverLinks(base, srv.UUID),
-		Addresses:        srv.Addresses,
+		Addresses:        make(map[string][]addressView, len(srv.Addresses)),
 		ProjectID:        srv.ProjectID,
 		UserID:           srv.UserID,
 		CreatedAt:        timestamp(&srv.CreatedAt),
@@ -160,8 +165,11 @@ func newServerView(srv store.Server, base string, admin bool) serverView {
 	if v.Metadata == nil {
 		v.Metadata = map[string]string{}
 	}
-	if v.Addresses == nil {
-		v.Addresses = map[string][]store.Address{}
+	for net, addrs := range srv.Addresses {
+		v.Addresses[net] = make([]addressView, len(addrs))
+		for i, a := range addrs {
+			v.Addresses[net][i] = addressView(a)
+		}
 	}
 	if admin {
 		v.SystemMetadata = srv.SystemMetadata
@@ -172,7 +180,7 @@ func newServerView(srv store.Server, base string, admin bool) serverView {
 	return v
 }
 
-func newServerBriefView(srv store.Server, base string) serverBriefView {
+func newServerBriefView(srv manage.Server, base string) serverBriefView {
 	return serverBriefView{
 		UUID:        srv.UUID,
 		Name:        srv.Name,

@@ -36,6 +36,7 @@ type Config struct {
 	Notifier  Notifier
 	Glance    Service
 	Neutron   Service
+	Manage    Manage
 	authIsSet bool
 }
 
@@ -83,6 +84,12 @@ type Keystone struct {
 	Insecure           bool
 	TokenCacheTime     time.Duration
 	Timeout            time.Duration
+}
+
+// Manage is the [manage] section.
+type Manage struct {
+	// ReconcileInterval runs the reconciler this often; 0 turns it off.
+	ReconcileInterval time.Duration
 }
 
 // Policy is the [oslo_policy] section.
@@ -245,6 +252,7 @@ func (c *Config) fill(values map[string]map[string]string) error {
 	}
 	c.Policy = Policy{PolicyFile: p.str("oslo_policy", "policy_file")}
 	c.Notifier = Notifier{Driver: p.str("oslo_messaging_notifications", "driver")}
+	c.Manage = Manage{ReconcileInterval: p.seconds("manage", "reconcile_interval")}
 	c.Glance = p.service("glance")
 	c.Neutron = p.service("neutron")
 	return p.err
@@ -268,6 +276,11 @@ func (c *Config) apply(over Overrides) {
 			c.Driver.PluginDir = filepath.Dir(exe)
 		}
 	}
+	if c.Host == "" {
+		// oslo.config's default: the machine's name. It names this
+		// replica in the intent log, so it must be stable and distinct.
+		c.Host, _ = os.Hostname()
+	}
 	if c.Database.Connection == "" {
 		c.Database.Connection = "sqlite://" + filepath.Join(c.StatePath, "mogan.sqlite")
 	}
@@ -277,6 +290,9 @@ func (c *Config) apply(over Overrides) {
 func (c *Config) check() error {
 	if c.Driver.CallTimeout <= 0 {
 		return &Error{File: c.File, Section: "driver", Option: "call_timeout", Problem: "must be a positive number of seconds"}
+	}
+	if c.Manage.ReconcileInterval < 0 {
+		return &Error{File: c.File, Section: "manage", Option: "reconcile_interval", Problem: "must be 0 (off) or a positive number of seconds"}
 	}
 	if c.AuthStrategy == "keystone" && c.Keystone.AuthURL == "" {
 		problem := "auth_strategy is keystone (the default) but [keystone_authtoken] auth_url is not set"

@@ -87,6 +87,9 @@ func sections() map[string][]option {
 		"oslo_messaging_notifications": {
 			{name: "driver", kind: kindChoice, def: "noop", choices: []string{"noop", "log", "messagingv2", "messaging"}},
 		},
+		"manage": {
+			{name: "reconcile_interval", kind: kindInt, def: "60"},
+		},
 		"glance":  serviceOptions,
 		"neutron": serviceOptions,
 	}

@@ -145,8 +145,8 @@ func TestCrashLoopBacksOff(t *testing.T) {
 			if be.Failures <= lastFailures {
 				t.Errorf("attempt %d: failures = %d, not above %d", attempt, be.Failures, lastFailures)
 			}
-			if limit := m.policy.delay(be.Failures); be.RetryAfter <= 0 || be.RetryAfter > limit {
-				t.Errorf("attempt %d: RetryAfter %s not in (0, %s]", attempt, be.RetryAfter, limit)
+			if limit := m.policy.delay(be.Failures); be.Wait <= 0 || be.Wait > limit {
+				t.Errorf("attempt %d: RetryAfter %s not in (0, %s]", attempt, be.Wait, limit)
 			}
 		}
 		m.mu.Lock()
@@ -198,7 +198,7 @@ func callUntilNotBackoff(t *testing.T, m *Manager) error {
 		if time.Now().After(deadline) {
 			t.Fatalf("still backing off after a minute: %v", err)
 		}
-		time.Sleep(be.RetryAfter)
+		time.Sleep(be.Wait)
 	}
 }
 

@@ -57,7 +57,7 @@ func (m *Manager) acquire(ctx context.Context) (*instance, error) {
 	}
 	if m.starting == nil {
 		if wait := time.Until(m.notBefore); wait > 0 {
-			err := &BackoffError{Driver: m.cfg.Name, RetryAfter: wait, Failures: m.failures, Last: m.lastErr}
+			err := &BackoffError{Driver: m.cfg.Name, Wait: wait, Failures: m.failures, Last: m.lastErr}
 			m.mu.Unlock()
 			return nil, err
 		}

@@ -24,9 +24,9 @@ const (
 
 	// IntentRunning: its owner is carrying it out (or died doing so).
 	IntentRunning = "running"
-	// IntentUndoFailed: it failed and undoing a step failed too; the
-	// reconciler retries the undo.
-	IntentUndoFailed = "undo_failed"
+	// IntentRetry: it could not be finished or undone (its backend was
+	// down, the disk full); the reconciler takes it up again.
+	IntentRetry = "retry"
 )
 
 // More errors of the intent log.
@@ -265,12 +265,12 @@ func (s *sqlStore) RenewLeases(ctx context.Context, owner string, until time.Tim
 // may repair and returns them: with own, every intent already owner's (at
 // start: whatever it was doing died with its previous process) and those
 // whose lease expired; without, only expired ones and owner's own that
-// failed to undo. Each is taken with a compare-and-set on its owner and
+// wait for a retry. Each is taken with a compare-and-set on its owner and
 // lease, so two replicas never take the same intent.
 func (s *sqlStore) TakeOver(ctx context.Context, owner string, until time.Time, own bool) ([]Intent, error) {
 	now := normalizeTime(time.Now())
 	cond := `lease_expires_at < ? OR (owner = ? AND state = ?)`
-	args := []any{s.engine.timeArg(now), owner, IntentUndoFailed}
+	args := []any{s.engine.timeArg(now), owner, IntentRetry}
 	if own {
 		cond = `lease_expires_at < ? OR owner = ?`
 		args = args[:2]

@@ -177,11 +177,11 @@ func TestTakeOver(t *testing.T) {
 				t.Errorf("took live intents %v", uuids(got))
 			}
 			// An undo that failed is retried by its owner's reconciler.
-			if err := st.SetIntentState(ctx, otherLive.ServerUUID, "b", IntentUndoFailed, "disk full"); err != nil {
+			if err := st.SetIntentState(ctx, otherLive.ServerUUID, "b", IntentRetry, "disk full"); err != nil {
 				t.Fatal(err)
 			}
 			got, _ = st.TakeOver(ctx, "b", time.Now().Add(time.Minute), false)
-			if len(got) != 1 || got[0].State != IntentUndoFailed || got[0].LastError != "disk full" {
+			if len(got) != 1 || got[0].State != IntentRetry || got[0].LastError != "disk full" {
 				t.Errorf("b's reconciler took %+v", got)
 			}
 		})

@@ -10,7 +10,7 @@ CREATE TABLE intents (
     node_uuid        TEXT        NOT NULL,
     -- manage | unmanage
     action           TEXT        NOT NULL,
-    -- running | undo_failed
+    -- running | retry
     state            TEXT        NOT NULL,
     -- JSON list of the steps started, each with what its undo needs.
     steps            TEXT        NOT NULL,

@@ -1,0 +1,164 @@
+package manage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/glance"
+	"github.com/mogan-manage/mogan-manage/host/internal/neutron"
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+)
+
+// vnicBaremetal is the binding:vnic_type of a bare metal port.
+const vnicBaremetal = "baremetal"
+
+// Plan is everything an adoption would do, decided by reads alone: the
+// node as the driver re-validated it, the image and the Neutron ports to
+// bind. Executing it is the only part that writes.
+type Plan struct {
+	Node Node
+	// ImageUUID is the Glance image (or, without Glance, the node's
+	// image_source as it is); "" for none.
+	ImageUUID string
+	// Bindings are the Neutron ports to bind, with their binding now.
+	Bindings []PortBinding
+}
+
+// PortBinding is one Neutron port of the node and its current binding.
+type PortBinding struct {
+	PortID     string `json:"port_id"`
+	NetworkID  string `json:"network_id"`
+	MACAddress string `json:"mac_address"`
+	// The node port or portgroup it belongs to.
+	NodePortUUID string `json:"node_port_uuid"`
+	// The binding before the adoption, restored by its undo.
+	PrevHostID   string `json:"prev_host_id"`
+	PrevVNICType string `json:"prev_vnic_type"`
+}
+
+// uuidLike is what Glance could know as an image id (upstream Mogan's
+// uuidutils.is_uuid_like); anything else — a URL, a path — is no image.
+var uuidLike = regexp.MustCompile(`^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$`)
+
+// plan re-validates the node through the driver and checks its image and
+// ports, without changing anything.
+func (s *Service) plan(ctx context.Context, nodeUUID string) (Plan, error) {
+	node, err := s.driver.GetManageableNode(ctx, nodeUUID)
+	if err != nil {
+		return Plan{}, err
+	}
+	if !node.Manageable {
+		return Plan{}, driver.NotManageable(nodeUUID, reasonOr(node.Reason))
+	}
+	p := Plan{Node: node}
+	if p.ImageUUID, err = s.imageOf(ctx, node.ImageSource); err != nil {
+		return Plan{}, err
+	}
+	if p.Bindings, err = s.portsToBind(ctx, node); err != nil {
+		return Plan{}, err
+	}
+	return p, nil
+}
+
+func reasonOr(reason string) string {
+	if reason == "" {
+		return "the driver gave no reason"
+	}
+	return reason
+}
+
+// imageOf is the server's image_uuid for a node's image_source: without
+// Glance the source as it is; with Glance the id when Glance knows it,
+// else none (a URL, an unknown id).
+func (s *Service) imageOf(ctx context.Context, source string) (string, error) {
+	if s.images == nil || source == "" {
+		return source, nil
+	}
+	if !uuidLike.MatchString(source) {
+		return "", nil
+	}
+	found, err := s.images.Existing(ctx, []string{source})
+	if err != nil {
+		return "", upstreamError(err)
+	}
+	if found[source] {
+		return source, nil
+	}
+	return "", nil
+}
+
+// portsToBind looks up the node's Neutron ports (ports and portgroups)
+// and checks each existing one carries the node port's MAC, as upstream
+// Mogan's _manage_server does. Unknown ports are skipped.
+func (s *Service) portsToBind(ctx context.Context, node Node) ([]PortBinding, error) {
+	if s.networks == nil {
+		return nil, nil
+	}
+	type nodePort struct{ uuid, address, neutronID string }
+	var wanted []nodePort
+	for _, p := range node.Ports {
+		if p.NeutronPortID != "" {
+			wanted = append(wanted, nodePort{p.UUID, p.Address, p.NeutronPortID})
+		}
+	}
+	for _, pg := range node.Portgroups {
+		if pg.NeutronPortID != "" {
+			wanted = append(wanted, nodePort{pg.UUID, pg.Address, pg.NeutronPortID})
+		}
+	}
+	if len(wanted) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(wanted))
+	for i, w := range wanted {
+		ids[i] = w.neutronID
+	}
+	found, err := s.networks.Ports(ctx, ids)
+	if err != nil {
+		return nil, upstreamError(err)
+	}
+	var out []PortBinding
+	for _, w := range wanted {
+		np, ok := found[w.neutronID]
+		if !ok {
+			continue
+		}
+		if !strings.EqualFold(np.MACAddress, w.address) {
+			return nil, driver.Conflict("Neutron port %s has MAC address %s, but node %s port %s has %s: "+
+				"record the right Neutron port in the node port's extra.vif_port_id, or fix the Neutron port's MAC",
+				np.ID, np.MACAddress, node.UUID, w.uuid, w.address)
+		}
+		out = append(out, PortBinding{
+			PortID: np.ID, NetworkID: np.NetworkID, MACAddress: np.MACAddress, NodePortUUID: w.uuid,
+			PrevHostID: np.HostID, PrevVNICType: np.VNICType,
+		})
+	}
+	return out, nil
+}
+
+// upstreamError makes Glance's or Neutron's unavailability one of our
+// kinds (503), keeping its message, which names the service and URL.
+func upstreamError(err error) error {
+	if errors.Is(err, glance.ErrUnavailable) || errors.Is(err, neutron.ErrUnavailable) {
+		return &refusal{kind: ErrUnavailable, msg: err.Error()}
+	}
+	return fmt.Errorf("%w", err)
+}
+
+// addressesOf are the server's addresses: the fixed IPs of its bound
+// ports, by network id, in upstream Mogan's shape.
+func addressesOf(ports []neutron.Port) map[string][]Address {
+	out := map[string][]Address{}
+	for _, p := range ports {
+		for _, ip := range p.FixedIPs {
+			out[p.NetworkID] = append(out[p.NetworkID], Address{Addr: ip.IPAddress, Type: "fixed"})
+		}
+		if _, ok := out[p.NetworkID]; !ok {
+			out[p.NetworkID] = []Address{}
+		}
+	}
+	return out
+}

@@ -1,0 +1,214 @@
+package manage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/store"
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+)
+
+// syncPage is how many servers one power-sync batch reads.
+const syncPage = driver.MaxNodeStates
+
+// Run renews this replica's leases and, every ReconcileInterval (unless
+// zero), reconciles, until ctx is done. The first reconciliation runs at
+// once (the start-up repair pass is Recover, before the API listens).
+func (s *Service) Run(ctx context.Context) {
+	renew := time.NewTicker(s.lease / 3)
+	defer renew.Stop()
+	var tick <-chan time.Time
+	if s.interval > 0 {
+		t := time.NewTicker(s.interval)
+		defer t.Stop()
+		tick = t.C
+		s.reconcileLogged(ctx)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-renew.C:
+			if err := s.store.RenewLeases(ctx, s.owner, s.leaseUntil()); err != nil && ctx.Err() == nil {
+				s.log.Error("renewing this replica's intent leases failed; another replica may repair them", "error", err)
+			}
+		case <-tick:
+			s.reconcileLogged(ctx)
+		}
+	}
+}
+
+func (s *Service) reconcileLogged(ctx context.Context) {
+	rep, err := s.Reconcile(ctx)
+	if err != nil && ctx.Err() == nil {
+		s.log.Error("reconciling failed; next try at the next interval", "error", err)
+	}
+	if rep != (ReconcileReport{}) {
+		s.log.Info("reconciled", "completed", rep.Completed, "rolled_back", rep.RolledBack, "released", rep.Released,
+			"left", rep.Left, "late_claims_released", rep.LateReleased, "servers_changed", rep.ServersChanged)
+	}
+}
+
+// ReconcileReport counts what a reconciliation did.
+type ReconcileReport struct {
+	RepairReport
+	// LateReleased counts nodes released from a rolled-back server uuid a
+	// late request associated them with.
+	LateReleased int
+	// ServersChanged counts servers whose status or power state changed.
+	ServersChanged int
+}
+
+// Reconcile runs one pass: repair intents whose owner died (lease
+// expired) or that wait for a retry; release nodes that late requests
+// claimed for tombstoned server uuids; sync adopted servers with their
+// nodes. Each part goes on when another fails; the errors are joined.
+func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
+	var rep ReconcileReport
+	var errs []error
+	var err error
+	if rep.RepairReport, err = s.repairAll(ctx, false); err != nil {
+		errs = append(errs, err)
+	}
+	if rep.LateReleased, err = s.releaseLateClaims(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("tombstones: %w", err))
+	}
+	if rep.ServersChanged, err = s.syncServers(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("syncing servers: %w", err))
+	}
+	return rep, errors.Join(errs...)
+}
+
+// releaseLateClaims reads each node with a tombstone younger than the
+// retention and releases it when the tombstoned server uuid claims it;
+// older tombstones are purged. Only tombstoned nodes are read, never the
+// whole inventory.
+func (s *Service) releaseLateClaims(ctx context.Context) (int, error) {
+	since := s.now().Add(-s.retention)
+	if _, err := s.store.PurgeTombstones(ctx, since); err != nil {
+		return 0, err
+	}
+	released := 0
+	for {
+		ts, err := s.store.Tombstones(ctx, since, syncPage)
+		if err != nil {
+			return released, err
+		}
+		if len(ts) == 0 {
+			return released, nil
+		}
+		nodes := make([]string, len(ts))
+		for i, t := range ts {
+			nodes[i] = t.NodeUUID
+		}
+		claims := map[string]string{} // node → the server uuid claiming it
+		states, err := s.driver.GetNodeStates(ctx, nodes)
+		switch {
+		case errors.Is(err, driver.ErrNotImplemented):
+			// Cannot read: release each (Unmanage checks the claim).
+			for _, t := range ts {
+				claims[t.NodeUUID] = t.ServerUUID
+			}
+		case err != nil:
+			return released, err
+		default:
+			for _, st := range states {
+				if st.Exists && st.InstanceUUID != "" {
+					claims[st.NodeUUID] = st.InstanceUUID
+				}
+			}
+		}
+		for _, t := range ts {
+			if claims[t.NodeUUID] != t.ServerUUID {
+				continue
+			}
+			if _, err := s.store.ServerByNode(ctx, t.NodeUUID); err == nil {
+				continue // a server holds the node now; its uuid is not the tombstone's
+			}
+			err := s.driver.Unmanage(ctx, driver.ManageRequest{NodeUUID: t.NodeUUID, ServerUUID: t.ServerUUID})
+			if err != nil && !errors.Is(err, driver.ErrNodeNotFound) {
+				return released, fmt.Errorf("releasing node %s from rolled-back server %s: %w", t.NodeUUID, t.ServerUUID, err)
+			}
+			if states != nil { // with reads, this was a real late claim
+				released++
+				s.log.Warn("released a node a late request had associated with a rolled-back server",
+					"node_uuid", t.NodeUUID, "server_uuid", t.ServerUUID)
+			}
+		}
+		if len(ts) < syncPage {
+			return released, nil
+		}
+		since = ts[len(ts)-1].CreatedAt.Add(time.Microsecond)
+	}
+}
+
+// syncServers keeps settled servers true to their nodes: power state and
+// status from the driver, error with a fault when the node is gone or no
+// longer theirs. Servers with an intent in progress are left to it.
+func (s *Service) syncServers(ctx context.Context) (int, error) {
+	changed := 0
+	marker := ""
+	for {
+		page, err := s.store.ListServers(ctx, store.ListOptions{Limit: syncPage, Marker: marker})
+		if err != nil {
+			return changed, err
+		}
+		if len(page) == 0 {
+			return changed, nil
+		}
+		nodes := make([]string, 0, len(page))
+		for _, srv := range page {
+			nodes = append(nodes, srv.NodeUUID)
+		}
+		states, err := s.driver.GetNodeStates(ctx, nodes)
+		if errors.Is(err, driver.ErrNotImplemented) {
+			return changed, nil // nothing to sync with
+		}
+		if err != nil {
+			return changed, err
+		}
+		byNode := make(map[string]driver.NodeState, len(states))
+		for _, st := range states {
+			byNode[st.NodeUUID] = st
+		}
+		for _, srv := range page {
+			st, ok := byNode[srv.NodeUUID]
+			if !ok || srv.Status == store.StatusBuilding {
+				continue
+			}
+			status, power, fault := s.judge(srv, st)
+			if status == srv.Status && power == srv.PowerState && fault == srv.Fault {
+				continue
+			}
+			if err := s.store.SetServerState(ctx, srv.UUID, status, power, fault); err != nil {
+				return changed, err
+			}
+			changed++
+			s.log.Info("server changed on its node", "server_uuid", srv.UUID, "node_uuid", srv.NodeUUID,
+				"status", status, "power_state", power, "fault", fault)
+		}
+		if len(page) < syncPage {
+			return changed, nil
+		}
+		marker = page[len(page)-1].UUID
+	}
+}
+
+// judge is a settled server's status, power state and fault given its
+// node's state.
+func (s *Service) judge(srv store.Server, st driver.NodeState) (status, power, fault string) {
+	switch {
+	case !st.Exists:
+		return store.StatusError, srv.PowerState, fmt.Sprintf("node %s no longer exists in the driver's backend", srv.NodeUUID)
+	case st.InstanceUUID != srv.UUID:
+		owner := st.InstanceUUID
+		if owner == "" {
+			owner = "none"
+		}
+		return store.StatusError, st.PowerState, fmt.Sprintf(
+			"node %s is no longer associated with this server (its instance_uuid is %s)", srv.NodeUUID, owner)
+	}
+	return statusFor(st.PowerState), st.PowerState, ""
+}

@@ -1,0 +1,116 @@
+package manage
+
+import (
+	"context"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/neutron"
+	"github.com/mogan-manage/mogan-manage/host/internal/notify"
+	"github.com/mogan-manage/mogan-manage/host/internal/store"
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+)
+
+// Images is Glance as the workflow needs it.
+type Images interface {
+	// Existing says which of ids Glance knows, in batched requests.
+	Existing(ctx context.Context, ids []string) (map[string]bool, error)
+}
+
+// Networks is Neutron as the workflow needs it.
+type Networks interface {
+	// Ports returns the ports among ids that exist, in batched requests.
+	Ports(ctx context.Context, ids []string) (map[string]neutron.Port, error)
+	// Bind sets a port's binding:host_id and binding:vnic_type.
+	Bind(ctx context.Context, portID, hostID, vnicType string) (neutron.Port, error)
+}
+
+// Config is what the service is made of.
+type Config struct {
+	Store  store.Store
+	Driver driver.Full
+	// Images is Glance, nil when [glance] is not configured: image
+	// sources are then taken as they are.
+	Images Images
+	// Networks is Neutron, nil when [neutron] is not configured: ports are
+	// neither checked nor bound, and addresses stay empty.
+	Networks Networks
+	// Notifier sends server.manage.* and server.unmanage.*; nil sends none.
+	Notifier notify.Notifier
+	// Owner names this replica in the intent log ([DEFAULT] host). It must
+	// be stable across restarts, so a restarted replica repairs its own
+	// intents at once, and distinct between replicas.
+	Owner string
+	// Lease is how long an intent stays this replica's without renewal;
+	// zero means DefaultLease.
+	Lease time.Duration
+	// ReconcileInterval runs the reconciler this often ([manage]
+	// reconcile_interval); zero turns it off (leases are still renewed).
+	ReconcileInterval time.Duration
+	// TombstoneRetention is how long a rolled-back server uuid is watched
+	// for a late association; zero means DefaultTombstoneRetention.
+	TombstoneRetention time.Duration
+	Logger             hclog.Logger
+
+	// stepHook, when set (tests only), runs after each step of an
+	// adoption has acted; an error it returns fails the adoption there.
+	stepHook func(ctx context.Context, step string) error
+}
+
+// Defaults of Config.
+const (
+	DefaultLease              = 60 * time.Second
+	DefaultTombstoneRetention = time.Hour
+)
+
+// Service is the application layer; see the package comment.
+type Service struct {
+	store     store.Store
+	driver    driver.Full
+	images    Images
+	networks  Networks
+	notifier  notify.Notifier
+	owner     string
+	lease     time.Duration
+	interval  time.Duration
+	retention time.Duration
+	log       hclog.Logger
+	now       func() time.Time
+	stepHook  func(ctx context.Context, step string) error
+}
+
+// New returns the service.
+func New(cfg Config) *Service {
+	s := &Service{
+		store: cfg.Store, driver: cfg.Driver, images: cfg.Images, networks: cfg.Networks,
+		notifier: cfg.Notifier, owner: cfg.Owner, lease: cfg.Lease, interval: cfg.ReconcileInterval,
+		retention: cfg.TombstoneRetention, log: cfg.Logger, now: time.Now, stepHook: cfg.stepHook,
+	}
+	if s.log == nil {
+		s.log = hclog.NewNullLogger()
+	}
+	s.log = s.log.Named("manage")
+	if s.notifier == nil {
+		s.notifier = nopNotifier{}
+	}
+	if s.lease <= 0 {
+		s.lease = DefaultLease
+	}
+	if s.retention <= 0 {
+		s.retention = DefaultTombstoneRetention
+	}
+	if s.owner == "" {
+		s.owner = "mogan-api"
+	}
+	return s
+}
+
+// leaseUntil is when an intent taken or renewed now stops being ours.
+func (s *Service) leaseUntil() time.Time { return s.now().Add(s.lease) }
+
+type nopNotifier struct{}
+
+func (nopNotifier) Notify(context.Context, notify.Notification) {}
+func (nopNotifier) Close(context.Context) error                { return nil }
+func (nopNotifier) Dropped() uint64                            { return 0 }
