@@ -228,7 +228,7 @@ func (a *amqpNotifier) run() {
 					a.drop(1, pending.eventType, "not sent before shutdown")
 					return
 				}
-				a.log.Warn("cannot reach the notification broker; will retry", "error", err, "retry_in", delay)
+				a.log.Warn("cannot connect to the notification broker; will retry", "error", err, "retry_in", delay)
 				if !backoff() {
 					a.drop(1, pending.eventType, "not sent before shutdown")
 					return
