@@ -1,0 +1,392 @@
+package manage
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/store"
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+)
+
+func TestAdoptBindsPortsAndRecords(t *testing.T) {
+	e := newEnv(t)
+	srv, err := e.svc.Adopt(t.Context(), request(nodeA))
+	if err != nil {
+		t.Fatalf("Adopt: %v", err)
+	}
+	if srv.Status != StatusActive || srv.ImageUUID != imageA || srv.NodeName != "node-aacd" || srv.PowerState != "power on" {
+		t.Errorf("server = %+v", srv)
+	}
+	want := map[string][]Address{netA: {{Addr: "10.0.0.5", Type: "fixed"}}}
+	if diff := cmp.Diff(want, srv.Addresses); diff != "" {
+		t.Errorf("addresses (-want +got):\n%s", diff)
+	}
+	if got := e.backend.instanceOf(nodeA); got != srv.UUID {
+		t.Errorf("node instance = %q, want %s", got, srv.UUID)
+	}
+	for _, p := range []string{portA1, portA2} {
+		if got := e.neutron.binding(p); got != nodeA+"/baremetal" {
+			t.Errorf("port %s binding = %q", p, got)
+		}
+	}
+	if _, err := e.store.GetIntent(t.Context(), srv.UUID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("intent left after a finished adoption: %v", err)
+	}
+	if diff := cmp.Diff([]string{eventManageStart, eventManageEnd}, e.events.types()); diff != "" {
+		t.Errorf("notifications (-want +got):\n%s", diff)
+	}
+
+	// Release: the node is free, the ports have their old bindings back.
+	if err := e.svc.Unmanage(t.Context(), Caller{RequestID: "req-2"}, srv.UUID); err != nil {
+		t.Fatalf("Unmanage: %v", err)
+	}
+	e.untouched(t, nodeA)
+	if diff := cmp.Diff([]string{eventManageStart, eventManageEnd, eventUnmanageStart, eventUnmanageEnd}, e.events.types()); diff != "" {
+		t.Errorf("notifications (-want +got):\n%s", diff)
+	}
+}
+
+// TestFaultAfterEachStep: a failure injected right after each step has
+// acted leaves Ironic, Neutron and the store exactly as before.
+func TestFaultAfterEachStep(t *testing.T) {
+	for _, step := range []string{stepBind, stepManage} {
+		t.Run(step, func(t *testing.T) {
+			injected := errors.New("injected fault after " + step)
+			e := newEnv(t, func(c *Config) {
+				c.stepHook = func(_ context.Context, s string) error {
+					if s == step {
+						return injected
+					}
+					return nil
+				}
+			})
+			if _, err := e.svc.Adopt(t.Context(), request(nodeA)); !errors.Is(err, injected) {
+				t.Fatalf("Adopt = %v, want the injected fault", err)
+			}
+			e.untouched(t, nodeA)
+			if diff := cmp.Diff([]string{eventManageStart, eventManageError}, e.events.types()); diff != "" {
+				t.Errorf("notifications (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestAdoptRefusals(t *testing.T) {
+	cases := map[string]struct {
+		prepare  func(*env)
+		wantKind error
+		wantMsg  string
+	}{
+		"MAC mismatch": {
+			prepare: func(e *env) {
+				p := e.neutron.ports[portA1]
+				p.MACAddress = "52:54:00:00:00:01"
+				e.neutron.ports[portA1] = p
+			},
+			wantKind: ErrConflict, wantMsg: "has MAC address 52:54:00:00:00:01, but node",
+		},
+		"Neutron down": {
+			prepare:  func(e *env) { e.neutron.down = true },
+			wantKind: ErrUnavailable, wantMsg: "Neutron at http://127.0.0.1:9696",
+		},
+		"Glance down": {
+			prepare:  func(e *env) { e.glance.down = true },
+			wantKind: ErrUnavailable, wantMsg: "Glance at http://127.0.0.1:9292",
+		},
+		"node not manageable": {
+			prepare: func(e *env) {
+				e.backend.nodes[nodeA].node.Manageable = false
+				e.backend.nodes[nodeA].node.Reason = "node is in maintenance"
+			},
+			wantKind: ErrNotManageable, wantMsg: "node is in maintenance",
+		},
+		"node changed between check and association": {
+			prepare: func(e *env) {
+				d := e.svc.driver.(*driverWrapper)
+				d.afterManage = func(n *driver.Node) { n.Manageable, n.Reason = false, "node is in maintenance" }
+			},
+			wantKind: ErrNotManageable, wantMsg: "node is in maintenance",
+		},
+		"node unknown": {
+			prepare:  func(e *env) { e.backend.nodes[nodeA].gone = true },
+			wantKind: ErrNodeNotFound,
+		},
+		"association conflict": {
+			prepare:  func(e *env) { e.backend.fail["manage"] = driver.Conflict("node is associated with instance x") },
+			wantKind: ErrConflict,
+		},
+		"late association then timeout": {
+			prepare:  func(e *env) { e.backend.lateManage = context.DeadlineExceeded },
+			wantKind: context.DeadlineExceeded,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, func(c *Config) { c.Driver = &driverWrapper{Full: c.Driver} })
+			tc.prepare(e)
+			_, err := e.svc.Adopt(t.Context(), request(nodeA))
+			if !errors.Is(err, tc.wantKind) || !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Fatalf("Adopt = %v, want %v containing %q", err, tc.wantKind, tc.wantMsg)
+			}
+			e.untouched(t, nodeA)
+		})
+	}
+}
+
+// driverWrapper changes what Manage answers, for the "changed since it
+// was validated" case.
+type driverWrapper struct {
+	driver.Full
+	afterManage func(*driver.Node)
+}
+
+func (d *driverWrapper) Manage(ctx context.Context, req driver.ManageRequest) (driver.Node, error) {
+	n, err := d.Full.Manage(ctx, req)
+	if err == nil && d.afterManage != nil {
+		d.afterManage(&n)
+	}
+	return n, err
+}
+
+func TestAdoptClaimIsOnce(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.svc.Adopt(t.Context(), request(nodeA)); err != nil {
+		t.Fatal(err)
+	}
+	n := len(e.events.types())
+	_, err := e.svc.Adopt(t.Context(), request(nodeA))
+	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "already managed by another server") {
+		t.Errorf("second Adopt = %v", err)
+	}
+	if len(e.events.types()) != n {
+		t.Errorf("a refused claim sent notifications: %v", e.events.types()[n:])
+	}
+}
+
+// TestUndoFailsThenReconciled: the undo of a failed adoption fails
+// (Ironic down); the intent is kept, the server reads building, release is
+// refused as "being repaired"; once Ironic is back the reconciler rolls it
+// back.
+func TestUndoFailsThenReconciled(t *testing.T) {
+	e := newEnv(t)
+	for _, call := range []string{"manage", "unmanage", "states"} {
+		e.backend.fail[call] = driver.Unavailable("Ironic is down")
+	}
+	if _, err := e.svc.Adopt(t.Context(), request(nodeA)); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Adopt = %v, want unavailable", err)
+	}
+	srv, err := e.store.ServerByNode(t.Context(), nodeA)
+	if err != nil || srv.Status != store.StatusBuilding {
+		t.Fatalf("server after a failed undo = %+v, %v; want it kept, building", srv, err)
+	}
+	in, err := e.store.GetIntent(t.Context(), srv.UUID)
+	if err != nil || in.State != store.IntentRetry || !strings.Contains(in.LastError, "Ironic is down") {
+		t.Fatalf("intent = %+v, %v", in, err)
+	}
+	if err := e.svc.Unmanage(t.Context(), Caller{}, srv.UUID); !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), "being repaired") {
+		t.Errorf("Unmanage while repairing = %v", err)
+	}
+	// Still down: the reconciler leaves it.
+	rep, _ := e.svc.Reconcile(t.Context())
+	if rep.Left != 1 {
+		t.Errorf("reconcile with Ironic down: %+v", rep)
+	}
+	e.backend.set(func() { clear(e.backend.fail) })
+	rep, err = e.svc.Reconcile(t.Context())
+	if err != nil || rep.RolledBack != 1 {
+		t.Fatalf("reconcile = %+v, %v", rep, err)
+	}
+	e.untouched(t, nodeA)
+	if _, err := e.store.GetIntent(t.Context(), srv.UUID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("intent after the rollback: %v", err)
+	}
+}
+
+// TestRecoverAfterCrash: intents a dead process left at each point are
+// completed (the node names the server) or rolled back.
+func TestRecoverAfterCrash(t *testing.T) {
+	cases := map[string]struct {
+		steps      []string // steps the dead process had started
+		associated bool     // whether its Manage reached the backend
+		bound      bool     // whether its binds reached Neutron
+		want       string   // "adopted" or "untouched"
+	}{
+		"after the claim":              {want: "untouched"},
+		"bind started, not acted":      {steps: []string{stepBind}, want: "untouched"},
+		"bind acted":                   {steps: []string{stepBind, stepBind}, bound: true, want: "untouched"},
+		"manage started, not acted":    {steps: []string{stepBind, stepBind, stepManage}, bound: true, want: "untouched"},
+		"manage acted, not recorded":   {steps: []string{stepBind, stepBind, stepManage}, bound: true, associated: true, want: "adopted"},
+		"no ports, manage acted":       {steps: []string{stepManage}, associated: true, want: "adopted"},
+		"manage started, never landed": {steps: []string{stepManage}, want: "untouched"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			ctx := t.Context()
+			// What the dead process had done, through the store and the fakes.
+			rec := newRecord(request(nodeA), time.Now())
+			in := store.Intent{ServerUUID: rec.UUID, NodeUUID: nodeA, RequestID: "req-dead", Owner: ownerID,
+				LeaseExpiresAt: time.Now().Add(time.Hour)}
+			if err := e.store.ClaimNode(ctx, rec, in); err != nil {
+				t.Fatal(err)
+			}
+			a := &adoption{s: e.svc, in: in, rec: rec, log: e.svc.log}
+			ports := []PortBinding{
+				{PortID: portA1, NetworkID: netA, PrevVNICType: "normal"},
+				{PortID: portA2, NetworkID: netA, PrevHostID: "old-host", PrevVNICType: "normal"},
+			}
+			bi := 0
+			for _, s := range tc.steps {
+				var data any
+				switch s {
+				case stepBind:
+					data = ports[bi]
+					bi++
+				case stepManage:
+					data = manageData{ImageUUID: imageA, NodeName: "node-aacd"}
+				}
+				if err := a.begin(ctx, s, data); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.bound {
+				for _, p := range ports {
+					if _, err := e.neutron.Bind(ctx, p.PortID, nodeA, vnicBaremetal); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if tc.associated {
+				e.backend.set(func() { e.backend.nodes[nodeA].instance = rec.UUID })
+			}
+
+			rep, err := e.svc.Recover(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.store.GetIntent(ctx, rec.UUID); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("intent left after recovery: %v", err)
+			}
+			switch tc.want {
+			case "adopted":
+				if rep.Completed != 1 {
+					t.Errorf("report %+v, want one completed", rep)
+				}
+				srv, err := e.svc.GetServer(ctx, rec.UUID)
+				if err != nil || srv.Status != StatusActive || srv.ImageUUID != imageA || srv.NodeName != "node-aacd" {
+					t.Fatalf("server = %+v, %v", srv, err)
+				}
+				if e.backend.instanceOf(nodeA) != rec.UUID {
+					t.Errorf("node not associated with the completed server")
+				}
+				if tc.bound && e.neutron.binding(portA1) != nodeA+"/baremetal" {
+					t.Errorf("port binding = %s", e.neutron.binding(portA1))
+				}
+			case "untouched":
+				if rep.RolledBack != 1 {
+					t.Errorf("report %+v, want one rolled back", rep)
+				}
+				e.untouched(t, nodeA)
+			}
+		})
+	}
+}
+
+// TestLateClaimReleased: a Manage that lands after the host rolled back
+// (its rollback's Unmanage ran first) is found through the tombstone and
+// released by the reconciler; the node is listed again.
+func TestLateClaimReleased(t *testing.T) {
+	e := newEnv(t)
+	e.backend.fail["manage"] = context.DeadlineExceeded // the PATCH has not landed yet
+	if _, err := e.svc.Adopt(t.Context(), request(nodeA)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Adopt = %v", err)
+	}
+	ts, err := e.store.Tombstones(t.Context(), time.Now().Add(-time.Hour), 10)
+	if err != nil || len(ts) != 1 {
+		t.Fatalf("tombstones = %v, %v", ts, err)
+	}
+	// Now the late PATCH lands, for the rolled-back uuid.
+	e.backend.set(func() { e.backend.nodes[nodeA].instance = ts[0].ServerUUID })
+	var listed []string
+	list := func() {
+		listed = nil
+		if err := e.svc.ListManageable(t.Context(), ListOptions{}, func(n Node) error {
+			listed = append(listed, n.UUID)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list()
+	if len(listed) != 0 {
+		t.Fatalf("claimed node listed: %v", listed)
+	}
+	rep, err := e.svc.Reconcile(t.Context())
+	if err != nil || rep.LateReleased != 1 {
+		t.Fatalf("reconcile = %+v, %v", rep, err)
+	}
+	list()
+	if len(listed) != 1 {
+		t.Errorf("node not listed again after the reconciler: %v", listed)
+	}
+}
+
+func TestSyncServers(t *testing.T) {
+	e := newEnv(t)
+	srv, err := e.svc.Adopt(t.Context(), request(nodeA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.backend.set(func() { e.backend.nodes[nodeA].node.PowerState = "power off" })
+	if rep, err := e.svc.Reconcile(t.Context()); err != nil || rep.ServersChanged != 1 {
+		t.Fatalf("reconcile = %+v, %v", rep, err)
+	}
+	if got, _ := e.svc.GetServer(t.Context(), srv.UUID); got.Status != StatusStopped || got.PowerState != "power off" {
+		t.Errorf("after power off: %s/%s", got.Status, got.PowerState)
+	}
+	e.backend.set(func() { e.backend.nodes[nodeA].gone = true })
+	if _, err := e.svc.Reconcile(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.svc.GetServer(t.Context(), srv.UUID)
+	if got.Status != StatusError || !strings.Contains(got.Fault, "no longer exists") {
+		t.Errorf("after the node vanished: %s %q", got.Status, got.Fault)
+	}
+}
+
+func TestListEnrichment(t *testing.T) {
+	e := newEnv(t)
+	url := nodeOf("bbbbbbbb-d670-409e-95aa-ecfcfb94fee2")
+	url.ImageSource = "http://images.example/disk.qcow2"
+	missing := nodeOf("cccccccc-d670-409e-95aa-ecfcfb94fee2")
+	missing.ImageSource = "11111111-2222-4333-8444-555555555555"
+	missing.Ports[0].NeutronPortID = "99999999-2222-4333-8444-555555555555"
+	e.backend = newBackend(nodeOf(nodeA), url, missing)
+	e.svc.driver = e.backend.driver()
+	got := map[string]Node{}
+	if err := e.svc.ListManageable(t.Context(), ListOptions{}, func(n Node) error { got[n.UUID] = n; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got[nodeA].ImageSource != imageA || got[nodeA].Ports[0].NeutronPortID != portA1 {
+		t.Errorf("known image and port: %+v", got[nodeA])
+	}
+	if got[url.UUID].ImageSource != "" {
+		t.Errorf("URL image source = %q, want null", got[url.UUID].ImageSource)
+	}
+	if got[missing.UUID].ImageSource != "" || got[missing.UUID].Ports[0].NeutronPortID != "" || got[missing.UUID].Portgroups[0].NeutronPortID != portA2 {
+		t.Errorf("unknown image and port: %+v", got[missing.UUID])
+	}
+	if e.glance.lookups != 1 || e.neutron.lookups != 1 {
+		t.Errorf("lookups: glance %d, neutron %d; want one batch each", e.glance.lookups, e.neutron.lookups)
+	}
+	e.neutron.down = true
+	err := e.svc.ListManageable(t.Context(), ListOptions{}, func(Node) error { return nil })
+	if !errors.Is(err, ErrUnavailable) {
+		t.Errorf("listing with Neutron down = %v, want unavailable", err)
+	}
+}
