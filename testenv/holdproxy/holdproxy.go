@@ -1,0 +1,192 @@
+// Package holdproxy is an HTTP proxy for tests that stands in front of a
+// real service (Ironic, Neutron) and holds or delays chosen requests, so a
+// test can kill the host while a step is in flight (before the service
+// acted, or after it acted but before the host heard), or make a request
+// land after its caller gave up. Forwarding is detached from the client: a
+// held or delayed request reaches the service even when its client is gone
+// — exactly what a slow service does to a caller that timed out.
+package holdproxy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"sync"
+	"time"
+)
+
+// Phase is when a held request waits.
+type Phase int
+
+const (
+	// BeforeForward holds the request before the service sees it.
+	BeforeForward Phase = iota
+	// AfterForward forwards the request, then holds its response: the
+	// service has acted, the caller has not heard.
+	AfterForward
+)
+
+// Proxy forwards every request to its target.
+type Proxy struct {
+	// URL is the proxy's address, to configure in place of the target's.
+	URL    string
+	target string
+	srv    *http.Server
+	client *http.Client
+
+	mu    sync.Mutex
+	rules []*Rule
+	done  chan struct{}
+}
+
+// Rule matches requests by method and path and holds or delays them.
+type Rule struct {
+	method string
+	path   *regexp.Regexp
+	phase  Phase
+	delay  time.Duration
+	// Reached is closed when the first matching request is held.
+	Reached chan struct{}
+	once    sync.Once
+	release chan struct{}
+	relOnce sync.Once
+	count   int // guarded by the proxy's mu
+}
+
+// Count is how many requests matched the rule so far.
+func (p *Proxy) Count(r *Rule) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return r.count
+}
+
+// Release lets held requests (and those to come) go on.
+func (r *Rule) Release() { r.relOnce.Do(func() { close(r.release) }) }
+
+// Start listens on a free loopback port and forwards to target (a base
+// URL such as http://127.0.0.1:6385).
+func Start(target string) (*Proxy, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &Proxy{
+		URL:    "http://" + l.Addr().String(),
+		target: target,
+		client: &http.Client{Timeout: 5 * time.Minute},
+		done:   make(chan struct{}),
+	}
+	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = p.srv.Serve(l) }()
+	return p, nil
+}
+
+// Close stops the proxy and releases every held request.
+func (p *Proxy) Close() {
+	select {
+	case <-p.done:
+	default:
+		close(p.done)
+	}
+	_ = p.srv.Close()
+}
+
+// Hold holds the requests that match method and path at phase until the
+// rule is released.
+func (p *Proxy) Hold(method, pathPattern string, phase Phase) *Rule {
+	return p.add(&Rule{method: method, path: regexp.MustCompile(pathPattern), phase: phase,
+		Reached: make(chan struct{}), release: make(chan struct{})})
+}
+
+// Delay forwards the matching requests after d, whatever their clients do
+// meanwhile.
+func (p *Proxy) Delay(method, pathPattern string, d time.Duration) *Rule {
+	r := &Rule{method: method, path: regexp.MustCompile(pathPattern), delay: d,
+		Reached: make(chan struct{}), release: make(chan struct{})}
+	r.Release()
+	return p.add(r)
+}
+
+// Clear drops every rule (held requests stay held until released).
+func (p *Proxy) Clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules = nil
+}
+
+func (p *Proxy) add(r *Rule) *Rule {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules = append(p.rules, r)
+	return r
+}
+
+func (p *Proxy) match(r *http.Request) *Rule {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, rule := range p.rules {
+		if (rule.method == "" || rule.method == r.Method) && rule.path.MatchString(r.URL.Path) {
+			rule.count++
+			return rule
+		}
+	}
+	return nil
+}
+
+// wait blocks until the rule is released or the proxy closes.
+func (p *Proxy) wait(rule *Rule) {
+	rule.once.Do(func() { close(rule.Reached) })
+	select {
+	case <-rule.release:
+	case <-p.done:
+	}
+}
+
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	rule := p.match(r)
+	if rule != nil && rule.delay > 0 {
+		select {
+		case <-time.After(rule.delay):
+		case <-p.done:
+		}
+	}
+	if rule != nil && rule.delay == 0 && rule.phase == BeforeForward {
+		p.wait(rule)
+	}
+	// Detached from the client: the service gets the request even if the
+	// caller has gone.
+	out, err := http.NewRequestWithContext(context.Background(), r.Method, p.target+r.URL.RequestURI(), bytes.NewReader(body))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	out.Header = r.Header.Clone()
+	resp, err := p.client.Do(out)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer func() { _ = resp.Body.Close() }()
+	respBody, err := io.ReadAll(resp.Body)
+	if err != nil && !errors.Is(err, io.EOF) {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	if rule != nil && rule.delay == 0 && rule.phase == AfterForward {
+		p.wait(rule)
+	}
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = w.Write(respBody)
+}

@@ -1,0 +1,86 @@
+package holdproxy
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestHoldAndDelay(t *testing.T) {
+	var hits atomic.Int32
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = io.WriteString(w, r.Method+" "+r.URL.Path)
+	}))
+	defer backend.Close()
+	p, err := Start(backend.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+
+	get := func(ctx context.Context, method, path string) (string, error) {
+		req, _ := http.NewRequestWithContext(ctx, method, p.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return string(b), err
+	}
+
+	// Not matched: straight through.
+	if got, err := get(t.Context(), http.MethodGet, "/v1/nodes"); err != nil || got != "GET /v1/nodes" {
+		t.Fatalf("plain request = %q, %v", got, err)
+	}
+
+	// BeforeForward: the backend has not seen it while held.
+	before := p.Hold(http.MethodPatch, `^/v1/nodes/`, BeforeForward)
+	errc := make(chan error, 1)
+	go func() { _, err := get(context.Background(), http.MethodPatch, "/v1/nodes/x"); errc <- err }()
+	<-before.Reached
+	if n := hits.Load(); n != 1 {
+		t.Errorf("backend hits while held before forwarding = %d, want 1", n)
+	}
+	before.Release()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if n := hits.Load(); n != 2 {
+		t.Errorf("backend hits after release = %d, want 2", n)
+	}
+	p.Clear()
+
+	// AfterForward: the backend acted, the caller has not heard.
+	after := p.Hold(http.MethodPut, `^/v2.0/ports/`, AfterForward)
+	go func() { _, err := get(context.Background(), http.MethodPut, "/v2.0/ports/y"); errc <- err }()
+	<-after.Reached
+	if n := hits.Load(); n != 3 {
+		t.Errorf("backend hits while the response is held = %d, want 3", n)
+	}
+	after.Release()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	p.Clear()
+
+	// Delay: the request lands after its caller gave up.
+	p.Delay(http.MethodPatch, `^/v1/nodes/`, 300*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := get(ctx, http.MethodPatch, "/v1/nodes/z"); err == nil {
+		t.Fatal("delayed request answered before the caller's deadline")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for hits.Load() != 4 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := hits.Load(); n != 4 {
+		t.Errorf("the delayed request never reached the backend (hits %d)", n)
+	}
+}
