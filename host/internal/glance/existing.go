@@ -91,7 +91,7 @@ func (c *Client) Existing(ctx context.Context, ids []string) (map[string]bool, e
 // not answer it, or an error carrying Glance's answer.
 func classify(ctx context.Context, where string, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("Glance %s: looking up images: %w", where, ctxErr)
+		return fmt.Errorf("looking up images in Glance %s: %w", where, ctxErr)
 	}
 	var code gophercloud.ErrUnexpectedResponseCode
 	if !errors.As(err, &code) {
@@ -108,7 +108,7 @@ func classify(ctx context.Context, where string, err error) error {
 	case code.Actual >= 500, code.Actual == 401, code.Actual == 403, code.Actual == 404:
 		return &unavailable{fmt.Sprintf("Glance %s is unavailable: %s", where, msg)}
 	default:
-		return fmt.Errorf("Glance %s refused an image lookup: %s", where, msg)
+		return fmt.Errorf("image lookup refused by Glance %s: %s", where, msg)
 	}
 }
 
