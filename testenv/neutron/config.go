@@ -21,7 +21,8 @@ const MechanismDriver = "mogan_test_baremetal"
 const PhysicalNetwork = "physnet1"
 
 // confTemplate runs Neutron without Keystone, RabbitMQ (transport fake:/)
-// or agents. %[1]s is the state directory, %[2]s the loopback port.
+// or agents. %[1]s is the state directory, %[2]s the loopback port, %[3]d
+// the largest page (-1: unlimited).
 const confTemplate = `[DEFAULT]
 auth_strategy = noauth
 core_plugin = ml2
@@ -38,6 +39,7 @@ state_path = %[1]s
 bind_host = 127.0.0.1
 bind_port = %[2]s
 graceful_shutdown_timeout = 5
+pagination_max_limit = %[3]d
 use_stderr = true
 debug = false
 
@@ -109,7 +111,7 @@ Version: 0
 // writeFiles writes the configuration, the launcher and the mechanism
 // driver's package into dir. It returns the config path and the directory
 // to put on PYTHONPATH.
-func writeFiles(dir, port string) (conf, pythonPath string, err error) {
+func writeFiles(dir, port string, paginationMaxLimit int) (conf, pythonPath string, err error) {
 	pythonPath = filepath.Join(dir, "pylib")
 	distInfo := filepath.Join(pythonPath, "mogan_test_ml2-0.dist-info")
 	if err := os.MkdirAll(distInfo, 0o700); err != nil {
@@ -120,7 +122,7 @@ func writeFiles(dir, port string) (conf, pythonPath string, err error) {
 		path string
 		data []byte
 	}{
-		{conf, fmt.Appendf(nil, confTemplate, dir, port)},
+		{conf, fmt.Appendf(nil, confTemplate, dir, port, paginationMaxLimit)},
 		{filepath.Join(dir, "api-paste.ini"), []byte(pasteINI)},
 		{filepath.Join(dir, "standalone.py"), launcherScript},
 		{filepath.Join(pythonPath, "mogan_test_ml2.py"), mechanismDriver},

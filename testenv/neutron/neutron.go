@@ -36,11 +36,29 @@ type Neutron struct {
 	client *http.Client
 }
 
+type options struct {
+	paginationMaxLimit int
+}
+
+// Option changes how Start configures Neutron.
+type Option func(*options)
+
+// WithPaginationMaxLimit sets [DEFAULT] pagination_max_limit: the largest
+// page Neutron answers, with a next link when a page is full. Tests set it
+// small so that clients must follow pages. The default is unlimited.
+func WithPaginationMaxLimit(n int) Option {
+	return func(o *options) { o.paginationMaxLimit = n }
+}
+
 // Start runs Neutron with its files in dir (which the caller owns and
 // removes) and waits until its API answers. ctx bounds start-up only; the
 // process runs until Stop. Start takes about ten seconds, most of it
 // Python importing Neutron: start one per test package.
-func Start(ctx context.Context, dir string) (*Neutron, error) {
+func Start(ctx context.Context, dir string, opts ...Option) (*Neutron, error) {
+	o := options{paginationMaxLimit: -1}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -52,7 +70,7 @@ func Start(ctx context.Context, dir string) (*Neutron, error) {
 	if err != nil {
 		return nil, err
 	}
-	conf, pythonPath, err := writeFiles(dir, port)
+	conf, pythonPath, err := writeFiles(dir, port, o.paginationMaxLimit)
 	if err != nil {
 		return nil, err
 	}
