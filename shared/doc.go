@@ -1,7 +1,8 @@
 // Package shared is the mogan-manage plugin SDK.
 //
 // A hardware driver is a separate executable that the mogan-api host starts
-// and talks to over gRPC. Plugin authors need three packages from here, and may use a fourth:
+// and talks to over gRPC. Plugin authors need three packages from here,
+// and may use a fourth:
 //
 //   - shared/driver: the Go interfaces a driver implements, the node types
 //     it returns and the typed errors it reports;
