@@ -24,7 +24,6 @@ func (k *kit) discover(t *testing.T) {
 		})
 		return
 	}
-	var all []string
 	t.Run("list ends cleanly", func(t *testing.T) {
 		nodes, err := k.list(t, driver.ListOptions{})
 		if err != nil {
@@ -38,30 +37,31 @@ func (k *kit) discover(t *testing.T) {
 				t.Errorf("node %s listed as not manageable without include_unmanageable", n.UUID)
 			}
 		}
-		all = uuids(nodes)
+		k.listed = uuids(nodes)
 	})
 	t.Run("limit honoured", func(t *testing.T) {
-		if len(all) < 2 {
-			t.Skipf("needs 2 listed nodes, the driver listed %d", len(all))
+		if len(k.listed) < 2 {
+			t.Skipf("needs 2 listed nodes, the driver listed %d", len(k.listed))
 		}
 		nodes, err := k.list(t, driver.ListOptions{Limit: 1})
 		if err != nil {
 			t.Fatalf("ListManageableNodes(limit 1): %v", err)
 		}
-		if diff := cmp.Diff(all[:1], uuids(nodes)); diff != "" {
+		if diff := cmp.Diff(k.listed[:1], uuids(nodes)); diff != "" {
 			t.Errorf("limit 1 listing (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("marker honoured", func(t *testing.T) {
-		if len(all) < 2 {
-			t.Skipf("needs 2 listed nodes, the driver listed %d", len(all))
+		if len(k.listed) < 2 {
+			t.Skipf("needs 2 listed nodes, the driver listed %d", len(k.listed))
 		}
-		nodes, err := k.list(t, driver.ListOptions{Marker: all[0]})
+		marker := k.listed[0]
+		nodes, err := k.list(t, driver.ListOptions{Marker: marker})
 		if err != nil {
-			t.Fatalf("ListManageableNodes(marker %s): %v", all[0], err)
+			t.Fatalf("ListManageableNodes(marker %s): %v", marker, err)
 		}
-		if diff := cmp.Diff(all[1:], uuids(nodes)); diff != "" {
-			t.Errorf("listing after marker %s (-want +got):\n%s", all[0], diff)
+		if diff := cmp.Diff(k.listed[1:], uuids(nodes)); diff != "" {
+			t.Errorf("listing after marker %s (-want +got):\n%s", marker, diff)
 		}
 	})
 	t.Run("unknown node is not found", func(t *testing.T) {
@@ -71,20 +71,26 @@ func (k *kit) discover(t *testing.T) {
 			t.Errorf("GetManageableNode(%s) = %v, want driver.ErrNodeNotFound", id, err)
 		}
 	})
-	t.Run("listed node can be got", func(t *testing.T) {
-		if len(all) == 0 {
+	t.Run("listed node can be got, manageable", func(t *testing.T) {
+		if len(k.listed) == 0 {
 			t.Skip("the driver listed no nodes")
 		}
-		n, err := k.driver().GetManageableNode(k.ctx(t), all[0])
+		id := k.listed[0]
+		n, err := k.driver().GetManageableNode(k.ctx(t), id)
 		if err != nil {
-			t.Fatalf("GetManageableNode(%s): %v", all[0], err)
+			t.Fatalf("GetManageableNode(%s): %v", id, err)
 		}
-		if n.UUID != all[0] {
-			t.Errorf("GetManageableNode(%s) returned node %s", all[0], n.UUID)
+		if n.UUID != id {
+			t.Errorf("GetManageableNode(%s) returned node %s", id, n.UUID)
+		}
+		// One rule judges the listing and the re-validation: what was just
+		// listed as manageable is still manageable.
+		if !n.Manageable || n.Reason != "" {
+			t.Errorf("GetManageableNode(%s) = manageable %v, reason %q; the listing called it manageable", id, n.Manageable, n.Reason)
 		}
 	})
 	t.Run("cancellation honoured", func(t *testing.T) {
-		if len(all) == 0 {
+		if len(k.listed) == 0 {
 			t.Skip("the driver listed no nodes")
 		}
 		k.cancelMidStream(t)

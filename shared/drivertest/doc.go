@@ -2,8 +2,12 @@
 // starts a built mogan-driver-* binary through the host's own loader
 // (driverplugin.Launch) and checks, as subtests, that it keeps the
 // host-driver contract: handshake, GetInfo, Configure, one answer per
-// capability, streaming that ends cleanly and honours limit, marker and
-// cancellation, and typed errors that survive the trip. Build compiles a
-// plugin for it; FuncDriver is an in-process driver of function fields for
-// unit tests of code that calls a driver.
+// capability (ErrNotImplemented for a missing one), streaming that ends
+// cleanly and honours limit, marker and cancellation, one manageability
+// rule (a listed node re-validates as manageable), GetNodeStates answering
+// one state per uuid and refusing more than driver.MaxNodeStates, and
+// typed errors that survive the trip. By default it changes nothing in the
+// backend; Config.Adopt adds a whole adoption and release of one real
+// listed node. Build compiles a plugin for it; FuncDriver is an in-process
+// driver of function fields for unit tests of code that calls a driver.
 package drivertest

@@ -28,12 +28,22 @@ type Config struct {
 	// Logger receives the plugin's log lines; nil writes them to the test
 	// output.
 	Logger hclog.Logger
+	// Adopt, when true, also checks a whole adoption: the kit manages the
+	// first listed node as a fresh server (twice), reads it back, and
+	// releases it. This TOUCHES A REAL NODE of the backend the Options point
+	// at — its association, never the running machine — so set it only
+	// against a test backend. The node is released even when a check fails
+	// (unless the plugin or the backend dies first). Needs the discover and
+	// adopt capabilities and at least one listed node.
+	Adopt bool
 }
 
 // Run checks the plugin at cfg.Path against the contract. Discovery checks
-// that need nodes (limit, marker, cancellation) are skipped, saying so,
-// when the driver lists fewer nodes than they need: give the driver a
-// backend with at least two manageable nodes to run them all.
+// that need nodes (limit, marker, cancellation, reading a listed node's
+// state) are skipped, saying so, when the driver lists fewer nodes than
+// they need: give the driver a backend with at least two manageable nodes
+// to run them all. Without Config.Adopt, nothing the kit does changes the
+// backend: adoption is checked with node UUIDs nobody has.
 func Run(t *testing.T, cfg Config) {
 	t.Helper()
 	if cfg.Timeout <= 0 {
@@ -52,6 +62,10 @@ func Run(t *testing.T, cfg Config) {
 	}
 	t.Run("discover", k.discover)
 	t.Run("adopt", k.adopt)
+	t.Run("node states", k.nodeStates)
+	if cfg.Adopt {
+		t.Run("adopt a listed node", k.adoptListed)
+	}
 	t.Run("still answers", k.stillAnswers)
 }
 
@@ -72,6 +86,8 @@ type kit struct {
 	cfg    Config
 	plugin *driverplugin.Plugin
 	info   driver.Info
+	// listed are the UUIDs of the whole listing, in order (discover).
+	listed []string
 }
 
 // ctx bounds one call of the kit.

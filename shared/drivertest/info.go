@@ -8,7 +8,7 @@ import (
 )
 
 // knownCapabilities are the capability names of this protocol version.
-var knownCapabilities = []string{driver.CapabilityDiscover, driver.CapabilityAdopt}
+var knownCapabilities = []string{driver.CapabilityDiscover, driver.CapabilityAdopt, driver.CapabilityStates}
 
 func (k *kit) getInfo(t *testing.T) {
 	info, err := k.driver().Info(k.ctx(t))
