@@ -85,7 +85,8 @@ func Start(target string) (*Proxy, error) {
 	return p, nil
 }
 
-// Close stops the proxy and releases every held request.
+// Close stops the proxy. Requests still held or delayed are dropped: the
+// service never sees those held before forwarding.
 func (p *Proxy) Close() {
 	select {
 	case <-p.done:
@@ -137,12 +138,15 @@ func (p *Proxy) match(r *http.Request) *Rule {
 	return nil
 }
 
-// wait blocks until the rule is released or the proxy closes.
-func (p *Proxy) wait(rule *Rule) {
+// wait blocks until the rule is released (true) or the proxy closes
+// (false: the request is dropped, never forwarded or answered).
+func (p *Proxy) wait(rule *Rule) bool {
 	rule.once.Do(func() { close(rule.Reached) })
 	select {
 	case <-rule.release:
+		return true
 	case <-p.done:
+		return false
 	}
 }
 
@@ -157,10 +161,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-time.After(rule.delay):
 		case <-p.done:
+			return // closed: dropped, as a held request
 		}
 	}
-	if rule != nil && rule.delay == 0 && rule.phase == BeforeForward {
-		p.wait(rule)
+	if rule != nil && rule.delay == 0 && rule.phase == BeforeForward && !p.wait(rule) {
+		return
 	}
 	// Detached from the client: the service gets the request even if the
 	// caller has gone.
@@ -181,8 +186,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
-	if rule != nil && rule.delay == 0 && rule.phase == AfterForward {
-		p.wait(rule)
+	if rule != nil && rule.delay == 0 && rule.phase == AfterForward && !p.wait(rule) {
+		return
 	}
 	for k, v := range resp.Header {
 		w.Header()[k] = v

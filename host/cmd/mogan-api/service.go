@@ -27,6 +27,7 @@ func newService(ctx context.Context, cfg *config.Config, st store.Store, drv dri
 		Driver:            drv,
 		Owner:             cfg.Host,
 		ReconcileInterval: cfg.Manage.ReconcileInterval,
+		Lease:             cfg.Manage.IntentLease,
 		Logger:            log,
 	}
 	if cfg.Glance.Configured {

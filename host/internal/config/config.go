@@ -90,6 +90,9 @@ type Keystone struct {
 type Manage struct {
 	// ReconcileInterval runs the reconciler this often; 0 turns it off.
 	ReconcileInterval time.Duration
+	// IntentLease is how long an adoption in progress stays this
+	// replica's without renewal: after it, another replica repairs it.
+	IntentLease time.Duration
 }
 
 // Policy is the [oslo_policy] section.
@@ -252,7 +255,10 @@ func (c *Config) fill(values map[string]map[string]string) error {
 	}
 	c.Policy = Policy{PolicyFile: p.str("oslo_policy", "policy_file")}
 	c.Notifier = Notifier{Driver: p.str("oslo_messaging_notifications", "driver")}
-	c.Manage = Manage{ReconcileInterval: p.seconds("manage", "reconcile_interval")}
+	c.Manage = Manage{
+		ReconcileInterval: p.seconds("manage", "reconcile_interval"),
+		IntentLease:       p.seconds("manage", "intent_lease"),
+	}
 	c.Glance = p.service("glance")
 	c.Neutron = p.service("neutron")
 	return p.err
@@ -293,6 +299,9 @@ func (c *Config) check() error {
 	}
 	if c.Manage.ReconcileInterval < 0 {
 		return &Error{File: c.File, Section: "manage", Option: "reconcile_interval", Problem: "must be 0 (off) or a positive number of seconds"}
+	}
+	if c.Manage.IntentLease < 3*time.Second {
+		return &Error{File: c.File, Section: "manage", Option: "intent_lease", Problem: "must be at least 3 seconds (it is renewed every third of it)"}
 	}
 	if c.AuthStrategy == "keystone" && c.Keystone.AuthURL == "" {
 		problem := "auth_strategy is keystone (the default) but [keystone_authtoken] auth_url is not set"

@@ -60,6 +60,18 @@ func TestLoadErrorsNameFileSectionAndOption(t *testing.T) {
 			body: "[DEFAULT]\nauth_strategy = noauth\n[driver]\ncall_timeout = 0\n",
 			want: []string{"[driver] call_timeout", "positive"},
 		},
+		"negative reconcile interval": {
+			body: "[DEFAULT]\nauth_strategy = noauth\n[manage]\nreconcile_interval = -1\n",
+			want: []string{"[manage] reconcile_interval", "0 (off)"},
+		},
+		"intent lease too short": {
+			body: "[DEFAULT]\nauth_strategy = noauth\n[manage]\nintent_lease = 2\n",
+			want: []string{"[manage] intent_lease", "at least 3 seconds"},
+		},
+		"messaging v1 notifications": {
+			body: "[DEFAULT]\nauth_strategy = noauth\n[oslo_messaging_notifications]\ndriver = bogus\n",
+			want: []string{"[oslo_messaging_notifications] driver"},
+		},
 		"host_ip not an address": {
 			body: "[DEFAULT]\nauth_strategy = noauth\n[api]\nhost_ip = localhost\n",
 			want: []string{"[api] host_ip", "not an IP address"},

@@ -89,6 +89,7 @@ func sections() map[string][]option {
 		},
 		"manage": {
 			{name: "reconcile_interval", kind: kindInt, def: "60"},
+			{name: "intent_lease", kind: kindInt, def: "60"},
 		},
 		"glance":  serviceOptions,
 		"neutron": serviceOptions,
