@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -61,22 +62,67 @@ func TestListCriteria(t *testing.T) {
 	}
 }
 
-// countingTransport counts upstream requests by path.
+// countingTransport counts upstream requests by path and records each as
+// "METHOD path". With barrier set, each request waits (at most a second)
+// until that many are in flight at once: requests sent concurrently then
+// overlap for sure, while sequential ones never do.
 type countingTransport struct {
-	next  http.RoundTripper
-	mu    sync.Mutex
-	paths map[string]int
+	next    http.RoundTripper
+	barrier int
+
+	mu       sync.Mutex
+	paths    map[string]int
+	requests []string
+	inFlight int
+	maxSeen  int
+	released chan struct{}
 }
 
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.mu.Lock()
 	c.paths[r.URL.Path]++
+	c.requests = append(c.requests, r.Method+" "+r.URL.Path)
+	c.inFlight++
+	c.maxSeen = max(c.maxSeen, c.inFlight)
+	if c.barrier > 0 && c.inFlight >= c.barrier {
+		select {
+		case <-c.released:
+		default:
+			close(c.released)
+		}
+	}
 	c.mu.Unlock()
+	if c.barrier > 0 {
+		select {
+		case <-c.released:
+		case <-time.After(time.Second):
+		case <-r.Context().Done():
+		}
+	}
+	defer func() {
+		c.mu.Lock()
+		c.inFlight--
+		c.mu.Unlock()
+	}()
 	return c.next.RoundTrip(r)
 }
 
+// calls returns the requests made so far.
+func (c *countingTransport) calls() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.requests)
+}
+
+// maxInFlight is the most requests that were in flight at once.
+func (c *countingTransport) maxInFlight() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.maxSeen
+}
+
 func countRequests(d *Driver) *countingTransport {
-	c := &countingTransport{paths: map[string]int{}}
+	c := &countingTransport{paths: map[string]int{}, released: make(chan struct{})}
 	d.wrapTransport = func(next http.RoundTripper) http.RoundTripper { c.next = next; return c }
 	return c
 }

@@ -20,8 +20,9 @@ import (
 // fixture spans several pages.
 const pageLimit = 5
 
-// The fixture's resource classes: listRC nodes are never managed (the
-// listing tests compare them exactly); each adoption test enrolls its own
+// The fixture's resource classes: listRC nodes are never left managed (the
+// listing tests compare them exactly; only the conformance kit adopts one
+// for a moment, and releases it); each adoption test enrolls its own
 // scratchRC node.
 const (
 	listRC    = "baremetal"

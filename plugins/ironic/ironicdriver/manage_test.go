@@ -1,10 +1,12 @@
 package ironicdriver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,37 +16,62 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/google/uuid"
 
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 	"github.com/mogan-manage/mogan-manage/testenv/ironic"
 )
 
-// instanceUUID reads a node's instance_uuid straight from Ironic.
-func instanceUUID(t *testing.T, nodeUUID string) string {
+// ironicCall sends one JSON request straight to the test Ironic, as an
+// operator would, and decodes the answer into out (when not nil).
+func ironicCall(t *testing.T, method, path string, body, out any) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, env.ironic.URL+"/v1/nodes/"+nodeUUID+"?fields=instance_uuid", nil)
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, env.ironic.URL+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("X-OpenStack-Ironic-API-Version", DefaultAPIVersion)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("%s %s: %s: %s", method, path, resp.Status, b)
+	}
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// instanceUUID reads a node's instance_uuid straight from Ironic.
+func instanceUUID(t *testing.T, nodeUUID string) string {
+	t.Helper()
 	var n struct {
 		InstanceUUID *string `json:"instance_uuid"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&n); err != nil {
-		t.Fatal(err)
-	}
+	ironicCall(t, http.MethodGet, "/v1/nodes/"+nodeUUID+"?fields=instance_uuid", nil, &n)
 	if n.InstanceUUID == nil {
 		return ""
 	}
 	return *n.InstanceUUID
 }
 
+// Every kind of node comes back whole, judged by the one rule: an
+// unmanageable node is not an error but Manageable false with its reason.
 func TestGetManageableNode(t *testing.T) {
 	d := launch(t)
 	for _, kind := range []ironic.Kind{
@@ -53,19 +80,12 @@ func TestGetManageableNode(t *testing.T) {
 	} {
 		t.Run(string(kind), func(t *testing.T) {
 			n := fixtureOf(kind)[0]
-			w := want(n)
 			got, err := d.GetManageableNode(t.Context(), n.UUID)
-			if kind == ironic.KindAdoptable {
-				if err != nil {
-					t.Fatal(err)
-				}
-				if diff := cmp.Diff(w, got, equateEmpty); diff != "" {
-					t.Errorf("(-want +got):\n%s", diff)
-				}
-				return
+			if err != nil {
+				t.Fatal(err)
 			}
-			if !errors.Is(err, driver.ErrNotManageable) || driver.ReasonOf(err) != w.Reason {
-				t.Errorf("err = %v (reason %q), want ErrNotManageable with reason %q", err, driver.ReasonOf(err), w.Reason)
+			if diff := cmp.Diff(want(n), got, equateEmpty); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -78,6 +98,15 @@ func TestGetManageableNode(t *testing.T) {
 	}
 }
 
+// managed is what Manage answers for an adoptable fixture node: the node as
+// the PATCH left it, manageable, without ports (Manage reads none).
+func managed(n ironic.Node, server string) driver.Node {
+	w := want(n)
+	w.Ports, w.Portgroups = nil, nil
+	w.InstanceUUID = server
+	return w
+}
+
 // The adoption life cycle through the real plugin process.
 func TestManageAndUnmanage(t *testing.T) {
 	d := launch(t)
@@ -88,21 +117,38 @@ func TestManageAndUnmanage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.InstanceUUID != server || len(got.Ports) != len(n.Ports) {
-		t.Errorf("Manage returned instance %q with %d ports, want %s with %d", got.InstanceUUID, len(got.Ports), server, len(n.Ports))
+	if diff := cmp.Diff(managed(n, server), got, equateEmpty); diff != "" {
+		t.Errorf("Manage (-want +got):\n%s", diff)
 	}
 	if iu := instanceUUID(t, n.UUID); iu != server {
 		t.Fatalf("Ironic's instance_uuid = %q, want %s", iu, server)
 	}
 	t.Run("again for the same server", func(t *testing.T) {
-		if _, err := d.Manage(t.Context(), driver.ManageRequest{NodeUUID: n.UUID, ServerUUID: server}); err != nil {
-			t.Errorf("err = %v, want success (idempotent)", err)
+		got, err := d.Manage(t.Context(), driver.ManageRequest{NodeUUID: n.UUID, ServerUUID: server})
+		if err != nil {
+			t.Fatalf("err = %v, want success (idempotent)", err)
+		}
+		if diff := cmp.Diff(managed(n, server), got, equateEmpty); diff != "" {
+			t.Errorf("Manage again (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("again for another server", func(t *testing.T) {
 		_, err := d.Manage(t.Context(), driver.ManageRequest{NodeUUID: n.UUID, ServerUUID: other})
 		if !errors.Is(err, driver.ErrConflict) {
 			t.Errorf("err = %v, want ErrConflict", err)
+		}
+		if iu := instanceUUID(t, n.UUID); iu != server {
+			t.Errorf("instance_uuid = %q, want %s kept", iu, server)
+		}
+	})
+	t.Run("a node associated with another instance", func(t *testing.T) {
+		a := fixtureOf(ironic.KindAssociated)[0]
+		_, err := d.Manage(t.Context(), driver.ManageRequest{NodeUUID: a.UUID, ServerUUID: other})
+		if !errors.Is(err, driver.ErrConflict) {
+			t.Errorf("err = %v, want ErrConflict", err)
+		}
+		if iu := instanceUUID(t, a.UUID); iu != a.InstanceUUID {
+			t.Errorf("instance_uuid = %q, want %s kept", iu, a.InstanceUUID)
 		}
 	})
 	t.Run("unknown node", func(t *testing.T) {
@@ -138,15 +184,65 @@ func TestManageAndUnmanage(t *testing.T) {
 	})
 }
 
-func TestManageRefusesUnmanageableNode(t *testing.T) {
-	d := newTestDriver(t)
-	n := fixtureOf(ironic.KindMaintenance)[0]
-	_, err := d.Manage(t.Context(), driver.ManageRequest{NodeUUID: n.UUID, ServerUUID: uuid.NewString()})
-	if !errors.Is(err, driver.ErrNotManageable) || driver.ReasonOf(err) != "node is in maintenance" {
-		t.Errorf("err = %v, want ErrNotManageable: node is in maintenance", err)
+// A node that went into maintenance between GetManageableNode and Manage:
+// the PATCH associates it anyway (Ironic allows it), Manage answers it not
+// manageable with the reason and leaves it associated, and the host's
+// Unmanage releases it.
+func TestManageNodeChangedSinceValidation(t *testing.T) {
+	d := launch(t)
+	n := scratchNode(t)
+	server := uuid.NewString()
+	got, err := d.GetManageableNode(t.Context(), n.UUID)
+	if err != nil || !got.Manageable {
+		t.Fatalf("GetManageableNode = manageable %v, %v; want a manageable node", got.Manageable, err)
+	}
+	ironicCall(t, http.MethodPut, "/v1/nodes/"+n.UUID+"/maintenance", map[string]string{"reason": "test"}, nil)
+
+	got, err = d.Manage(t.Context(), driver.ManageRequest{NodeUUID: n.UUID, ServerUUID: server})
+	if err != nil {
+		t.Fatalf("Manage: %v, want the node answered not manageable", err)
+	}
+	w := managed(n, server)
+	w.Manageable, w.Reason = false, "node is in maintenance"
+	if diff := cmp.Diff(w, got, equateEmpty); diff != "" {
+		t.Errorf("Manage (-want +got):\n%s", diff)
+	}
+	if iu := instanceUUID(t, n.UUID); iu != server {
+		t.Fatalf("instance_uuid = %q, want %s: the driver must leave the undo to the host", iu, server)
+	}
+	if err := d.Unmanage(t.Context(), driver.ManageRequest{NodeUUID: n.UUID, ServerUUID: server}); err != nil {
+		t.Fatal(err)
 	}
 	if iu := instanceUUID(t, n.UUID); iu != "" {
-		t.Errorf("instance_uuid = %q left behind", iu)
+		t.Errorf("instance_uuid = %q after Unmanage, want none", iu)
+	}
+}
+
+// An adoption costs four Ironic requests: GetManageableNode reads the node,
+// its ports and its portgroups at once, and Manage is one PATCH.
+func TestAdoptionCost(t *testing.T) {
+	d := newTestDriver(t)
+	counter := countRequests(d)
+	counter.barrier = 3
+	n := scratchNode(t)
+	server := uuid.NewString()
+	if _, err := d.GetManageableNode(t.Context(), n.UUID); err != nil {
+		t.Fatal(err)
+	}
+	if got := counter.maxInFlight(); got != 3 {
+		t.Errorf("GetManageableNode had at most %d requests in flight, want its 3 at once", got)
+	}
+	if _, err := d.Manage(t.Context(), driver.ManageRequest{NodeUUID: n.UUID, ServerUUID: server}); err != nil {
+		t.Fatal(err)
+	}
+	node := "/v1/nodes/" + n.UUID
+	wantCalls := []string{"GET " + node, "GET /v1/ports", "GET /v1/portgroups", "PATCH " + node}
+	byName := cmpopts.SortSlices(func(a, b string) bool { return a < b })
+	if diff := cmp.Diff(wantCalls, counter.calls(), byName); diff != "" {
+		t.Errorf("Ironic requests of one Get+Manage (-want +got):\n%s", diff)
+	}
+	if err := d.Unmanage(t.Context(), driver.ManageRequest{NodeUUID: n.UUID, ServerUUID: server}); err != nil {
+		t.Error(err)
 	}
 }
 
