@@ -214,6 +214,13 @@ func statusFor(powerState string) string {
 // the request's cancellation but not forever. An undo that fails leaves
 // the intent for the reconciler, never forgotten.
 func (a *adoption) fail(ctx context.Context, cause error) {
+	if errors.Is(cause, store.ErrLeaseLost) {
+		// Another replica took the intent over (ours looked dead): it
+		// repairs it. Every step is recorded before it acts, so it knows
+		// all this replica did; undoing here would race it.
+		a.log.Warn("another replica took this adoption over; leaving it to that replica", "error", cause)
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
 	defer cancel()
 	a.log.Info("adoption failed; undoing its steps", "error", cause, "steps", len(a.in.Steps))
