@@ -34,7 +34,8 @@ type Glance struct {
 }
 
 type options struct {
-	pageLimit int
+	pageLimit     int
+	outliveParent bool
 }
 
 // Option changes how Start configures Glance.
@@ -45,6 +46,23 @@ type Option func(*options)
 // it small so that clients must follow pages. The default is 1000.
 func WithPageLimit(n int) Option {
 	return func(o *options) { o.pageLimit = max(n, 1) }
+}
+
+// WithOutliveParent keeps Glance running after the process that started
+// it exits, for a command that starts it and returns (the demo's
+// openstack-standalone); it must then be stopped through Attach. By
+// default Glance kills itself once its parent is gone, so that a test that
+// dies without Stop leaves nothing behind.
+func WithOutliveParent() Option {
+	return func(o *options) { o.outliveParent = true }
+}
+
+// Attach returns a handle on a Glance that another process started with
+// WithOutliveParent and recorded as url and pid, for requests and Stop.
+func Attach(url string, pid int) *Glance {
+	exited := make(chan struct{})
+	close(exited) // not our child: nothing to reap, Stop watches the group
+	return &Glance{URL: url, PID: pid, exited: exited, client: &http.Client{Timeout: 30 * time.Second}}
 }
 
 // Start runs Glance with its files in dir (which the caller owns and
@@ -96,7 +114,11 @@ func Start(ctx context.Context, dir string, opts ...Option) (*Glance, error) {
 	defer func() { _ = logFile.Close() }() // the child holds its own descriptor
 
 	// Not CommandContext: the server outlives ctx, which bounds start-up.
-	cmd := exec.Command(pydeb.Python, script, "serve", conf, strconv.Itoa(os.Getpid()))
+	parent := os.Getpid() // 0: no watch
+	if o.outliveParent {
+		parent = 0
+	}
+	cmd := exec.Command(pydeb.Python, script, "serve", conf, strconv.Itoa(parent))
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own session: terminal signals stay away, and Stop ends the group.
@@ -153,6 +175,9 @@ func (g *Glance) waitReady(ctx context.Context) error {
 // Stop ends Glance's process group, politely first, and waits until none
 // of it runs. Calling it twice is harmless.
 func (g *Glance) Stop() {
+	if g.PID <= 0 {
+		return
+	}
 	select {
 	case <-g.exited:
 		if len(g.Processes()) == 0 {

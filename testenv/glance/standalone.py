@@ -5,7 +5,9 @@
 #       (glance-manage db_sync) and puts the database in WAL mode;
 #   standalone.py serve <glance-api.conf> <parent pid>
 #       serves glance-api in this process; once the parent pid is gone (the
-#       Go test died without Stop) it kills its whole process group.
+#       Go test died without Stop) it kills its whole process group. A
+#       parent pid of 0 watches nothing (the demo's Glance outlives its
+#       starter).
 #
 # Two processes because glance-api must let eventlet patch the interpreter
 # before anything else is imported, and both commands parse oslo.config's
@@ -33,7 +35,8 @@ if mode == "serve":
         os.killpg(0, signal.SIGKILL)
 
     # A real thread, started before eventlet patches threading and time.
-    threading.Thread(target=watch_parent, daemon=True).start()
+    if parent:
+        threading.Thread(target=watch_parent, daemon=True).start()
     try:
         from glance.cmd.api import main
     except ImportError as e:

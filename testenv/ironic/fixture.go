@@ -80,6 +80,28 @@ type Fixture struct {
 	Concurrency int
 	// HTTP is the client to use; default one with a 30 s timeout.
 	HTTP *http.Client
+	// NewVIF makes the id of each VIF recorded on an adoptable node's
+	// ports and portgroups, given the address of the port or portgroup
+	// that records it; default a random uuid that names nothing. A cloud
+	// fixture sets it to create a real Neutron port with that MAC first.
+	// shadowed says another VIF of the same portgroup wins over this one
+	// (internal_info over extra): Neutron refuses two ports with one MAC
+	// on one network, so such a VIF belongs on another network. Other
+	// nodes keep random VIFs.
+	NewVIF func(ctx context.Context, mac string, shadowed bool) (string, error)
+}
+
+// Request sends one JSON request to Ironic at the newest microversion
+// (path from /v1 on, e.g. "/v1/nodes/<uuid>") and decodes the answer into
+// out when out is not nil; any status from 300 up is an error quoting
+// Ironic. It retries what a burst of SQLite writes makes transient, as
+// Enroll does; tests use it to change nodes behind a driver's back.
+func (f *Fixture) Request(ctx context.Context, method, path string, body, out any) error {
+	hc := f.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	return call(ctx, hc, method, f.URL+path, body, out)
 }
 
 // Fixture returns a Fixture for this server.
@@ -126,7 +148,7 @@ func (f *Fixture) Enroll(ctx context.Context, mix Mix) ([]Node, error) {
 		limit = 8
 	}
 	g.SetLimit(limit)
-	e := &enroller{url: f.URL, hc: hc, db: db}
+	e := &enroller{url: f.URL, hc: hc, db: db, newVIF: f.NewVIF}
 	for i, kind := range kinds {
 		g.Go(func() error {
 			n, err := e.node(ctx, kind, mix.ResourceClass)
@@ -138,10 +160,11 @@ func (f *Fixture) Enroll(ctx context.Context, mix Mix) ([]Node, error) {
 }
 
 type enroller struct {
-	url  string
-	hc   *http.Client
-	db   *sql.DB
-	dbMu sync.Mutex // one writer at a time besides Ironic itself
+	url    string
+	hc     *http.Client
+	db     *sql.DB
+	dbMu   sync.Mutex // one writer at a time besides Ironic itself
+	newVIF func(ctx context.Context, mac string, shadowed bool) (string, error)
 }
 
 func (e *enroller) do(ctx context.Context, method, path string, body, out any) error {
@@ -205,15 +228,43 @@ func (e *enroller) node(ctx context.Context, kind Kind, rc string) (Node, error)
 // one with it in extra, one without, and a portgroup with both (different,
 // so that a test sees which wins); other nodes get one port.
 func (e *enroller) networking(ctx context.Context, n *Node) error {
-	ports := []Port{{ExtraVIF: uuid.NewString()}}
-	var pgs []Portgroup
+	// Which VIFs each port and portgroup records: internal_info, extra.
+	type vifs struct{ internal, extra bool }
+	portVIFs := []vifs{{extra: true}}
+	var pgVIFs []vifs
 	if n.Kind == KindAdoptable {
-		ports = []Port{{InternalVIF: uuid.NewString()}, {ExtraVIF: uuid.NewString()}, {}}
-		pgs = []Portgroup{{Mode: "active-backup", InternalVIF: uuid.NewString(), ExtraVIF: uuid.NewString()}}
+		portVIFs = []vifs{{internal: true}, {extra: true}, {}}
+		pgVIFs = []vifs{{internal: true, extra: true}}
 	}
-	for i := range pgs {
+	// Without the database internal_info cannot be written, so such a VIF
+	// is never made and the extra one is what a driver reports.
+	newVIF := func(mac string, shadowed bool) (string, error) {
+		if n.Kind != KindAdoptable || e.newVIF == nil {
+			return uuid.NewString(), nil
+		}
+		return e.newVIF(ctx, mac, shadowed)
+	}
+	makeVIFs := func(v vifs, mac string) (internal, extra string, err error) {
+		if v.internal && e.db != nil {
+			if internal, err = newVIF(mac, false); err != nil {
+				return "", "", err
+			}
+		}
+		if v.extra {
+			if extra, err = newVIF(mac, internal != ""); err != nil {
+				return "", "", err
+			}
+		}
+		return internal, extra, nil
+	}
+	pgs := make([]Portgroup, len(pgVIFs))
+	for i, v := range pgVIFs {
 		pg := &pgs[i]
-		pg.UUID, pg.Address = uuid.NewString(), randomMAC()
+		pg.UUID, pg.Address, pg.Mode = uuid.NewString(), randomMAC(), "active-backup"
+		var err error
+		if pg.InternalVIF, pg.ExtraVIF, err = makeVIFs(v, pg.Address); err != nil {
+			return err
+		}
 		body := map[string]any{"uuid": pg.UUID, "node_uuid": n.UUID, "address": pg.Address, "mode": pg.Mode, "extra": extra(pg.ExtraVIF)}
 		if err := e.do(ctx, "POST", "/v1/portgroups", body, nil); err != nil {
 			return err
@@ -223,9 +274,14 @@ func (e *enroller) networking(ctx context.Context, n *Node) error {
 		}
 		pg.NeutronPortID = firstOf(pg.InternalVIF, pg.ExtraVIF)
 	}
-	for i := range ports {
+	ports := make([]Port, len(portVIFs))
+	for i, v := range portVIFs {
 		p := &ports[i]
 		p.UUID, p.Address = uuid.NewString(), randomMAC()
+		var err error
+		if p.InternalVIF, p.ExtraVIF, err = makeVIFs(v, p.Address); err != nil {
+			return err
+		}
 		body := map[string]any{"uuid": p.UUID, "node_uuid": n.UUID, "address": p.Address, "extra": extra(p.ExtraVIF)}
 		if err := e.do(ctx, "POST", "/v1/ports", body, nil); err != nil {
 			return err

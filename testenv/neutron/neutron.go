@@ -38,6 +38,7 @@ type Neutron struct {
 
 type options struct {
 	paginationMaxLimit int
+	outliveParent      bool
 }
 
 // Option changes how Start configures Neutron.
@@ -48,6 +49,23 @@ type Option func(*options)
 // small so that clients must follow pages. The default is unlimited.
 func WithPaginationMaxLimit(n int) Option {
 	return func(o *options) { o.paginationMaxLimit = n }
+}
+
+// WithOutliveParent keeps Neutron running after the process that started
+// it exits, for a command that starts it and returns (the demo's
+// openstack-standalone); it must then be stopped through Attach. By
+// default Neutron kills itself once its parent is gone, so that a test that
+// dies without Stop leaves nothing behind.
+func WithOutliveParent() Option {
+	return func(o *options) { o.outliveParent = true }
+}
+
+// Attach returns a handle on a Neutron that another process started with
+// WithOutliveParent and recorded as url and pid, for requests and Stop.
+func Attach(url string, pid int) *Neutron {
+	exited := make(chan struct{})
+	close(exited) // not our child: nothing to reap, Stop watches the group
+	return &Neutron{URL: url, PID: pid, exited: exited, client: &http.Client{Timeout: 30 * time.Second}}
 }
 
 // Start runs Neutron with its files in dir (which the caller owns and
@@ -86,8 +104,12 @@ func Start(ctx context.Context, dir string, opts ...Option) (*Neutron, error) {
 	}
 	defer func() { _ = logFile.Close() }() // the child holds its own descriptor
 
+	parent := os.Getpid() // 0: no watch
+	if o.outliveParent {
+		parent = 0
+	}
 	cmd := exec.Command(python, filepath.Join(dir, "standalone.py"), conf,
-		filepath.Join(dir, "neutron.db"), filepath.Join(dir, "policy.json"), strconv.Itoa(os.Getpid()))
+		filepath.Join(dir, "neutron.db"), filepath.Join(dir, "policy.json"), strconv.Itoa(parent))
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PYTHONPATH="+pythonPath)
 	cmd.Stdout, cmd.Stderr = logFile, logFile

@@ -7,7 +7,8 @@
 # usage: standalone.py <neutron.conf> <database file> <policy file> <parent pid>
 # Exits 3 when Neutron cannot be imported. Once the parent pid is gone
 # (the Go test died without Stop), it kills its whole process group,
-# Neutron's forked workers included.
+# Neutron's forked workers included; a parent pid of 0 watches nothing
+# (the demo's Neutron outlives its starter).
 import os
 import signal
 import sys
@@ -24,7 +25,8 @@ def watch_parent():
 
 
 # A real thread, started before eventlet patches threading and time.
-threading.Thread(target=watch_parent, daemon=True).start()
+if parent:
+    threading.Thread(target=watch_parent, daemon=True).start()
 
 try:
     import neutron.cmd.eventlet  # noqa: F401  (eventlet's monkey patching first)
