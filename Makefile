@@ -64,9 +64,9 @@ lint: $(TOOLS)/golangci-lint
 	$(TOOLS)/golangci-lint run ./...
 
 # Builds everything and runs the manage workflow against a local standalone
-# Ironic (see host/scripts/demo.sh).
+# Ironic, Glance and Neutron (see host/scripts/demo.sh).
 demo: build test-deps
-	$(GO) build -o $(BIN)/ironic-standalone ./testenv/cmd/ironic-standalone
+	$(GO) build -o $(BIN)/openstack-standalone ./testenv/cmd/openstack-standalone
 	host/scripts/demo.sh
 
 clean:

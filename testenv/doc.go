@@ -14,9 +14,12 @@
 // shipped package of the same name renames the harness at the import
 // (ironicenv "…/testenv/ironic"). A harness binary lives in
 // testenv/cmd/<binary name> (package main): mogan-driver-test, the plugin
-// that misbehaves on demand, and ironic-standalone, the Ironic that
-// `make demo` and manual tests run. Helpers that are not a service, such
-// as proctest (watching processes), sit beside them; code shared only by
+// that misbehaves on demand, and openstack-standalone, the Ironic, Glance
+// and Neutron that `make demo` and manual tests run. A harness that
+// combines services is named for what it starts: cloud, a whole small
+// cloud whose nodes' images and VIFs are real. Helpers that are not a
+// service, such as proctest (watching processes), sit beside them; code
+// shared only by
 // harnesses lives in testenv/internal (pydeb: is a Debian python3-*
 // package installed?).
 //
