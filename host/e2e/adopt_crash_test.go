@@ -169,9 +169,13 @@ func TestKill50ConcurrentAdoptions(t *testing.T) {
 	for _, node := range nodes {
 		adoptAsync(h.URL, node.UUID, &wg)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for proxy.Count(patches) < n/2 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	// Kill when the first associations have gone through and the rest are
+	// in flight: some adopted, some mid-way, some not yet begun.
+	deadline := time.Now().Add(90 * time.Second)
+	associated := 0
+	for associated < 5 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		associated = associatedCount(t, ironicSrv.URL)
 	}
 	h.kill(t)
 	proxy.Close()
@@ -194,6 +198,31 @@ func TestKill50ConcurrentAdoptions(t *testing.T) {
 	}
 	t.Logf("after the kill and restart: %d adopted, %d untouched, 0 broken (PATCHes seen by the proxy: %d)",
 		adopted, n-adopted, proxy.Count(patches))
+	if adopted == 0 || adopted == n {
+		t.Errorf("the kill came at no interesting moment: %d of %d adopted", adopted, n)
+	}
+}
+
+// associatedCount is how many nodes Ironic has associated.
+func associatedCount(t *testing.T, ironicURL string) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, ironicURL+"/v1/nodes?associated=true&fields=uuid", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-OpenStack-Ironic-API-Version", "latest")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Nodes []struct{} `json:"nodes"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	return len(list.Nodes)
 }
 
 // TestLatePatchIsReleased: Ironic applies the association after the host
