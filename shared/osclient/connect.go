@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
@@ -22,6 +23,18 @@ type Service struct {
 	// endpoint through the provider's EndpointLocator, which Connect points
 	// at url when it is set and at the Keystone catalog otherwise.
 	New func(*gophercloud.ProviderClient, gophercloud.EndpointOpts) (*gophercloud.ServiceClient, error)
+	// Version is the path segment New adds to the endpoint ("v2" for
+	// Glance, "v2.0" for Neutron): an endpoint that already ends in it (a
+	// url or catalog entry ending in /v2) is used as it is instead of
+	// getting a second one. "" keeps what New does.
+	Version string
+	// Unavailable is the sentinel that Lazy's errors about the service
+	// being unavailable are (errors.Is): the client package's own.
+	Unavailable error
+	// ErrorMessage, when set, returns the service's own message in an
+	// error body, or "" when the body is not the service's; Lazy.Classify
+	// shows the body itself, shortened, then.
+	ErrorMessage func(body []byte) string
 	// WrapTransport, when set, wraps the HTTP transport (tests count
 	// requests with it).
 	WrapTransport func(http.RoundTripper) http.RoundTripper
@@ -138,6 +151,11 @@ func (o *Options) Connect(ctx context.Context, svc Service) (*gophercloud.Servic
 		// gophercloud asks the catalog's endpoint which versions it
 		// serves: this is the service itself failing or unreachable.
 		return nil, &redacted{fmt.Errorf("%s, found in the Keystone catalog of %s: %w", svc.Name, Redact(ao.IdentityEndpoint), err)}
+	}
+	if svc.Version != "" {
+		if base := strings.TrimSuffix(sc.Endpoint, "/"); strings.HasSuffix(base, "/"+svc.Version) {
+			sc.ResourceBase = base + "/"
+		}
 	}
 	if authType == AuthHTTPBasic {
 		// As gophercloud's baremetal httpbasic client: a header on every

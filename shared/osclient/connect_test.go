@@ -230,6 +230,9 @@ func TestConnectWithKeystone(t *testing.T) {
 			t.Errorf("err = %v, want a transport error naming Neutron", err)
 		}
 	})
+	t.Run("lazy: Keystone back after start", func(t *testing.T) {
+		testLazyKeystoneBack(t, ks.URL, with(), inCatalog)
+	})
 	t.Run("wrong password", func(t *testing.T) {
 		_, err := connect(t, with("password", "wrong"))
 		var ke *osclient.KeystoneError

@@ -39,6 +39,24 @@
 //	// (Keystone refused, failed, unreachable, or no endpoint in its
 //	// catalog), or the constructor's error.
 //
+// A process that must start while Keystone or the service is down (the
+// host's Glance and Neutron clients) uses Open instead: it parses the
+// section, refusing a bad option as "[section] <option>: …", connects
+// when it can (at start, or at the first use after an outage), and its
+// Classify turns a failed request into the client package's own
+// ErrUnavailable ("Neutron at <url> is unavailable: port lookup: …") or a
+// refusal carrying the service's message:
+//
+//	l, err := osclient.Open(ctx, "neutron", section, osclient.Spec{}, osclient.Service{
+//		Name: "Neutron", New: openstack.NewNetworkV2, Version: "v2.0", Unavailable: ErrUnavailable,
+//	}, log)
+//	…
+//	sc, err := l.Client(ctx, "port lookup")
+//	…
+//	if err := call(sc); err != nil {
+//		return l.Classify(ctx, "port lookup", err)
+//	}
+//
 // No URL this package puts in an error or hands out for logging carries
 // userinfo: use Redact (and RedactText for foreign error text) likewise.
 package osclient

@@ -2,18 +2,12 @@ package glance
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/google/uuid"
-	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/pagination"
-
-	"github.com/mogan-manage/mogan-manage/shared/osclient"
 )
 
 // chunkSize is how many ids one listing asks for: 50 UUIDs make a query
@@ -53,12 +47,9 @@ func (c *Client) Existing(ctx context.Context, ids []string) (map[string]bool, e
 	if len(canonical) == 0 {
 		return found, nil
 	}
-	sc, where, err := c.client(ctx)
+	const op = "image lookup"
+	sc, err := c.glance.Client(ctx, op)
 	if err != nil {
-		var oe *osclient.OptionError
-		if errors.As(err, &oe) {
-			return nil, optionError(err)
-		}
 		return nil, err
 	}
 	for chunk := range slices.Chunk(canonical, chunkSize) {
@@ -81,43 +72,8 @@ func (c *Client) Existing(ctx context.Context, ids []string) (map[string]bool, e
 			return true, nil
 		})
 		if err != nil {
-			return nil, classify(ctx, where, err)
+			return nil, c.glance.Classify(ctx, op, err)
 		}
 	}
 	return found, nil
-}
-
-// classify turns a failed listing into ErrUnavailable when Glance could
-// not answer it, or an error carrying Glance's answer.
-func classify(ctx context.Context, where string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("looking up images in Glance %s: %w", where, ctxErr)
-	}
-	var code gophercloud.ErrUnexpectedResponseCode
-	if !errors.As(err, &code) {
-		// Refused, reset, timed out, or a body that is not Glance's JSON.
-		detail := err.Error()
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			detail = ue.Err.Error() // without the whole query URL
-		}
-		return &unavailable{fmt.Sprintf("Glance %s is unavailable: %s", where, osclient.RedactText(detail))}
-	}
-	msg := fmt.Sprintf("HTTP %d: %s", code.Actual, body(code.Body))
-	switch {
-	case code.Actual >= 500, code.Actual == 401, code.Actual == 403, code.Actual == 404:
-		return &unavailable{fmt.Sprintf("Glance %s is unavailable: %s", where, msg)}
-	default:
-		return fmt.Errorf("image lookup refused by Glance %s: %s", where, msg)
-	}
-}
-
-// body is an error body for a message: trimmed, shortened, without
-// userinfo.
-func body(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return osclient.RedactText(s)
 }

@@ -52,17 +52,6 @@ func TestNewOptions(t *testing.T) {
 		})
 	}
 
-	t.Run("keystone unreachable", func(t *testing.T) {
-		keystone := closedURL(t) + "/v3"
-		_, err := neutron.New(t.Context(), map[string]string{
-			"auth_type": "password", "auth_url": keystone, "username": "mogan", "password": "p",
-			"project_name": "service", "user_domain_name": "Default", "project_domain_name": "Default",
-		}, hclog.NewNullLogger())
-		if !errors.Is(err, neutron.ErrUnavailable) || !strings.Contains(err.Error(), keystone) {
-			t.Errorf("err %v, want ErrUnavailable naming %s", err, keystone)
-		}
-	})
-
 	t.Run("url with the version", func(t *testing.T) {
 		// A url that already ends in /v2.0 must not get a second one.
 		client := newClient(t, testNeutron.URL+"/v2.0")
@@ -70,4 +59,26 @@ func TestNewOptions(t *testing.T) {
 			t.Error(err)
 		}
 	})
+}
+
+// A Keystone that is down at start does not stop New; each call is
+// ErrUnavailable until it is back, naming where Neutron was to be found.
+func TestKeystoneDownAtStart(t *testing.T) {
+	authURL := closedURL(t) + "/v3"
+	c, err := neutron.New(t.Context(), map[string]string{
+		"auth_type": "password", "auth_url": authURL, "username": "mogan", "password": "s3cret",
+		"project_name": "service", "user_domain_name": "Default", "project_domain_name": "Default",
+	}, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "5f0c6f3e-4a47-4a63-9d0a-cc8a2d7d1e01"
+	_, listErr := c.Ports(t.Context(), []string{id})
+	_, bindErr := c.Bind(t.Context(), id, "node", "baremetal")
+	want := "Neutron (from the Keystone catalog of " + authURL + ") is unavailable"
+	for name, err := range map[string]error{"Ports": listErr, "Bind": bindErr} {
+		if !errors.Is(err, neutron.ErrUnavailable) || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: err = %v, want ErrUnavailable starting %q", name, err, want)
+		}
+	}
 }

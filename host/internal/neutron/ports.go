@@ -65,9 +65,17 @@ func (c *Client) Ports(ctx context.Context, ids []string) (map[string]Port, erro
 		given[key] = append(given[key], id)
 	}
 	found := make(map[string]Port, len(query))
+	if len(query) == 0 {
+		return found, nil
+	}
+	const op = "port lookup"
+	sc, err := c.neutron.Client(ctx, op)
+	if err != nil {
+		return nil, err
+	}
 	for start := 0; start < len(query); start += batchSize {
 		chunk := query[start:min(start+batchSize, len(query))]
-		err := ports.List(c.sc, idsQuery(chunk)).EachPage(ctx, func(_ context.Context, page pagination.Page) (bool, error) {
+		err := ports.List(sc, idsQuery(chunk)).EachPage(ctx, func(_ context.Context, page pagination.Page) (bool, error) {
 			var got []Port
 			if err := ports.ExtractPortsInto(page, &got); err != nil {
 				return false, err
@@ -80,7 +88,7 @@ func (c *Client) Ports(ctx context.Context, ids []string) (map[string]Port, erro
 			return true, nil
 		})
 		if err != nil {
-			return nil, c.classify(ctx, "list ports", err)
+			return nil, c.neutron.Classify(ctx, op, err)
 		}
 	}
 	c.log.Debug("looked ports up", "asked", len(ids), "sent", len(query), "found", len(found))
@@ -97,8 +105,13 @@ func (c *Client) Bind(ctx context.Context, portID, hostID, vnicType string) (Por
 		HostID:            &hostID,
 		VNICType:          vnicType,
 	}
+	op := "binding port " + portID
+	sc, err := c.neutron.Client(ctx, op)
+	if err != nil {
+		return Port{}, err
+	}
 	var p Port
-	err := ports.Update(ctx, c.sc, portID, opts).ExtractInto(&p)
+	err = ports.Update(ctx, sc, portID, opts).ExtractInto(&p)
 	if err == nil {
 		c.log.Debug("bound port", "port", portID, "host_id", hostID, "vnic_type", vnicType, "vif_type", p.VIFType)
 		return p, nil
@@ -106,17 +119,17 @@ func (c *Client) Bind(ctx context.Context, portID, hostID, vnicType string) (Por
 	var code gophercloud.ErrUnexpectedResponseCode
 	if errors.As(err, &code) && code.Actual == 404 {
 		if typ, _ := neutronError(code.Body); typ == "PortNotFound" {
-			return Port{}, &portNotFound{id: portID, url: c.url}
+			return Port{}, &portNotFound{id: portID, where: c.neutron.Where()}
 		}
 	}
-	return Port{}, c.classify(ctx, "bind port "+portID, err)
+	return Port{}, c.neutron.Classify(ctx, op, err)
 }
 
 // portNotFound is ErrPortNotFound naming the port and where it was looked for.
-type portNotFound struct{ id, url string }
+type portNotFound struct{ id, where string }
 
 func (e *portNotFound) Error() string {
-	return "neutron port " + e.id + " not found at " + e.url
+	return "neutron port " + e.id + " not found " + e.where
 }
 
 func (e *portNotFound) Is(target error) bool { return target == ErrPortNotFound }
