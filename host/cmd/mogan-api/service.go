@@ -31,7 +31,7 @@ func newService(ctx context.Context, cfg *config.Config, st store.Store, drv dri
 		Logger:            log,
 	}
 	if cfg.Glance.Configured {
-		g, err := glance.New(ctx, cfg.Glance.Options, log.Named("glance"))
+		g, err := glance.New(ctx, cfg.Glance.Options, log)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -40,7 +40,7 @@ func newService(ctx context.Context, cfg *config.Config, st store.Store, drv dri
 		log.Info("[glance] is not configured: image sources are taken as they are, unchecked")
 	}
 	if cfg.Neutron.Configured {
-		n, err := neutron.New(ctx, cfg.Neutron.Options, log.Named("neutron"))
+		n, err := neutron.New(ctx, cfg.Neutron.Options, log)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -112,5 +112,5 @@ func (s *Service) leaseUntil() time.Time { return s.now().Add(s.lease) }
 type nopNotifier struct{}
 
 func (nopNotifier) Notify(context.Context, notify.Notification) {}
-func (nopNotifier) Close(context.Context) error                { return nil }
-func (nopNotifier) Dropped() uint64                            { return 0 }
+func (nopNotifier) Close(context.Context) error                 { return nil }
+func (nopNotifier) Dropped() uint64                             { return 0 }
