@@ -38,9 +38,9 @@ proto: $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc
 	  --go-grpc_out=proto/driverv1 --go-grpc_opt=paths=source_relative \
 	  proto/driver.proto
 
-# Every test: unit, integration against the real Ironic, Keystone and
-# PostgreSQL the tests start or expect (.ci/run makes sure they can), and a
-# short bounded run of the fuzz target.
+# Every test: unit, integration against the real Ironic, Glance, Neutron,
+# Keystone, PostgreSQL and RabbitMQ the tests start or expect (.ci/run makes
+# sure they can), crash recovery, and a short bounded run of the fuzz target.
 test: test-deps
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzManageServer$$' -fuzztime $(FUZZTIME) ./host/internal/api

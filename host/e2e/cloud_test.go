@@ -4,14 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/mogan-manage/mogan-manage/testenv/cloud"
-	"github.com/mogan-manage/mogan-manage/testenv/holdproxy"
 	"github.com/mogan-manage/mogan-manage/testenv/ironic"
 )
 
@@ -199,43 +195,5 @@ func TestAdoptWithGlanceAndNeutron(t *testing.T) {
 	}
 	if inst, _ := c.InstanceUUID(ctx, plain.UUID); inst != "" {
 		t.Errorf("node associated although Glance was down: %s", inst)
-	}
-}
-
-// TestKillDuringBind: the host is killed while Neutron binds a port,
-// before and after Neutron acted; after the restart the node is untouched
-// and every port has its old binding.
-func TestKillDuringBind(t *testing.T) {
-	c, nodes := startCloud(t, 2)
-	for i, phase := range []holdproxy.Phase{holdproxy.BeforeForward, holdproxy.AfterForward} {
-		node := nodes[i]
-		t.Run(fmt.Sprintf("phase %d", phase), func(t *testing.T) {
-			proxy, err := holdproxy.Start(c.Neutron.URL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			before := bindings(t, c, vifsOf(node))
-			db := "sqlite://" + filepath.Join(t.TempDir(), "mogan.sqlite")
-			h := startHost(t, cloudHostConfig(t, c, db, proxy.URL, ""))
-			rule := proxy.Hold(http.MethodPut, `/ports/`, phase)
-			var wg sync.WaitGroup
-			adoptAsync(h.URL, node.UUID, &wg)
-			select {
-			case <-rule.Reached:
-			case <-time.After(60 * time.Second):
-				t.Fatalf("no binding reached Neutron:\n%s", h.logs)
-			}
-			h.kill(t)
-			proxy.Close()
-			wg.Wait()
-
-			h2 := startHost(t, cloudHostConfig(t, c, db, c.Neutron.URL, ""))
-			if bad, adopted := broken(t, h2.URL, c.Ironic.URL, []ironic.Node{node}); len(bad) > 0 || adopted != 0 {
-				t.Fatalf("after the restart: adopted %d, broken %v\n%s", adopted, bad, h2.logs)
-			}
-			if got := bindings(t, c, vifsOf(node)); fmt.Sprint(got) != fmt.Sprint(before) {
-				t.Errorf("bindings after the repair = %v, want %v", got, before)
-			}
-		})
 	}
 }
