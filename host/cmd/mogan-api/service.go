@@ -28,7 +28,10 @@ func newService(ctx context.Context, cfg *config.Config, st store.Store, drv dri
 		Owner:             cfg.Host,
 		ReconcileInterval: cfg.Manage.ReconcileInterval,
 		Lease:             cfg.Manage.IntentLease,
-		Logger:            log,
+		// A repair reads the node, re-binds or restores each port and
+		// may release the node: a few calls, each within call_timeout.
+		RepairTimeout: 4 * cfg.Driver.CallTimeout,
+		Logger:        log,
 	}
 	if cfg.Glance.Configured {
 		g, err := glance.New(ctx, cfg.Glance.Options, log)

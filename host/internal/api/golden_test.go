@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -193,5 +194,21 @@ func TestGoldenServerRoutes(t *testing.T) {
 		}
 		sample := loadSample(t, "server-list-detail-resp.json")
 		compareShape(t, "", sample["servers"].([]any)[0].(map[string]any), list[0].(map[string]any), detailExtras, fix)
+	})
+	t.Run("in error", func(t *testing.T) {
+		// The reconciler found the node gone: the server shows upstream's fault.
+		if err := h.store.SetServerState(t.Context(), uuid, "error", "power on", "node "+nodeUUID+" no longer exists"); err != nil {
+			t.Fatal(err)
+		}
+		r := h.get(t, "/v1/servers/"+uuid)
+		got := decodeObject(t, r.body)
+		fault, _ := got["fault"].(map[string]any)
+		sample, _ := loadSample(t, "server-detail-resp-when-error.json")["fault"].(map[string]any)
+		if diff := cmp.Diff(keys(sample), keys(fault)); diff != "" {
+			t.Errorf("fault keys (-sample +ours):\n%s", diff)
+		}
+		if got["status"] != "error" || !strings.Contains(fmt.Sprint(fault["message"]), "no longer exists") {
+			t.Errorf("server in error = %v", got)
+		}
 	})
 }

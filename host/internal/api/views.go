@@ -101,6 +101,16 @@ type serverView struct {
 	AffinityZone     *string                  `json:"affinity_zone"`
 	KeyName          *string                  `json:"key_name"`
 	Partitions       map[string]int64         `json:"partitions"`
+	// Fault is upstream's, shown only while the server is in error.
+	Fault *faultView `json:"fault,omitempty"`
+}
+
+// faultView is why a server is in error, as
+// server-detail-resp-when-error.json shows it.
+type faultView struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Detail  string `json:"detail"`
 }
 
 // serverBriefView is an entry of server-list-resp.json.
@@ -164,6 +174,9 @@ func newServerView(srv manage.Server, base string, admin bool) serverView {
 	// python-moganclient needs objects here, never null.
 	if v.Metadata == nil {
 		v.Metadata = map[string]string{}
+	}
+	if srv.Status == manage.StatusError && srv.Fault != "" {
+		v.Fault = &faultView{Code: 500, Message: srv.Fault, Detail: srv.Fault}
 	}
 	for net, addrs := range srv.Addresses {
 		v.Addresses[net] = make([]addressView, len(addrs))

@@ -49,7 +49,9 @@ func (s *Service) repairAll(ctx context.Context, atStart bool) (RepairReport, er
 	g.SetLimit(repairConcurrency)
 	for i, in := range intents {
 		g.Go(func() error {
-			results[i] = s.repair(gctx, in)
+			rctx, cancel := context.WithTimeout(gctx, s.repairFor)
+			defer cancel()
+			results[i] = s.repair(rctx, in)
 			return nil
 		})
 	}

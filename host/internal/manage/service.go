@@ -48,6 +48,10 @@ type Config struct {
 	// ReconcileInterval runs the reconciler this often ([manage]
 	// reconcile_interval); zero turns it off (leases are still renewed).
 	ReconcileInterval time.Duration
+	// RepairTimeout bounds the repair of one intent (the start-up pass
+	// runs them concurrently, before the API listens); zero means
+	// DefaultRepairTimeout.
+	RepairTimeout time.Duration
 	// TombstoneRetention is how long a rolled-back server uuid is watched
 	// for a late association; zero means DefaultTombstoneRetention.
 	TombstoneRetention time.Duration
@@ -62,6 +66,7 @@ type Config struct {
 const (
 	DefaultLease              = 60 * time.Second
 	DefaultTombstoneRetention = time.Hour
+	DefaultRepairTimeout      = 2 * time.Minute
 )
 
 // Service is the application layer; see the package comment.
@@ -75,6 +80,7 @@ type Service struct {
 	lease     time.Duration
 	interval  time.Duration
 	retention time.Duration
+	repairFor time.Duration
 	log       hclog.Logger
 	now       func() time.Time
 	stepHook  func(ctx context.Context, step string) error
@@ -85,7 +91,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		store: cfg.Store, driver: cfg.Driver, images: cfg.Images, networks: cfg.Networks,
 		notifier: cfg.Notifier, owner: cfg.Owner, lease: cfg.Lease, interval: cfg.ReconcileInterval,
-		retention: cfg.TombstoneRetention, log: cfg.Logger, now: time.Now, stepHook: cfg.stepHook,
+		retention: cfg.TombstoneRetention, repairFor: cfg.RepairTimeout, log: cfg.Logger, now: time.Now, stepHook: cfg.stepHook,
 	}
 	if s.log == nil {
 		s.log = hclog.NewNullLogger()
@@ -96,6 +102,9 @@ func New(cfg Config) *Service {
 	}
 	if s.lease <= 0 {
 		s.lease = DefaultLease
+	}
+	if s.repairFor <= 0 {
+		s.repairFor = DefaultRepairTimeout
 	}
 	if s.retention <= 0 {
 		s.retention = DefaultTombstoneRetention
