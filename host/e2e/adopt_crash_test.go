@@ -206,22 +206,10 @@ func TestKill50ConcurrentAdoptions(t *testing.T) {
 // associatedCount is how many nodes Ironic has associated.
 func associatedCount(t *testing.T, ironicURL string) int {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, ironicURL+"/v1/nodes?associated=true&fields=uuid", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("X-OpenStack-Ironic-API-Version", "latest")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var list struct {
 		Nodes []struct{} `json:"nodes"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
-		t.Fatal(err)
-	}
+	ironicGet(t, ironicURL, "/v1/nodes?associated=true&fields=uuid", &list)
 	return len(list.Nodes)
 }
 

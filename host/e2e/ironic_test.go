@@ -14,7 +14,15 @@ import (
 // ironicNode reads one node's fields from Ironic directly.
 func ironicNode(t *testing.T, ironicURL, uuid string) map[string]any {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, ironicURL+"/v1/nodes/"+uuid+"?fields=uuid,instance_uuid", nil)
+	var n map[string]any
+	ironicGet(t, ironicURL, "/v1/nodes/"+uuid+"?fields=uuid,instance_uuid", &n)
+	return n
+}
+
+// ironicGet decodes one GET of Ironic's API at its newest microversion.
+func ironicGet(t *testing.T, ironicURL, path string, out any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, ironicURL+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,11 +32,9 @@ func ironicNode(t *testing.T, ironicURL, uuid string) map[string]any {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var n map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&n); err != nil {
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		t.Fatal(err)
 	}
-	return n
 }
 
 func post(t *testing.T, url, body string) (int, string) {
