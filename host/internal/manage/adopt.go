@@ -59,15 +59,14 @@ func (s *Service) Adopt(ctx context.Context, req Request) (Server, error) {
 	// 1. Claim: the store's unique constraint on node_uuid decides races.
 	if err := s.store.ClaimNode(ctx, rec, in); err != nil {
 		if errors.Is(err, store.ErrNodeTaken) {
-			return Server{}, &refusal{kind: ErrConflict,
-				msg: fmt.Sprintf("Node %s is already managed by another server.", req.NodeUUID)}
+			return Server{}, alreadyManaged(req.NodeUUID)
 		}
 		return Server{}, fmt.Errorf("claiming node %s: %w", req.NodeUUID, err)
 	}
 	s.notifyServer(ctx, req.Caller, eventManageStart, serverFromRecord(rec), nil)
 
 	a := &adoption{s: s, in: in, rec: rec, log: log}
-	p, err := s.plan(ctx, req.NodeUUID)
+	p, err := s.plan(ctx, req)
 	if err == nil {
 		var done Server
 		if done, err = a.execute(ctx, p); err == nil {

@@ -390,3 +390,33 @@ func TestListEnrichment(t *testing.T) {
 		t.Errorf("listing with Neutron down = %v, want unavailable", err)
 	}
 }
+
+// TestPlanChangesNothing: a plan makes the checks, describes the server an
+// adoption would record, and writes nowhere; Adopt then records that
+// server; a second plan is refused as the second adoption would be.
+func TestPlanChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	p, err := e.svc.Plan(t.Context(), request(nodeA))
+	if err != nil {
+		t.Fatalf("Plan: %v", err)
+	}
+	e.untouched(t, nodeA)
+	if len(e.events.types()) != 0 {
+		t.Errorf("a plan sent notifications: %v", e.events.types())
+	}
+	if len(p.Bindings) != 2 || p.ImageUUID != imageA || p.Server.UUID != "" || p.Server.Status != StatusActive {
+		t.Errorf("plan = %+v", p)
+	}
+	srv, err := e.svc.Adopt(t.Context(), request(nodeA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := p.Server
+	want.UUID, want.CreatedAt, want.LaunchedAt, want.UpdatedAt = srv.UUID, srv.CreatedAt, srv.LaunchedAt, srv.UpdatedAt
+	if diff := cmp.Diff(want, srv); diff != "" {
+		t.Errorf("adopted server differs from the plan (-plan +adopted):\n%s", diff)
+	}
+	if _, err := e.svc.Plan(t.Context(), request(nodeA)); !errors.Is(err, ErrConflict) {
+		t.Errorf("Plan of an adopted node = %v, want the conflict Adopt gives", err)
+	}
+}

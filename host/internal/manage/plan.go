@@ -9,6 +9,7 @@ import (
 
 	"github.com/mogan-manage/mogan-manage/host/internal/glance"
 	"github.com/mogan-manage/mogan-manage/host/internal/neutron"
+	"github.com/mogan-manage/mogan-manage/host/internal/store"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
@@ -16,10 +17,13 @@ import (
 const vnicBaremetal = "baremetal"
 
 // Plan is everything an adoption would do, decided by reads alone: the
-// node as the driver re-validated it, the image and the Neutron ports to
-// bind. Executing it is the only part that writes.
+// node as the driver re-validated it, the image, the Neutron ports to bind
+// and the server that would be recorded. Executing it is the only part
+// that writes; a dry run is a plan without its execution.
 type Plan struct {
-	Node Node
+	// Server is the server the adoption would record (no uuid yet).
+	Server Server
+	Node   Node
 	// ImageUUID is the Glance image (or, without Glance, the node's
 	// image_source as it is); "" for none.
 	ImageUUID string
@@ -43,9 +47,28 @@ type PortBinding struct {
 // uuidutils.is_uuid_like); anything else — a URL, a path — is no image.
 var uuidLike = regexp.MustCompile(`^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$`)
 
+// Plan makes every check an adoption of req would make — the node not
+// already held by a server, the driver's re-validation, the image, the
+// Neutron ports and their MACs — and returns what it would do, changing
+// nothing: the same errors as Adopt, no claim, no notification.
+func (s *Service) Plan(ctx context.Context, req Request) (Plan, error) {
+	switch _, err := s.store.ServerByNode(ctx, req.NodeUUID); {
+	case err == nil:
+		return Plan{}, alreadyManaged(req.NodeUUID)
+	case !errors.Is(err, store.ErrNotFound):
+		return Plan{}, err
+	}
+	return s.plan(ctx, req)
+}
+
+func alreadyManaged(nodeUUID string) error {
+	return &refusal{kind: ErrConflict, msg: fmt.Sprintf("Node %s is already managed by another server.", nodeUUID)}
+}
+
 // plan re-validates the node through the driver and checks its image and
 // ports, without changing anything.
-func (s *Service) plan(ctx context.Context, nodeUUID string) (Plan, error) {
+func (s *Service) plan(ctx context.Context, req Request) (Plan, error) {
+	nodeUUID := req.NodeUUID
 	node, err := s.driver.GetManageableNode(ctx, nodeUUID)
 	if err != nil {
 		return Plan{}, err
@@ -57,9 +80,17 @@ func (s *Service) plan(ctx context.Context, nodeUUID string) (Plan, error) {
 	if p.ImageUUID, err = s.imageOf(ctx, node.ImageSource); err != nil {
 		return Plan{}, err
 	}
-	if p.Bindings, err = s.portsToBind(ctx, node); err != nil {
+	var ports []neutron.Port
+	if p.Bindings, ports, err = s.portsToBind(ctx, node); err != nil {
 		return Plan{}, err
 	}
+	p.Server = serverFromRecord(newRecord(req, s.now()))
+	p.Server.UUID = ""
+	p.Server.Status = statusFor(node.PowerState)
+	p.Server.PowerState = node.PowerState
+	p.Server.NodeName = node.Name
+	p.Server.ImageUUID = p.ImageUUID
+	p.Server.Addresses = addressesOf(ports)
 	return p, nil
 }
 
@@ -93,9 +124,9 @@ func (s *Service) imageOf(ctx context.Context, source string) (string, error) {
 // portsToBind looks up the node's Neutron ports (ports and portgroups)
 // and checks each existing one carries the node port's MAC, as upstream
 // Mogan's _manage_server does. Unknown ports are skipped.
-func (s *Service) portsToBind(ctx context.Context, node Node) ([]PortBinding, error) {
+func (s *Service) portsToBind(ctx context.Context, node Node) ([]PortBinding, []neutron.Port, error) {
 	if s.networks == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	type nodePort struct{ uuid, address, neutronID string }
 	var wanted []nodePort
@@ -110,7 +141,7 @@ func (s *Service) portsToBind(ctx context.Context, node Node) ([]PortBinding, er
 		}
 	}
 	if len(wanted) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	ids := make([]string, len(wanted))
 	for i, w := range wanted {
@@ -118,16 +149,17 @@ func (s *Service) portsToBind(ctx context.Context, node Node) ([]PortBinding, er
 	}
 	found, err := s.networks.Ports(ctx, ids)
 	if err != nil {
-		return nil, upstreamError(err)
+		return nil, nil, upstreamError(err)
 	}
 	var out []PortBinding
+	var ports []neutron.Port
 	for _, w := range wanted {
 		np, ok := found[w.neutronID]
 		if !ok {
 			continue
 		}
 		if !strings.EqualFold(np.MACAddress, w.address) {
-			return nil, driver.Conflict("Neutron port %s has MAC address %s, but node %s port %s has %s: "+
+			return nil, nil, driver.Conflict("Neutron port %s has MAC address %s, but node %s port %s has %s: "+
 				"record the right Neutron port in the node port's extra.vif_port_id, or fix the Neutron port's MAC",
 				np.ID, np.MACAddress, node.UUID, w.uuid, w.address)
 		}
@@ -135,8 +167,9 @@ func (s *Service) portsToBind(ctx context.Context, node Node) ([]PortBinding, er
 			PortID: np.ID, NetworkID: np.NetworkID, MACAddress: np.MACAddress, NodePortUUID: w.uuid,
 			PrevHostID: np.HostID, PrevVNICType: np.VNICType,
 		})
+		ports = append(ports, np)
 	}
-	return out, nil
+	return out, ports, nil
 }
 
 // upstreamError makes Glance's or Neutron's unavailability one of our
