@@ -1,14 +1,24 @@
 // Package schema checks API request bodies against the JSON schemas of the
 // spec, kept as data (*.json beside this file) and evaluated by
 // gojsonschema, and words the first violation the way Mogan and Nova do.
+// It also refuses what no schema says but no store can keep: the NUL
+// character in any string and a body that is not valid UTF-8.
 package schema
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"sort"
+	"io"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/xeipuuv/gojsonschema"
 )
@@ -19,15 +29,89 @@ var manageServerJSON []byte
 // Validator checks documents against one schema.
 type Validator struct {
 	schema *gojsonschema.Schema
+	// maps are the top-level object properties whose patternProperties
+	// the Validator checks itself. gojsonschema compiles a
+	// patternProperties regexp again for every key it meets (~0.3 ms a
+	// key), so the rules are taken out of the schema at load and their
+	// regexps compiled once.
+	maps []mapRule
+}
+
+// mapRule is one object property's patternProperties and
+// additionalProperties, as the schema file spells them.
+type mapRule struct {
+	property string
+	patterns []patternRule
+	// additional checks a key no pattern matches: nil means any value is
+	// allowed, refuseAdditional that the key itself is refused.
+	additional       *gojsonschema.Schema
+	refuseAdditional bool
+}
+
+type patternRule struct {
+	re     *regexp.Regexp
+	schema *gojsonschema.Schema
 }
 
 // ManageServer returns the validator for POST /v1/manageable_servers.
 func ManageServer() (*Validator, error) {
-	s, err := gojsonschema.NewSchema(gojsonschema.NewBytesLoader(manageServerJSON))
+	v, err := compile(manageServerJSON)
 	if err != nil {
 		return nil, fmt.Errorf("manage_server schema: %w", err)
 	}
-	return &Validator{schema: s}, nil
+	return v, nil
+}
+
+// compile loads a schema whose root is an object schema, moving the
+// patternProperties of its properties into mapRules.
+func compile(raw []byte) (*Validator, error) {
+	var root map[string]any
+	if err := json.Unmarshal(raw, &root); err != nil {
+		return nil, err
+	}
+	v := &Validator{}
+	props, _ := root["properties"].(map[string]any)
+	for _, name := range slices.Sorted(maps.Keys(props)) {
+		prop, _ := props[name].(map[string]any)
+		patterns, ok := prop["patternProperties"].(map[string]any)
+		if !ok {
+			continue
+		}
+		rule := mapRule{property: name}
+		for _, pattern := range slices.Sorted(maps.Keys(patterns)) {
+			re, err := regexp.Compile(pattern)
+			if err != nil {
+				return nil, fmt.Errorf("%s: patternProperties %q: %w", name, pattern, err)
+			}
+			sub, err := gojsonschema.NewSchema(gojsonschema.NewGoLoader(patterns[pattern]))
+			if err != nil {
+				return nil, fmt.Errorf("%s: patternProperties %q: %w", name, pattern, err)
+			}
+			rule.patterns = append(rule.patterns, patternRule{re: re, schema: sub})
+		}
+		switch ap := prop["additionalProperties"].(type) {
+		case nil:
+		case bool:
+			rule.refuseAdditional = !ap
+		default:
+			sub, err := gojsonschema.NewSchema(gojsonschema.NewGoLoader(ap))
+			if err != nil {
+				return nil, fmt.Errorf("%s: additionalProperties: %w", name, err)
+			}
+			rule.additional = sub
+		}
+		// Both are checked by the rule; without patternProperties,
+		// additionalProperties would refuse every key.
+		delete(prop, "patternProperties")
+		delete(prop, "additionalProperties")
+		v.maps = append(v.maps, rule)
+	}
+	s, err := gojsonschema.NewSchema(gojsonschema.NewGoLoader(root))
+	if err != nil {
+		return nil, err
+	}
+	v.schema = s
+	return v, nil
 }
 
 // Error is a body that does not match the schema. Its message names the
@@ -40,59 +124,217 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Message }
 
-// Validate checks doc, already decoded from JSON (as json.Unmarshal into
-// an any produces it).
+// violation is one rule a document breaks: field as gojsonschema names it
+// ("name", "metadata.k"), "" for the body as a whole.
+type violation struct {
+	field string
+	desc  string
+	value any
+}
+
+// before orders violations so that the same body always gets the same
+// answer, whatever order they were found in.
+func (a violation) before(b violation) bool {
+	return a.field+"\x00"+a.desc < b.field+"\x00"+b.desc
+}
+
+// Decode parses a request body the way Validate wants it: numbers as
+// json.Number. Trailing data after the document is refused, as
+// json.Unmarshal does.
+func Decode(body []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, &json.SyntaxError{Offset: dec.InputOffset()}
+	}
+	return doc, nil
+}
+
+// Validate checks doc, as Decode returns it, in time linear in its size.
+// A document decoded by json.Unmarshal (numbers as float64) gets the same
+// answer, more slowly: gojsonschema needs json.Number, so such a document
+// goes through a JSON round trip.
 func (v *Validator) Validate(doc any) error {
-	res, err := v.schema.Validate(gojsonschema.NewGoLoader(doc))
+	raw := true
+	if c := nulViolation("", doc, &raw); c != nil {
+		return c.toError()
+	}
+	load := gojsonschema.NewRawLoader
+	if !raw {
+		load = gojsonschema.NewGoLoader
+	}
+	res, err := v.schema.Validate(load(doc))
 	if err != nil {
 		return &Error{Message: "Invalid input: " + err.Error()}
 	}
-	if res.Valid() {
-		return nil
-	}
-	errs := res.Errors()
-	// gojsonschema's order follows map iteration; sort so the same body
-	// always gets the same answer.
-	sort.SliceStable(errs, func(i, j int) bool { return describe(errs[i]) < describe(errs[j]) })
-	return toError(errs[0])
-}
-
-func describe(e gojsonschema.ResultError) string { return e.Field() + "\x00" + e.Description() }
-
-func toError(e gojsonschema.ResultError) *Error {
-	field := e.Field()
-	if field == "(root)" {
-		// "name is required", "Additional property x is not allowed":
-		// the property named in the details is the field.
-		if p, ok := e.Details()["property"].(string); ok && p != "" {
-			field = p
-		} else {
-			field = ""
+	var first *violation
+	consider := func(c violation) {
+		if first == nil || c.before(*first) {
+			first = &c
 		}
 	}
-	desc := e.Description()
-	if len(desc) > 0 {
-		desc = strings.ToUpper(desc[:1]) + desc[1:]
+	for _, e := range res.Errors() {
+		consider(fromResult(e, ""))
 	}
-	if field == "" {
+	if obj, ok := doc.(map[string]any); ok {
+		for _, rule := range v.maps {
+			if m, ok := obj[rule.property].(map[string]any); ok {
+				rule.check(m, load, consider)
+			}
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	return first.toError()
+}
+
+// check applies the rule to every key of m, as gojsonschema would, reporting
+// each violation to consider.
+func (r mapRule) check(m map[string]any, load func(any) gojsonschema.JSONLoader, consider func(violation)) {
+	for key, value := range m {
+		field := func() string { return r.property + "." + key } // only errors need it
+		matched := false
+		for _, p := range r.patterns {
+			if p.re.MatchString(key) {
+				matched = true
+				validateSub(p.schema, load(value), field, consider)
+			}
+		}
+		switch {
+		case matched:
+		case r.refuseAdditional:
+			// gojsonschema's words and field for additionalProperties: false.
+			consider(violation{field: r.property, desc: "Additional property " + truncate(key, maxValueBytes) + " is not allowed", value: value})
+		case r.additional != nil:
+			validateSub(r.additional, load(value), field, consider)
+		}
+	}
+}
+
+// validateSub checks value against a sub-schema, naming its violations
+// under field.
+func validateSub(s *gojsonschema.Schema, value gojsonschema.JSONLoader, field func() string, consider func(violation)) {
+	res, err := s.Validate(value)
+	if err != nil {
+		consider(violation{field: field(), desc: err.Error(), value: value.JsonSource()})
+		return
+	}
+	for _, e := range res.Errors() {
+		consider(fromResult(e, field()))
+	}
+}
+
+// fromResult turns gojsonschema's error into a violation; under is the
+// field the validated value sits at ("" for the whole body).
+func fromResult(e gojsonschema.ResultError, under string) violation {
+	field := e.Field()
+	if field == "(root)" {
+		field = under
+		if under == "" {
+			// "name is required", "Additional property x is not allowed":
+			// the property named in the details is the field.
+			field, _ = e.Details()["property"].(string)
+		}
+	} else if under != "" {
+		field = under + "." + field
+	}
+	return violation{field: field, desc: e.Description(), value: e.Value()}
+}
+
+func (c violation) toError() *Error {
+	desc := capitalize(c.desc)
+	if c.field == "" {
 		return &Error{Message: "Invalid input. " + desc}
 	}
 	return &Error{
-		Field:   field,
-		Message: fmt.Sprintf("Invalid input for field/attribute %s. Value: %s. %s", field, shortValue(e.Value()), desc),
+		Field:   c.field,
+		Message: fmt.Sprintf("Invalid input for field/attribute %s. Value: %s. %s", c.field, shortValue(c.value), desc),
 	}
 }
 
-// shortValue renders the offending value as JSON, cut so that a 1 MiB
-// string does not come back in the error.
+func capitalize(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	if size == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[size:]
+}
+
+// nulViolation finds the NUL character in any string of doc, keys
+// included: PostgreSQL cannot store it in text and SQLite would, so the two
+// engines would disagree. Of several, the one with the least field is
+// reported, so the same body always gets the same answer. path is where
+// doc sits ("" for the body); *raw is cleared when doc holds a float64
+// (decoded by json.Unmarshal rather than Decode).
+func nulViolation(path string, doc any, raw *bool) *violation {
+	var first *violation
+	consider := func(c *violation) {
+		if c != nil && (first == nil || c.before(*first)) {
+			first = c
+		}
+	}
+	refuse := func(field, s string) *violation {
+		return &violation{field: field, desc: "Strings must not contain the NUL character (\\u0000)", value: s}
+	}
+	switch d := doc.(type) {
+	case string:
+		if strings.IndexByte(d, 0) >= 0 {
+			return refuse(path, d)
+		}
+	case float64:
+		*raw = false
+	case map[string]any:
+		for k, e := range d {
+			if strings.IndexByte(k, 0) >= 0 {
+				consider(refuse(path, k)) // a bad key is its object's fault, as in the schema's errors
+			}
+			if str, ok := e.(string); ok && strings.IndexByte(str, 0) < 0 {
+				continue // the common case, without building the path
+			}
+			consider(nulViolation(join(path, k), e, raw))
+		}
+	case []any:
+		for i, e := range d {
+			consider(nulViolation(join(path, strconv.Itoa(i)), e, raw))
+		}
+	}
+	return first
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+// shortValue renders the offending value as JSON, cut (on a character
+// boundary) so that a 1 MiB string does not come back in the error.
 func shortValue(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Sprint(v)
+		return truncate(fmt.Sprint(v), maxValueBytes)
 	}
-	const maxLen = 80
-	if len(b) > maxLen {
-		return string(b[:maxLen]) + "..."
+	return truncate(string(b), maxValueBytes)
+}
+
+// maxValueBytes is how much of a value an error message quotes.
+const maxValueBytes = 80
+
+// truncate cuts s to at most max bytes plus "...", never inside a UTF-8
+// character.
+func truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
 	}
-	return string(b)
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
