@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/mogan-manage/mogan-manage/host/internal/api"
 	"github.com/mogan-manage/mogan-manage/host/internal/auth"
 	"github.com/mogan-manage/mogan-manage/host/internal/config"
+	"github.com/mogan-manage/mogan-manage/host/internal/httpconn"
 	"github.com/mogan-manage/mogan-manage/host/internal/pluginmanager"
 	"github.com/mogan-manage/mogan-manage/host/internal/policy"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
@@ -96,15 +96,20 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listening on [api] host_ip:port %s: %w", cfg.API.Addr(), err)
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          log.Named("http").StandardLogger(nil),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	// client_socket_timeout closes idle and stalled clients (never slow
+	// readers); max_connections bounds the file descriptors clients hold.
+	conns := httpconn.Options{
+		ClientSocketTimeout: cfg.ClientSocketTimeout,
+		MaxConnections:      cfg.API.MaxConnections,
+		Logger:              log.Named("http"),
 	}
+	listener = httpconn.Listen(listener, conns)
+	srv := httpconn.NewServer(handler, conns)
+	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	info := plugins.Info()
 	log.Info("serving", "address", listener.Addr().String(), "driver", info.Name, "driver_version", info.Version,
-		"auth_strategy", cfg.AuthStrategy)
+		"auth_strategy", cfg.AuthStrategy, "client_socket_timeout", cfg.ClientSocketTimeout,
+		"max_connections", cfg.API.MaxConnections)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(listener) }()

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 
 	"github.com/mogan-manage/mogan-manage/host/internal/manage"
@@ -52,7 +53,15 @@ func (s *Server) listManageableServers(w http.ResponseWriter, r *http.Request) {
 		}
 		count++
 		last = n.UUID
-		return enc.Encode(newManageableServerView(n, opts.IncludeUnmanageable))
+		if err := enc.Encode(newManageableServerView(n, opts.IncludeUnmanageable)); err != nil {
+			return err
+		}
+		if count == 1 {
+			// The first node goes out at once, so a client of a slow
+			// driver sees progress; the rest is buffered.
+			return flush(w, out)
+		}
+		return nil
 	})
 	if err != nil {
 		if !started {
@@ -81,6 +90,17 @@ func (s *Server) listManageableServers(w http.ResponseWriter, r *http.Request) {
 	if err := out.Flush(); err != nil {
 		s.log.Debug("client went away", "request_id", requestIDFrom(ctx), "error", err)
 	}
+}
+
+// flush sends what out holds to the client now.
+func flush(w http.ResponseWriter, out *bufio.Writer) error {
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	if err := http.NewResponseController(w).Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
 }
 
 func listOptions(q url.Values) (manage.ListOptions, error) {
@@ -166,6 +186,11 @@ func (s *Server) decodeBody(r *http.Request, v any) error {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return errorf(http.StatusRequestEntityTooLarge, "Request body is larger than the limit of %d bytes.", tooBig.Limit)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The client stopped sending for longer than
+			// client_socket_timeout (see host/internal/httpconn).
+			return errorf(http.StatusRequestTimeout, "The request body stopped arriving: the client sent nothing for too long.")
 		}
 		return errorf(http.StatusBadRequest, "Cannot read the request body: %v", err)
 	}

@@ -27,6 +27,9 @@ type Config struct {
 	Debug                 bool
 	TransportURL          string
 	ControlExchange       string
+	// ClientSocketTimeout closes a keep-alive connection idle this long
+	// and a client that stops sending its request this long; 0 = never.
+	ClientSocketTimeout time.Duration
 
 	API       API
 	Database  Database
@@ -47,6 +50,9 @@ type API struct {
 	// PublicEndpoint is the base URL used in links; empty means "as the
 	// request came in".
 	PublicEndpoint string
+	// MaxConnections bounds the connections served at once (more wait in
+	// the kernel's backlog); 0 = no bound.
+	MaxConnections int
 }
 
 // Addr is host_ip:port.
@@ -225,8 +231,10 @@ func (c *Config) fill(values map[string]map[string]string) error {
 	c.Debug = p.boolean("DEFAULT", "debug")
 	c.TransportURL = p.str("DEFAULT", "transport_url")
 	c.ControlExchange = p.str("DEFAULT", "control_exchange")
+	c.ClientSocketTimeout = p.seconds("DEFAULT", "client_socket_timeout")
 
-	c.API = API{HostIP: p.str("api", "host_ip"), Port: p.integer("api", "port"), PublicEndpoint: p.str("api", "public_endpoint")}
+	c.API = API{HostIP: p.str("api", "host_ip"), Port: p.integer("api", "port"), PublicEndpoint: p.str("api", "public_endpoint"),
+		MaxConnections: p.integer("api", "max_connections")}
 	c.Database = Database{Connection: p.str("database", "connection")}
 	c.Driver = Driver{
 		Name:        driverName,
@@ -296,6 +304,12 @@ func (c *Config) apply(over Overrides) {
 func (c *Config) check() error {
 	if c.Driver.CallTimeout <= 0 {
 		return &Error{File: c.File, Section: "driver", Option: "call_timeout", Problem: "must be a positive number of seconds"}
+	}
+	if c.ClientSocketTimeout < 0 {
+		return &Error{File: c.File, Section: "DEFAULT", Option: "client_socket_timeout", Problem: "must be 0 (never) or a positive number of seconds"}
+	}
+	if c.API.MaxConnections < 0 {
+		return &Error{File: c.File, Section: "api", Option: "max_connections", Problem: "must be 0 (no bound) or a positive number"}
 	}
 	if c.Manage.ReconcileInterval < 0 {
 		return &Error{File: c.File, Section: "manage", Option: "reconcile_interval", Problem: "must be 0 (off) or a positive number of seconds"}

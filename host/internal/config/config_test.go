@@ -72,6 +72,14 @@ func TestLoadErrorsNameFileSectionAndOption(t *testing.T) {
 			body: "[DEFAULT]\nauth_strategy = noauth\n[oslo_messaging_notifications]\ndriver = bogus\n",
 			want: []string{"[oslo_messaging_notifications] driver"},
 		},
+		"negative client socket timeout": {
+			body: "[DEFAULT]\nauth_strategy = noauth\nclient_socket_timeout = -1\n",
+			want: []string{"[DEFAULT] client_socket_timeout", "0 (never)"},
+		},
+		"negative max connections": {
+			body: "[DEFAULT]\nauth_strategy = noauth\n[api]\nmax_connections = -5\n",
+			want: []string{"[api] max_connections", "0 (no bound)"},
+		},
 		"host_ip not an address": {
 			body: "[DEFAULT]\nauth_strategy = noauth\n[api]\nhost_ip = localhost\n",
 			want: []string{"[api] host_ip", "not an IP address"},
@@ -148,5 +156,31 @@ func TestDefaultDatabaseIsEmbeddedSQLite(t *testing.T) {
 	}
 	if !cfg.ListensOnLoopback() {
 		t.Error("the default address is not loopback")
+	}
+}
+
+// TestConnectionOptions: oslo.service's client_socket_timeout (900 s) and
+// max_connections (1000) by default; 0 turns either off.
+func TestConnectionOptions(t *testing.T) {
+	tests := map[string]struct {
+		body        string
+		wantTimeout time.Duration
+		wantMax     int
+	}{
+		"defaults": {"", 900 * time.Second, 1000},
+		"set":      {"client_socket_timeout = 2\n[api]\nmax_connections = 8\n", 2 * time.Second, 8},
+		"off":      {"client_socket_timeout = 0\n[api]\nmax_connections = 0\n", 0, 0},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := Load(writeConf(t, "[DEFAULT]\nauth_strategy = noauth\n"+tc.body), Overrides{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.ClientSocketTimeout != tc.wantTimeout || cfg.API.MaxConnections != tc.wantMax {
+				t.Errorf("client_socket_timeout, max_connections = %s, %d; want %s, %d",
+					cfg.ClientSocketTimeout, cfg.API.MaxConnections, tc.wantTimeout, tc.wantMax)
+			}
+		})
 	}
 }

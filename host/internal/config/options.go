@@ -51,11 +51,13 @@ func sections() map[string][]option {
 			{name: "debug", kind: kindBool, def: "false"},
 			{name: "transport_url", secret: true},
 			{name: "control_exchange", def: "mogan"},
+			{name: "client_socket_timeout", kind: kindInt, def: "900"},
 		},
 		"api": {
 			{name: "host_ip", def: "127.0.0.1"},
 			{name: "port", kind: kindPort, def: "6688"},
 			{name: "public_endpoint"},
+			{name: "max_connections", kind: kindInt, def: "1000"},
 		},
 		"database": {
 			{name: "connection", secret: true},
