@@ -2,23 +2,17 @@ package glance
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
+	"github.com/mogan-manage/mogan-manage/testenv/internal/jsonapi"
 	"github.com/mogan-manage/mogan-manage/testenv/internal/pydeb"
+	"github.com/mogan-manage/mogan-manage/testenv/internal/service"
 )
-
-// notInstalled is the launcher's exit code when it cannot import Glance.
-const notInstalled = 3
 
 // Glance is a running standalone Glance.
 type Glance struct {
@@ -28,9 +22,8 @@ type Glance struct {
 	// PID is the server, leader of its own process group.
 	PID int
 
-	log    string
-	exited chan struct{} // closed once the leader is reaped
-	client *http.Client
+	proc *service.Process
+	api  *jsonapi.Client
 }
 
 type options struct {
@@ -60,9 +53,14 @@ func WithOutliveParent() Option {
 // Attach returns a handle on a Glance that another process started with
 // WithOutliveParent and recorded as url and pid, for requests and Stop.
 func Attach(url string, pid int) *Glance {
-	exited := make(chan struct{})
-	close(exited) // not our child: nothing to reap, Stop watches the group
-	return &Glance{URL: url, PID: pid, exited: exited, client: &http.Client{Timeout: 30 * time.Second}}
+	return newGlance(url, service.Attach(pid, 0))
+}
+
+func newGlance(url string, proc *service.Process) *Glance {
+	return &Glance{URL: url, PID: proc.PID, proc: proc, api: &jsonapi.Client{
+		URL: url + "/v2", Name: "glance", NotFound: ErrNotFound,
+		HTTP: &http.Client{Timeout: 30 * time.Second},
+	}}
 }
 
 // Start runs Glance with its files in dir (which the caller owns and
@@ -85,7 +83,7 @@ func Start(ctx context.Context, dir string, opts ...Option) (*Glance, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := service.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -98,161 +96,30 @@ func Start(ctx context.Context, dir string, opts ...Option) (*Glance, error) {
 		filepath.Join(dir, "glance.db"), filepath.Join(dir, "policy.json"))
 	setup.Dir = dir
 	if out, err := setup.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("glance: policy and db_sync: %w\n%s", err, tail(string(out), 20))
+		return nil, fmt.Errorf("glance: policy and db_sync: %w\n%s", err, service.Tail(string(out), 20))
 	}
 
-	g := &Glance{
-		URL:    "http://127.0.0.1:" + port,
-		log:    filepath.Join(dir, "glance-api.log"),
-		exited: make(chan struct{}),
-		client: &http.Client{Timeout: 30 * time.Second},
-	}
-	logFile, err := os.Create(g.log)
+	url := "http://127.0.0.1:" + port
+	proc, err := service.Start(ctx, service.Options{
+		Name:          "glance-api",
+		Package:       "python3-glance",
+		Dir:           dir,
+		Script:        script,
+		Args:          []string{"serve", conf},
+		Log:           filepath.Join(dir, "glance-api.log"),
+		ReadyURL:      url + "/v2/images?limit=1",
+		OutliveParent: o.outliveParent,
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = logFile.Close() }() // the child holds its own descriptor
-
-	// Not CommandContext: the server outlives ctx, which bounds start-up.
-	parent := os.Getpid() // 0: no watch
-	if o.outliveParent {
-		parent = 0
-	}
-	cmd := exec.Command(pydeb.Python, script, "serve", conf, strconv.Itoa(parent))
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// Its own session: terminal signals stay away, and Stop ends the group.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start glance-api with %s: %w", pydeb.Python, err)
-	}
-	g.PID = cmd.Process.Pid
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		close(g.exited)
-	}()
-
-	if err := g.waitReady(ctx); err != nil {
-		g.Stop()
-		var exit *exec.ExitError
-		if errors.As(waitErr, &exit) && exit.ExitCode() == notInstalled {
-			return nil, errors.New("python3-glance is not installed: run `make test-deps`")
-		}
-		return nil, fmt.Errorf("glance: %w; %s:\n%s", err, g.log, g.tail(20))
-	}
-	return g, nil
-}
-
-// waitReady polls the API until it lists images, the server exits, or ctx
-// ends.
-func (g *Glance) waitReady(ctx context.Context) error {
-	client := &http.Client{Timeout: 2 * time.Second}
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-g.exited:
-			return errors.New("exited before answering")
-		case <-ctx.Done():
-			return fmt.Errorf("did not answer at %s: %w", g.URL, ctx.Err())
-		case <-tick.C:
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.URL+"/v2/images?limit=1", nil)
-		if err != nil {
-			return err
-		}
-		resp, err := client.Do(req)
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-	}
+	return newGlance(url, proc), nil
 }
 
 // Stop ends Glance's process group, politely first, and waits until none
 // of it runs. Calling it twice is harmless.
-func (g *Glance) Stop() {
-	if g.PID <= 0 {
-		return
-	}
-	select {
-	case <-g.exited:
-		if len(g.Processes()) == 0 {
-			return
-		}
-	default:
-	}
-	_ = syscall.Kill(-g.PID, syscall.SIGTERM)
-	deadline := time.Now().Add(10 * time.Second)
-	killed := false
-	for len(g.Processes()) > 0 {
-		if !killed && time.Now().After(deadline) {
-			_ = syscall.Kill(-g.PID, syscall.SIGKILL)
-			killed = true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	<-g.exited
-}
+func (g *Glance) Stop() { g.proc.Stop() }
 
 // Processes returns the pids of the server's process group that still run
 // (zombies excluded). Tests use it to check that Stop leaves nothing behind.
-func (g *Glance) Processes() []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// After the parenthesised command name, which may hold spaces:
-		// state, ppid, pgrp, …
-		s := string(stat)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) >= 3 && f[0] != "Z" && f[2] == strconv.Itoa(g.PID) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-// tail returns the last lines of Glance's log, for error messages.
-func (g *Glance) tail(lines int) string {
-	b, err := os.ReadFile(g.log)
-	if err != nil {
-		return err.Error()
-	}
-	return tail(string(b), lines)
-}
-
-func tail(s string, lines int) string {
-	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(l) > lines {
-		l = l[len(l)-lines:]
-	}
-	return strings.Join(l, "\n")
-}
-
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = l.Close() }()
-	_, port, err := net.SplitHostPort(l.Addr().String())
-	return port, err
-}
+func (g *Glance) Processes() []int { return g.proc.Processes() }

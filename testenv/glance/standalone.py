@@ -3,20 +3,14 @@
 #   standalone.py setup <glance-api.conf> <database file> <policy file>
 #       writes a policy file opening every rule, creates the schema
 #       (glance-manage db_sync) and puts the database in WAL mode;
-#   standalone.py serve <glance-api.conf> <parent pid>
-#       serves glance-api in this process; once the parent pid is gone (the
-#       Go test died without Stop) it kills its whole process group. A
-#       parent pid of 0 watches nothing (the demo's Glance outlives its
-#       starter).
+#   standalone.py serve <glance-api.conf>
+#       serves glance-api in this process (testenv/internal/service runs
+#       it, with the thread that ends it once the Go test is gone).
 #
 # Two processes because glance-api must let eventlet patch the interpreter
 # before anything else is imported, and both commands parse oslo.config's
 # global CONF. Exits 3 when Glance cannot be imported.
-import os
-import signal
 import sys
-import threading
-from time import sleep as _sleep
 
 mode, conf = sys.argv[1], sys.argv[2]
 
@@ -27,16 +21,6 @@ def not_installed(e):
 
 
 if mode == "serve":
-    parent = int(sys.argv[3])
-
-    def watch_parent():
-        while os.getppid() == parent:
-            _sleep(0.5)
-        os.killpg(0, signal.SIGKILL)
-
-    # A real thread, started before eventlet patches threading and time.
-    if parent:
-        threading.Thread(target=watch_parent, daemon=True).start()
     try:
         from glance.cmd.api import main
     except ImportError as e:

@@ -1,15 +1,16 @@
 package keystone
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/mogan-manage/mogan-manage/testenv/internal/jsonapi"
+	"github.com/mogan-manage/mogan-manage/testenv/internal/service"
 )
 
 // DomainName is the domain every user and project lives in.
@@ -35,8 +36,8 @@ type Keystone struct {
 	// other users' tokens.
 	Service User
 
-	proc   *process
-	client *http.Client
+	proc *service.Process
+	api  *jsonapi.Client
 }
 
 type options struct {
@@ -64,17 +65,16 @@ func Start(ctx context.Context, dir string, opts ...Option) (*Keystone, error) {
 		Admin:   User{Name: "admin", Password: randomPassword(), Project: "admin", Role: "admin"},
 		Member:  User{Name: "demo", Password: randomPassword(), Project: "demo", Role: "member"},
 		Service: User{Name: "mogan", Password: randomPassword(), Project: "service", Role: "service"},
-		client:  &http.Client{Timeout: 30 * time.Second},
 	}
-	proc, port, err := launch(ctx, dir, k.Admin.Password, o.tokenExpiration)
+	proc, url, err := launch(ctx, dir, k.Admin.Password, o.tokenExpiration)
 	if err != nil {
 		return nil, err
 	}
-	k.proc = proc
-	k.URL = fmt.Sprintf("http://127.0.0.1:%d/v3", port)
+	k.proc, k.URL = proc, url
+	k.api = &jsonapi.Client{URL: url, Name: "keystone", HTTP: &http.Client{Timeout: 30 * time.Second}}
 	if err := k.populate(ctx); err != nil {
 		k.Stop()
-		return nil, fmt.Errorf("keystone: create test users: %w\n%s", err, proc.tail(20))
+		return nil, fmt.Errorf("keystone: create test users: %w\n%s", err, proc.Tail(20))
 	}
 	return k, nil
 }
@@ -82,7 +82,7 @@ func Start(ctx context.Context, dir string, opts ...Option) (*Keystone, error) {
 // Stop ends Keystone and waits for it. Calling it twice is harmless.
 func (k *Keystone) Stop() {
 	if k.proc != nil {
-		k.proc.stop()
+		k.proc.Stop()
 	}
 }
 
@@ -159,7 +159,7 @@ func (k *Keystone) Token(ctx context.Context, user, password, project string) (s
 			"name": project, "domain": map[string]string{"name": DomainName},
 		}},
 	}}
-	resp, err := k.do(ctx, "", http.MethodPost, "/auth/tokens", body)
+	resp, err := k.api.Do(ctx, http.MethodPost, "/auth/tokens", body)
 	if err != nil {
 		return "", err
 	}
@@ -181,47 +181,10 @@ func (k *Keystone) AdminToken(ctx context.Context) (string, error) {
 // answer into out when out is not nil. headers are extra name, value pairs.
 // Any status outside 2xx is an error carrying Keystone's answer.
 func (k *Keystone) Request(ctx context.Context, token, method, path string, body, out any, headers ...string) error {
-	resp, err := k.do(ctx, token, method, path, body, headers...)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("keystone: %s %s: %s: %s", method, path, resp.Status, b)
-	}
-	if out == nil || len(b) == 0 {
-		return nil
-	}
-	return json.Unmarshal(b, out)
-}
-
-func (k *Keystone) do(ctx context.Context, token, method, path string, body any, headers ...string) (*http.Response, error) {
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, k.URL+path, r)
-	if err != nil {
-		return nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
 	if token != "" {
-		req.Header.Set("X-Auth-Token", token)
+		headers = append(headers, "X-Auth-Token", token)
 	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	return k.client.Do(req)
+	return k.api.Request(ctx, method, path, body, out, headers...)
 }
 
 func randomPassword() string {

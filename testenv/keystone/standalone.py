@@ -3,17 +3,16 @@
 # 127.0.0.1 with a threaded wsgiref server. One process, so the interpreter
 # and Keystone's imports load once (about 3 s instead of 10).
 #
-# usage: OS_BOOTSTRAP_PASSWORD=<admin password> standalone.py <keystone.conf> <database file>
-# Prints "LISTENING <port>" on stdout once the API answers; exits when its
-# stdin closes, so it cannot outlive the Go test that started it.
+# usage: OS_BOOTSTRAP_PASSWORD=<admin password> standalone.py <keystone.conf> <database file> <port>
+# testenv/internal/service runs it, with the thread that ends it once the
+# Go test is gone, and polls /v3 until it answers.
 import os
 import socketserver
 import sqlite3
 import sys
-import threading
 import wsgiref.simple_server
 
-conf, db = sys.argv[1], sys.argv[2]
+conf, db, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 
 
 class Server(socketserver.ThreadingMixIn, wsgiref.simple_server.WSGIServer):
@@ -25,16 +24,6 @@ class Handler(wsgiref.simple_server.WSGIRequestHandler):
         sys.stderr.write("wsgiref: " + (fmt % args) + "\n")
 
 
-def watch_stdin():
-    sys.stdin.read()
-    os._exit(0)
-
-
-threading.Thread(target=watch_stdin, daemon=True).start()
-
-# Bind first: the bootstrap's catalog URLs need the port.
-httpd = Server(("127.0.0.1", 0), Handler)
-port = httpd.server_address[1]
 url = "http://127.0.0.1:%d/v3" % port
 
 from keystone.cmd import cli  # noqa: E402
@@ -65,6 +54,9 @@ os.environ["OS_KEYSTONE_CONFIG_FILES"] = conf
 sys.argv = [sys.argv[0]]
 from keystone.server import wsgi  # noqa: E402
 
-httpd.set_app(wsgi.initialize_public_application())
-print("LISTENING %d" % port, flush=True)
+app = wsgi.initialize_public_application()
+# Bind last: a listening socket that does not answer yet would hold the Go
+# side's readiness probe until its timeout.
+httpd = Server(("127.0.0.1", port), Handler)
+httpd.set_app(app)
 httpd.serve_forever()

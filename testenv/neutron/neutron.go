@@ -2,25 +2,14 @@ package neutron
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
+
+	"github.com/mogan-manage/mogan-manage/testenv/internal/jsonapi"
+	"github.com/mogan-manage/mogan-manage/testenv/internal/service"
 )
-
-// python is the interpreter that sees Debian's python3-neutron; the first
-// python3 on PATH may be another one.
-const python = "/usr/bin/python3"
-
-// notInstalled is the launcher's exit code when it cannot import Neutron.
-const notInstalled = 3
 
 // Neutron is a running standalone Neutron.
 type Neutron struct {
@@ -31,9 +20,8 @@ type Neutron struct {
 	// workers are in it too).
 	PID int
 
-	log    string
-	exited chan struct{} // closed once the leader is reaped
-	client *http.Client
+	proc *service.Process
+	api  *jsonapi.Client
 }
 
 type options struct {
@@ -63,9 +51,14 @@ func WithOutliveParent() Option {
 // Attach returns a handle on a Neutron that another process started with
 // WithOutliveParent and recorded as url and pid, for requests and Stop.
 func Attach(url string, pid int) *Neutron {
-	exited := make(chan struct{})
-	close(exited) // not our child: nothing to reap, Stop watches the group
-	return &Neutron{URL: url, PID: pid, exited: exited, client: &http.Client{Timeout: 30 * time.Second}}
+	return newNeutron(url, service.Attach(pid, 0))
+}
+
+func newNeutron(url string, proc *service.Process) *Neutron {
+	return &Neutron{URL: url, PID: proc.PID, proc: proc, api: &jsonapi.Client{
+		URL: url + "/v2.0", Name: "neutron", NotFound: ErrNotFound,
+		HTTP: &http.Client{Timeout: 30 * time.Second},
+	}}
 }
 
 // Start runs Neutron with its files in dir (which the caller owns and
@@ -84,7 +77,7 @@ func Start(ctx context.Context, dir string, opts ...Option) (*Neutron, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := service.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -92,148 +85,31 @@ func Start(ctx context.Context, dir string, opts ...Option) (*Neutron, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Neutron{
-		URL:    "http://127.0.0.1:" + port,
-		log:    filepath.Join(dir, "neutron.log"),
-		exited: make(chan struct{}),
-		client: &http.Client{Timeout: 30 * time.Second},
-	}
-	logFile, err := os.Create(n.log)
+	url := "http://127.0.0.1:" + port
+	// The launcher exits service.NotInstalled when it cannot import
+	// Neutron: no separate check, which would import it once more.
+	proc, err := service.Start(ctx, service.Options{
+		Name:          "neutron",
+		Package:       "python3-neutron",
+		Dir:           dir,
+		Script:        filepath.Join(dir, "standalone.py"),
+		Args:          []string{conf, filepath.Join(dir, "neutron.db"), filepath.Join(dir, "policy.json")},
+		Env:           []string{"PYTHONPATH=" + pythonPath},
+		Log:           filepath.Join(dir, "neutron.log"),
+		ReadyURL:      url + "/v2.0/networks?limit=1",
+		OutliveParent: o.outliveParent,
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = logFile.Close() }() // the child holds its own descriptor
-
-	parent := os.Getpid() // 0: no watch
-	if o.outliveParent {
-		parent = 0
-	}
-	cmd := exec.Command(python, filepath.Join(dir, "standalone.py"), conf,
-		filepath.Join(dir, "neutron.db"), filepath.Join(dir, "policy.json"), strconv.Itoa(parent))
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PYTHONPATH="+pythonPath)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// Its own session: terminal signals stay away, and Stop ends the group.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start neutron with %s: %w", python, err)
-	}
-	n.PID = cmd.Process.Pid
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		close(n.exited)
-	}()
-
-	if err := n.waitReady(ctx); err != nil {
-		n.Stop()
-		var exit *exec.ExitError
-		if errors.As(waitErr, &exit) && exit.ExitCode() == notInstalled {
-			return nil, errors.New("python3-neutron is not installed: run `make test-deps`")
-		}
-		return nil, fmt.Errorf("neutron: %w; %s:\n%s", err, n.log, n.tail(20))
-	}
-	return n, nil
-}
-
-// waitReady polls the API until it lists networks, the server exits, or
-// ctx ends.
-func (n *Neutron) waitReady(ctx context.Context) error {
-	client := &http.Client{Timeout: 2 * time.Second}
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-n.exited:
-			return errors.New("exited before answering")
-		case <-ctx.Done():
-			return fmt.Errorf("did not answer at %s: %w", n.URL, ctx.Err())
-		case <-tick.C:
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.URL+"/v2.0/networks?limit=1", nil)
-		if err != nil {
-			return err
-		}
-		if resp, err := client.Do(req); err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-	}
+	return newNeutron(url, proc), nil
 }
 
 // Stop ends Neutron's process group, politely first, and returns once no
 // process of the group is left. Calling it twice is harmless.
-func (n *Neutron) Stop() {
-	if n.PID <= 0 {
-		return
-	}
-	_ = syscall.Kill(-n.PID, syscall.SIGTERM)
-	deadline := time.Now().Add(10 * time.Second)
-	killed := false
-	for len(n.Processes()) > 0 {
-		if !killed && time.Now().After(deadline) {
-			_ = syscall.Kill(-n.PID, syscall.SIGKILL)
-			killed = true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	<-n.exited
-}
+func (n *Neutron) Stop() { n.proc.Stop() }
 
 // Processes returns the pids of the server's process group that still
 // run (zombies excluded): the server and its forked workers. Tests use it
 // to check that Stop leaves nothing behind.
-func (n *Neutron) Processes() []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// After the parenthesised command name, which may hold spaces:
-		// state, ppid, pgrp, …
-		s := string(stat)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) >= 3 && f[0] != "Z" && f[2] == strconv.Itoa(n.PID) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-// tail returns the last n lines of Neutron's log, for error messages.
-func (n *Neutron) tail(lines int) string {
-	b, err := os.ReadFile(n.log)
-	if err != nil {
-		return err.Error()
-	}
-	l := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(l) > lines {
-		l = l[len(l)-lines:]
-	}
-	return strings.Join(l, "\n")
-}
-
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = l.Close() }()
-	_, port, err := net.SplitHostPort(l.Addr().String())
-	return port, err
-}
+func (n *Neutron) Processes() []int { return n.proc.Processes() }

@@ -4,29 +4,13 @@
 # it alters constraints), then serves neutron-server in this process, so
 # the interpreter and Neutron's imports load once.
 #
-# usage: standalone.py <neutron.conf> <database file> <policy file> <parent pid>
-# Exits 3 when Neutron cannot be imported. Once the parent pid is gone
-# (the Go test died without Stop), it kills its whole process group,
-# Neutron's forked workers included; a parent pid of 0 watches nothing
-# (the demo's Neutron outlives its starter).
-import os
-import signal
+# usage: standalone.py <neutron.conf> <database file> <policy file>
+# Exits 3 when Neutron cannot be imported. testenv/internal/service runs
+# it, with the thread that ends its process group (Neutron's forked workers
+# included) once the Go test is gone.
 import sys
-import threading
-from time import sleep as _sleep
 
-conf, db, policy, parent = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-
-
-def watch_parent():
-    while os.getppid() == parent:
-        _sleep(0.5)
-    os.killpg(0, signal.SIGKILL)
-
-
-# A real thread, started before eventlet patches threading and time.
-if parent:
-    threading.Thread(target=watch_parent, daemon=True).start()
+conf, db, policy = sys.argv[1], sys.argv[2], sys.argv[3]
 
 try:
     import neutron.cmd.eventlet  # noqa: F401  (eventlet's monkey patching first)
