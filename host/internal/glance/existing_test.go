@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/mogan-manage/mogan-manage/host/internal/glance"
+	"github.com/mogan-manage/mogan-manage/testenv/clienttest"
 	glanceenv "github.com/mogan-manage/mogan-manage/testenv/glance"
 )
 
@@ -52,7 +53,7 @@ func TestExisting(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := uuid.NewString()
-	proxy := countingProxy(t, env.glance.URL)
+	proxy := clienttest.NewProxy(t, env.glance.URL)
 	client := newClient(t, proxy.URL)
 
 	tests := map[string]struct {
@@ -74,7 +75,7 @@ func TestExisting(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			proxy.seen()
+			proxy.Take()
 			got, err := client.Existing(t.Context(), tc.ids)
 			if err != nil {
 				t.Fatal(err)
@@ -82,7 +83,7 @@ func TestExisting(t *testing.T) {
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("Existing(%v) (-want +got):\n%s", tc.ids, diff)
 			}
-			queries := proxy.seen()
+			queries := takeQueries(proxy)
 			if len(queries) != tc.requests {
 				t.Errorf("%d requests, want %d: %q", len(queries), tc.requests, queries)
 			}
@@ -99,7 +100,7 @@ func TestExisting(t *testing.T) {
 // every id is asked once.
 func TestExistingBatches(t *testing.T) {
 	existing := createImages(t, env.glance, 60)
-	proxy := countingProxy(t, env.glance.URL)
+	proxy := clienttest.NewProxy(t, env.glance.URL)
 	client := newClient(t, proxy.URL)
 
 	tests := map[string]struct {
@@ -129,7 +130,7 @@ func TestExistingBatches(t *testing.T) {
 				ids[i], ids[j] = ids[j], ids[i]
 			}
 			ids = append(ids, "http://example.com/image.qcow2") // never sent, never counted
-			proxy.seen()
+			proxy.Take()
 			got, err := client.Existing(t.Context(), ids)
 			if err != nil {
 				t.Fatal(err)
@@ -137,7 +138,7 @@ func TestExistingBatches(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("found (-want +got):\n%s", diff)
 			}
-			queries := proxy.seen()
+			queries := takeQueries(proxy)
 			if len(queries) != tc.requests {
 				t.Errorf("%d requests for %d ids, want %d", len(queries), tc.found+tc.missing, tc.requests)
 			}
@@ -164,7 +165,7 @@ func TestExistingFollowsPages(t *testing.T) {
 	}
 	defer g.Stop()
 	ids := createImages(t, g, 10)
-	proxy := countingProxy(t, g.URL)
+	proxy := clienttest.NewProxy(t, g.URL)
 	got, err := newClient(t, proxy.URL).Existing(t.Context(), append(ids, uuid.NewString()))
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +177,7 @@ func TestExistingFollowsPages(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("found (-want +got):\n%s", diff)
 	}
-	if n := len(proxy.seen()); n != 4 { // 3 + 3 + 3 + 1
+	if n := len(proxy.Take()); n != 4 { // 3 + 3 + 3 + 1
 		t.Errorf("%d requests, want 4 pages of at most 3", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mogan-manage/mogan-manage/host/internal/neutron"
+	"github.com/mogan-manage/mogan-manage/testenv/clienttest"
 	neutrontest "github.com/mogan-manage/mogan-manage/testenv/neutron"
 )
 
@@ -63,7 +64,7 @@ func missingIDs(n int) []string {
 // (its pagination_max_limit is pageLimit).
 func TestPorts(t *testing.T) {
 	ports := createPorts(t, 4)
-	proxy := newCounter(t, testNeutron.URL)
+	proxy := clienttest.NewProxy(t, testNeutron.URL)
 	client := newClient(t, proxy.URL)
 
 	// 60 ids: found ports at both ends of each chunk of 50.
@@ -114,7 +115,7 @@ func TestPorts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			proxy.take()
+			proxy.Take()
 			got, err := client.Ports(t.Context(), tt.ids)
 			if err != nil {
 				t.Fatal(err)
@@ -127,7 +128,7 @@ func TestPorts(t *testing.T) {
 			for _, found := range tt.chunkFound {
 				wantRequests += found/pageLimit + 1
 			}
-			requests := proxy.take()
+			requests := proxy.Take()
 			var idsPerRequest []int
 			for _, r := range requests {
 				ids := r.Query()["id"]
