@@ -26,6 +26,8 @@ type Driver struct {
 	wrapTransport func(http.RoundTripper) http.RoundTripper
 	// lockRetry is defaultLockRetry unless a test shortens it after newDriver.
 	lockRetry lockRetry
+	// cursors remember where paged listings stopped (resume.go).
+	cursors *cursors
 
 	mu     sync.Mutex
 	cfg    *config
@@ -41,7 +43,7 @@ func newDriver(log hclog.Logger) *Driver {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	return &Driver{log: log, lockRetry: defaultLockRetry}
+	return &Driver{log: log, lockRetry: defaultLockRetry, cursors: newCursors()}
 }
 
 // Info names the driver.

@@ -7,6 +7,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
 	"github.com/gophercloud/gophercloud/v2/pagination"
+	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/nodefilter"
@@ -48,10 +49,22 @@ func (d *Driver) ListManageableNodes(ctx context.Context, opts driver.ListOption
 		nf.Maintenance = nodefilter.Bool(false)
 	}
 	// Ports and portgroups sorted by node (node_id, the order nodes come
-	// in) let the join send nodes before the whole port list is read.
+	// in) let the join send nodes before the whole port list is read; a
+	// page after the first resumes them where the previous page stopped
+	// (resume.go).
+	var at cursor
+	if opts.Marker != "" {
+		if at, err = d.resumeAt(ctx, sc, opts.Marker); err != nil {
+			return classify(err, "ironic", sc.Endpoint)
+		}
+	}
 	nodePager := nodefilter.List(sc, nf)
-	portPager := portlist.List(sc, portlist.ListOpts{Fields: portFields, SortKey: "node_id", Limit: pageSize})
-	pgPager := portgroups.List(sc, portgroups.ListOpts{Fields: portgroupFields, SortKey: "node_id", Limit: pageSize})
+	portPager := func(marker string) pagination.Pager {
+		return portlist.List(sc, portlist.ListOpts{Fields: portFields, SortKey: "node_id", Limit: pageSize, Marker: marker})
+	}
+	pgPager := func(marker string) pagination.Pager {
+		return portgroups.List(sc, portgroups.ListOpts{Fields: portgroupFields, SortKey: "node_id", Limit: pageSize, Marker: marker})
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -60,12 +73,23 @@ func (d *Driver) ListManageableNodes(ctx context.Context, opts driver.ListOption
 	portCh := make(chan []ironicPort, 2)
 	pgCh := make(chan []ironicPortgroup, 2)
 	g.Go(func() error { return fetch(gctx, nodePager, nodefilter.ExtractNodesInto, nodeCh) })
-	g.Go(func() error { return fetch(gctx, portPager, portlist.ExtractPortsInto, portCh) })
-	g.Go(func() error { return fetch(gctx, pgPager, portgroups.ExtractPortgroupsInto, pgCh) })
+	g.Go(func() error { return fetchResumed(gctx, d.log, portPager, at.port, portlist.ExtractPortsInto, portCh) })
+	g.Go(func() error {
+		return fetchResumed(gctx, d.log, pgPager, at.portgroup, portgroups.ExtractPortgroupsInto, pgCh)
+	})
 
 	sent := 0
+	lastNode := ""
 	var j joiner
 	joinErr := j.run(gctx, nodeCh, portCh, pgCh, func(n *ironicNode, ps []ironicPort, pgs []ironicPortgroup) error {
+		// Where the next page resumes if this listing ends here.
+		if len(ps) > 0 {
+			at.port = ps[len(ps)-1].UUID
+		}
+		if len(pgs) > 0 {
+			at.portgroup = pgs[len(pgs)-1].UUID
+		}
+		lastNode = n.UUID
 		node := toNode(n, ps, pgs)
 		if !node.Manageable && !opts.IncludeUnmanageable {
 			return nil
@@ -79,6 +103,9 @@ func (d *Driver) ListManageableNodes(ctx context.Context, opts driver.ListOption
 		}
 		return nil
 	})
+	if lastNode != "" {
+		d.cursors.put(lastNode, at)
+	}
 	// Done (or failed): the fetchers still reading ports stop here.
 	cancel()
 	fetchErr := g.Wait()
@@ -92,6 +119,19 @@ func (d *Driver) ListManageableNodes(ctx context.Context, opts driver.ListOption
 		return classify(fetchErr, "ironic", sc.Endpoint)
 	}
 	return joinErr
+}
+
+// fetchResumed is fetch starting after marker; a marker Ironic no longer
+// knows (deleted since) makes it read from the start instead.
+func fetchResumed[T any](ctx context.Context, log hclog.Logger, pager func(marker string) pagination.Pager, marker string,
+	extract func(pagination.Page, any) error, out chan<- []T,
+) error {
+	err := fetch(ctx, pager(marker), extract, out)
+	if marker != "" && gophercloud.ResponseCodeIs(err, 404) {
+		log.Debug("the listing's resume point is gone; reading from the start", "marker", marker)
+		return fetch(ctx, pager(""), extract, out)
+	}
+	return err
 }
 
 // fetch pages through pager, decoding each page into []T and sending it
