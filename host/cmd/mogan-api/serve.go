@@ -75,6 +75,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Policy:         enforcer,
 		Manage:         svc,
 		PublicEndpoint: cfg.API.PublicEndpoint,
+		MetadataItems:  cfg.Quota.MetadataItems,
 	})
 	if err != nil {
 		return err

@@ -98,8 +98,9 @@ func newHarness(t testing.TB, drv *drivertest.FuncDriver) *harness {
 	return newHarnessWithAuth(t, drv, authn)
 }
 
-// newHarnessWithAuth is newHarness with another authenticator.
-func newHarnessWithAuth(t testing.TB, drv *drivertest.FuncDriver, authn auth.Authenticator) *harness {
+// newHarnessWithAuth is newHarness with another authenticator; configure
+// changes the API's configuration (e.g. the quota) before it is built.
+func newHarnessWithAuth(t testing.TB, drv *drivertest.FuncDriver, authn auth.Authenticator, configure ...func(*api.Config)) *harness {
 	t.Helper()
 	ctx := t.Context()
 	log := hclog.NewNullLogger()
@@ -113,10 +114,15 @@ func newHarnessWithAuth(t testing.TB, drv *drivertest.FuncDriver, authn auth.Aut
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler, err := api.New(api.Config{
+	cfg := api.Config{
 		Logger: log, Auth: authn, Policy: enforcer,
-		Manage: manage.New(manage.Config{Store: st, Driver: drv, Logger: log, Owner: "test"}),
-	})
+		Manage:        manage.New(manage.Config{Store: st, Driver: drv, Logger: log, Owner: "test"}),
+		MetadataItems: 128, // [quota] metadata_items' default
+	}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	handler, err := api.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

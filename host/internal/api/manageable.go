@@ -13,6 +13,7 @@ import (
 
 	"github.com/mogan-manage/mogan-manage/host/internal/manage"
 	"github.com/mogan-manage/mogan-manage/host/internal/policy"
+	"github.com/mogan-manage/mogan-manage/host/internal/schema"
 )
 
 // listManageableServers streams the driver's nodes to the client as they
@@ -173,7 +174,8 @@ func (s *Server) manageServer(w http.ResponseWriter, r *http.Request) {
 
 // decodeBody reads a JSON body, checks it against the manage schema and
 // decodes it into v: 415 for another content type, 413 past the limit,
-// 400 for malformed JSON or a schema violation naming the field.
+// 403 past the metadata quota, 400 for malformed JSON, invalid UTF-8, the
+// NUL character or a schema violation naming the field.
 func (s *Server) decodeBody(r *http.Request, v any) error {
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
@@ -194,15 +196,37 @@ func (s *Server) decodeBody(r *http.Request, v any) error {
 		}
 		return errorf(http.StatusBadRequest, "Cannot read the request body: %v", err)
 	}
-	var doc any
-	if err := json.Unmarshal(body, &doc); err != nil {
+	if err := schema.CheckUTF8(body); err != nil {
+		return errorf(http.StatusBadRequest, "%s", err.Error())
+	}
+	doc, err := schema.Decode(body)
+	if err != nil {
 		return errorf(http.StatusBadRequest, "Malformed JSON in the request body: %s", jsonProblem(err))
+	}
+	// The quota before the schema: counting keys is cheap, checking each
+	// one is not.
+	if err := s.checkMetadataQuota(doc); err != nil {
+		return err
 	}
 	if err := s.manageSchema.Validate(doc); err != nil {
 		return errorf(http.StatusBadRequest, "%s", err.Error())
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return errorf(http.StatusBadRequest, "Malformed request body: %s", jsonProblem(err))
+	}
+	return nil
+}
+
+// checkMetadataQuota refuses more metadata items than [quota]
+// metadata_items allows, with Nova's status and words.
+func (s *Server) checkMetadataQuota(doc any) error {
+	if s.metadataItems < 0 {
+		return nil
+	}
+	body, _ := doc.(map[string]any)
+	metadata, _ := body["metadata"].(map[string]any)
+	if n := len(metadata); n > s.metadataItems {
+		return errorf(http.StatusForbidden, "Quota exceeded for metadata items: %d items, the limit is %d.", n, s.metadataItems)
 	}
 	return nil
 }

@@ -26,6 +26,10 @@ type Config struct {
 	// PublicEndpoint is the base of links ("http://api.example:6688");
 	// empty means the scheme and host the request came with.
 	PublicEndpoint string
+	// MetadataItems is [quota] metadata_items: how many metadata items a
+	// server may have; -1 (any negative) is unlimited, 0 (the zero
+	// value) none.
+	MetadataItems int
 }
 
 // Server is the HTTP API.
@@ -36,6 +40,7 @@ type Server struct {
 	manage         *manage.Service
 	manageSchema   *schema.Validator
 	publicEndpoint string
+	metadataItems  int
 	router         *mux.Router
 }
 
@@ -52,6 +57,7 @@ func New(cfg Config) (*Server, error) {
 		manage:         cfg.Manage,
 		manageSchema:   v,
 		publicEndpoint: cfg.PublicEndpoint,
+		metadataItems:  cfg.MetadataItems,
 	}
 	s.routes()
 	return s, nil

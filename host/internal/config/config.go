@@ -40,6 +40,7 @@ type Config struct {
 	Glance    Service
 	Neutron   Service
 	Manage    Manage
+	Quota     Quota
 	authIsSet bool
 }
 
@@ -99,6 +100,14 @@ type Manage struct {
 	// IntentLease is how long an adoption in progress stays this
 	// replica's without renewal: after it, another replica repairs it.
 	IntentLease time.Duration
+}
+
+// Quota is the [quota] section, with Nova's option names.
+type Quota struct {
+	// MetadataItems is how many metadata items a server may have: -1 is
+	// unlimited, 0 none. It is checked before the body's schema, so
+	// that a body of many keys costs little.
+	MetadataItems int
 }
 
 // Policy is the [oslo_policy] section.
@@ -267,6 +276,7 @@ func (c *Config) fill(values map[string]map[string]string) error {
 		ReconcileInterval: p.seconds("manage", "reconcile_interval"),
 		IntentLease:       p.seconds("manage", "intent_lease"),
 	}
+	c.Quota = Quota{MetadataItems: p.integer("quota", "metadata_items")}
 	c.Glance = p.service("glance")
 	c.Neutron = p.service("neutron")
 	return p.err
@@ -310,6 +320,9 @@ func (c *Config) check() error {
 	}
 	if c.API.MaxConnections < 0 {
 		return &Error{File: c.File, Section: "api", Option: "max_connections", Problem: "must be 0 (no bound) or a positive number"}
+	}
+	if c.Quota.MetadataItems < -1 {
+		return &Error{File: c.File, Section: "quota", Option: "metadata_items", Problem: "must be -1 (unlimited), 0 (no metadata) or a positive number"}
 	}
 	if c.Manage.ReconcileInterval < 0 {
 		return &Error{File: c.File, Section: "manage", Option: "reconcile_interval", Problem: "must be 0 (off) or a positive number of seconds"}

@@ -93,6 +93,9 @@ func sections() map[string][]option {
 			{name: "reconcile_interval", kind: kindInt, def: "60"},
 			{name: "intent_lease", kind: kindInt, def: "60"},
 		},
+		"quota": {
+			{name: "metadata_items", kind: kindInt, def: "128"},
+		},
 		"glance":  serviceOptions,
 		"neutron": serviceOptions,
 	}

@@ -9,9 +9,7 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"regexp"
 	"slices"
@@ -139,17 +137,17 @@ func (a violation) before(b violation) bool {
 }
 
 // Decode parses a request body the way Validate wants it: numbers as
-// json.Number. Trailing data after the document is refused, as
-// json.Unmarshal does.
+// json.Number. Malformed JSON and trailing data get json.Unmarshal's
+// errors.
 func Decode(body []byte) (any, error) {
+	var doc any
+	if !json.Valid(body) {
+		return nil, json.Unmarshal(body, &doc) // json.Unmarshal has no UseNumber, but the same checks and words
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	var doc any
 	if err := dec.Decode(&doc); err != nil {
 		return nil, err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, &json.SyntaxError{Offset: dec.InputOffset()}
 	}
 	return doc, nil
 }
