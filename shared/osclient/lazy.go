@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/hashicorp/go-hclog"
@@ -178,7 +179,11 @@ func (l *Lazy) message(body []byte) string {
 	}
 	s := strings.Join(strings.Fields(string(body)), " ")
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut-- // never half a character
+		}
+		s = s[:cut] + "…"
 	}
 	return RedactText(s)
 }

@@ -171,6 +171,7 @@ func TestLazyClassify(t *testing.T) {
 		"refused":                {400, "glance says: bad filter", ": HTTP 400: bad filter"},
 		"not json":               {200, "<html>login</html>", " is unavailable: image lookup: "},
 		"long body shortened":    {503, strings.Repeat("x", 300), " is unavailable: image lookup: HTTP 503: " + strings.Repeat("x", 200) + "…"},
+		"cut between characters": {503, "x" + strings.Repeat("é", 150), " is unavailable: image lookup: HTTP 503: x" + strings.Repeat("é", 99) + "…"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
