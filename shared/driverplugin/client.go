@@ -3,7 +3,12 @@ package driverplugin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/mogan-manage/mogan-manage/proto/driverv1"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
@@ -13,9 +18,28 @@ import (
 
 // grpcClient is the host's view of a plugin: a driver.Full whose every
 // method is one RPC. Capabilities the plugin lacks come back as
-// driver.ErrNotImplemented; a dead plugin as ErrPluginGone.
+// driver.ErrNotImplemented; a call gRPC itself failed as ErrCallFailed.
 type grpcClient struct {
-	rpc driverv1.DriverClient
+	rpc  driverv1.DriverClient
+	conn *grpc.ClientConn
+}
+
+// ping asks the plugin's gRPC server whether it serves, as go-plugin's
+// GRPCClient.Ping does (the health service every go-plugin server
+// registers), but bounded by ctx: go-plugin's own Ping has no deadline and
+// would wait forever on a stopped process. The answer comes from the
+// plugin's gRPC server, not from the driver, so a driver busy with a slow
+// backend still answers.
+func (c *grpcClient) ping(ctx context.Context) error {
+	resp, err := grpc_health_v1.NewHealthClient(c.conn).Check(ctx,
+		&grpc_health_v1.HealthCheckRequest{Service: plugin.GRPCServiceName})
+	if err != nil {
+		return err
+	}
+	if s := resp.GetStatus(); s != grpc_health_v1.HealthCheckResponse_SERVING {
+		return fmt.Errorf("the plugin's health service says %s", s)
+	}
+	return nil
 }
 
 var _ driver.Full = (*grpcClient)(nil)

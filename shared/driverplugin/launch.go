@@ -1,6 +1,7 @@
 package driverplugin
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
@@ -37,8 +40,9 @@ type LaunchConfig struct {
 // Plugin is one running plugin process.
 type Plugin struct {
 	client    *plugin.Client
-	driver    driver.Full
+	driver    *grpcClient
 	pid       int
+	proc      *os.Process
 	socketDir string
 }
 
@@ -58,8 +62,10 @@ func Launch(cfg LaunchConfig) (*Plugin, error) {
 		secure = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
 	}
 	// The plugin's Unix socket goes in a directory of its own, removed by
-	// Kill: a plugin that crashed cannot remove its socket itself.
-	socketDir, err := os.MkdirTemp("", "mogan-driver-")
+	// Kill: a plugin that crashed cannot remove its socket itself. Its name
+	// records this host, so that the next host removes it if this one is
+	// killed before it could (RemoveStaleSocketDirs).
+	socketDir, err := newSocketDir()
 	if err != nil {
 		return nil, fmt.Errorf("starting driver plugin %s: %w", cfg.Path, err)
 	}
@@ -91,24 +97,84 @@ func Launch(cfg LaunchConfig) (*Plugin, error) {
 		p.Kill()
 		return nil, fmt.Errorf("driver plugin %s: %w", cfg.Path, err)
 	}
-	p.driver = raw.(driver.Full)
+	p.driver = raw.(*grpcClient)
 	p.pid = cmd.Process.Pid
+	p.proc = cmd.Process
 	return p, nil
 }
 
-// Driver is the plugin's driver; its calls fail with ErrPluginGone once
-// the process has exited.
+// Driver is the plugin's driver; its calls fail with ErrCallFailed once
+// the process has exited (Check then says ErrPluginGone).
 func (p *Plugin) Driver() driver.Full { return p.driver }
 
 // Exited reports whether the plugin process has ended.
 func (p *Plugin) Exited() bool { return p.client.Exited() }
 
+// exitGrace is how long Check waits for go-plugin to notice an exit: a
+// call fails as soon as the connection breaks, slightly before the
+// process's end is reaped.
+const exitGrace = 100 * time.Millisecond
+
+// Check tells whether the plugin is still there: nil when its process runs
+// and its gRPC server answers a ping within ctx; an ErrPluginGone saying
+// which otherwise (exited, connection broken, or hung: no answer in time).
+// The host calls it after a call failed in gRPC or missed its deadline, to
+// restart only a plugin that is really dead or hung.
+func (p *Plugin) Check(ctx context.Context) error {
+	if p.Exited() {
+		return fmt.Errorf("%w: the plugin process %d exited", ErrPluginGone, p.pid)
+	}
+	err := p.driver.ping(ctx)
+	if err == nil {
+		return nil
+	}
+	// A ping on a broken connection fails at once: the process may be on
+	// its way out.
+	for deadline := time.Now().Add(exitGrace); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if p.Exited() {
+			return fmt.Errorf("%w: the plugin process %d exited", ErrPluginGone, p.pid)
+		}
+	}
+	if status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: the plugin process %d does not answer a ping (hung)", ErrPluginGone, p.pid)
+	}
+	return fmt.Errorf("%w: the plugin process %d runs but its connection failed: %w", ErrPluginGone, p.pid, err)
+}
+
+// Abort kills a plugin that Check found gone, without the graceful
+// shutdown Kill tries first: a stopped or hung process would never answer
+// it. It is safe to call more than once, and after Kill.
+func (p *Plugin) Abort() {
+	if p.proc != nil && !p.Exited() {
+		_ = p.proc.Kill() // SIGKILL; an error only means it already ended
+	}
+	p.Kill()
+}
+
 // Pid is the plugin's process id.
 func (p *Plugin) Pid() int { return p.pid }
 
+// killGrace bounds Kill's graceful part: go-plugin asks the plugin to shut
+// down over gRPC and waits for an answer that a stopped (SIGSTOP) or wedged
+// process never gives.
+const killGrace = 5 * time.Second
+
 // Kill stops the plugin: gracefully first, then by force after go-plugin's
-// grace period. It is safe to call more than once.
+// grace period, or after killGrace if the plugin does not even answer the
+// request to shut down. It is safe to call more than once.
 func (p *Plugin) Kill() {
-	p.client.Kill()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.client.Kill()
+	}()
+	select {
+	case <-done:
+	case <-time.After(killGrace):
+		if p.proc != nil {
+			_ = p.proc.Kill() // the shutdown request returns once it is gone
+		}
+		<-done
+	}
 	_ = os.RemoveAll(p.socketDir) // best effort: a leftover is only an empty socket
 }

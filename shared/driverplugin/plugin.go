@@ -26,5 +26,5 @@ func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
 }
 
 func (p *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
-	return &grpcClient{rpc: driverv1.NewDriverClient(conn)}, nil
+	return &grpcClient{rpc: driverv1.NewDriverClient(conn), conn: conn}, nil
 }

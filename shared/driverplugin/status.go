@@ -12,9 +12,37 @@ import (
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
-// ErrPluginGone means the driver process exited or its connection broke
-// mid-call: the call's outcome is unknown and the plugin needs a restart.
+// ErrPluginGone means the driver process exited, its connection broke or it
+// does not answer a ping (hung): the plugin needs a restart. Only
+// Plugin.Check says so, after looking at the process; a failed call alone
+// is ErrCallFailed.
 var ErrPluginGone = errors.New("driver plugin exited or is unreachable")
+
+// ErrCallFailed means gRPC failed the call without the driver answering it:
+// the plugin may have died (Plugin.Check tells), or the host could not
+// build its own request (a string that is not UTF-8 fails to marshal),
+// which is no reason to restart a healthy plugin.
+var ErrCallFailed = errors.New("driver call failed in gRPC")
+
+// callError is an ErrCallFailed with gRPC's code, kept so that the host can
+// tell a connection failure (Unavailable) from its own bad request.
+type callError struct {
+	code codes.Code
+	msg  string
+}
+
+func (e *callError) Error() string {
+	return fmt.Sprintf("%s: %s: %s", ErrCallFailed, e.code, e.msg)
+}
+
+func (e *callError) Unwrap() error { return ErrCallFailed }
+
+// IsConnectionFailure reports whether err is an ErrCallFailed that gRPC
+// blamed on the connection (codes.Unavailable) rather than on the request.
+func IsConnectionFailure(err error) bool {
+	var ce *callError
+	return errors.As(err, &ce) && ce.code == codes.Unavailable
+}
 
 // kindCodes is the one table between the SDK's error kinds and gRPC status
 // codes. The first entry for a code wins on the way back.
@@ -66,7 +94,7 @@ func fromStatus(err error) error {
 	}
 	st, ok := status.FromError(err)
 	if !ok {
-		return fmt.Errorf("%w: %w", ErrPluginGone, err)
+		return &callError{code: codes.Unknown, msg: err.Error()}
 	}
 	var detail *driverv1.ErrorDetail
 	for _, d := range st.Details() {
@@ -85,7 +113,7 @@ func fromStatus(err error) error {
 			// An older plugin that lacks this RPC altogether.
 			return &driver.Error{Kind: driver.ErrNotImplemented, Message: st.Message()}
 		default:
-			return fmt.Errorf("%w: %s", ErrPluginGone, st.Message())
+			return &callError{code: st.Code(), msg: st.Message()}
 		}
 	}
 	for _, kc := range kindCodes {

@@ -46,8 +46,8 @@ func TestErrorsCrossTheBoundary(t *testing.T) {
 			if !errors.Is(back, tc.kind) {
 				t.Errorf("errors.Is(%v, %v) = false", back, tc.kind)
 			}
-			if errors.Is(back, ErrPluginGone) {
-				t.Errorf("a driver's own error reads as a dead plugin: %v", back)
+			if errors.Is(back, ErrPluginGone) || errors.Is(back, ErrCallFailed) {
+				t.Errorf("a driver's own error reads as a failed call: %v", back)
 			}
 			if got := driver.ReasonOf(back); got != tc.reason {
 				t.Errorf("reason = %q; want %q", got, tc.reason)
@@ -62,22 +62,33 @@ func TestErrorsCrossTheBoundary(t *testing.T) {
 	}
 }
 
-// TestTransportFailuresArePluginGone: a status without the SDK's detail
-// is gRPC's own failure; Unavailable then means the plugin went away.
-func TestTransportFailuresArePluginGone(t *testing.T) {
+// TestTransportFailuresAreCallFailed: a status without the SDK's detail
+// is gRPC's own failure. It never says by itself that the plugin is gone
+// (a request the host could not marshal fails the same way): only
+// Plugin.Check, which looks at the process, does.
+func TestTransportFailuresAreCallFailed(t *testing.T) {
 	tests := map[string]struct {
-		err  error
-		want error
+		err        error
+		want       error
+		connection bool
 	}{
-		"connection broke": {status.Error(codes.Unavailable, "error reading from server: EOF"), ErrPluginGone},
-		"not a status":     {errors.New("boom"), ErrPluginGone},
-		"deadline":         {status.Error(codes.DeadlineExceeded, "context deadline exceeded"), context.DeadlineExceeded},
-		"old plugin":       {status.Error(codes.Unimplemented, "unknown method"), driver.ErrNotImplemented},
+		"connection broke": {status.Error(codes.Unavailable, "error reading from server: EOF"), ErrCallFailed, true},
+		"marshal":          {status.Error(codes.Internal, "grpc: error while marshaling: string field contains invalid UTF-8"), ErrCallFailed, false},
+		"not a status":     {errors.New("boom"), ErrCallFailed, false},
+		"deadline":         {status.Error(codes.DeadlineExceeded, "context deadline exceeded"), context.DeadlineExceeded, false},
+		"old plugin":       {status.Error(codes.Unimplemented, "unknown method"), driver.ErrNotImplemented, false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := fromStatus(tc.err); !errors.Is(got, tc.want) {
+			got := fromStatus(tc.err)
+			if !errors.Is(got, tc.want) {
 				t.Errorf("fromStatus(%v) = %v; want errors.Is %v", tc.err, got, tc.want)
+			}
+			if errors.Is(got, ErrPluginGone) {
+				t.Errorf("fromStatus(%v) = %v: a failed call alone must not say the plugin is gone", tc.err, got)
+			}
+			if IsConnectionFailure(got) != tc.connection {
+				t.Errorf("IsConnectionFailure(%v) = %v; want %v", got, !tc.connection, tc.connection)
 			}
 		})
 	}

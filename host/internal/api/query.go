@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -53,9 +54,14 @@ func queryBool(q url.Values, name string) (bool, error) {
 	return false, errorf(http.StatusBadRequest, "Invalid value for %s: %q. It must be true or false.", name, raw)
 }
 
-// queryString reads a free-form filter, bounded like a name.
+// queryString reads a free-form filter, bounded like a name. It must be
+// UTF-8: it crosses to the driver plugin as a protobuf string, which gRPC
+// refuses to marshal otherwise.
 func queryString(q url.Values, name string) (string, error) {
 	raw := q.Get(name)
+	if !utf8.ValidString(raw) {
+		return "", errorf(http.StatusBadRequest, "Invalid value for %s: not valid UTF-8.", name)
+	}
 	if len(raw) > 255 {
 		return "", errorf(http.StatusBadRequest, "Invalid value for %s: longer than 255 characters.", name)
 	}

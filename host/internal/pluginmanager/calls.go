@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 	"github.com/mogan-manage/mogan-manage/shared/driverplugin"
@@ -31,11 +32,12 @@ func (m *Manager) call(ctx context.Context, op string, fn func(context.Context, 
 	if err != nil {
 		return err
 	}
-	err = m.outcome(ctx, inst, op, fn(ctx, inst.plugin.Driver()))
+	err = fn(ctx, inst.plugin.Driver())
+	var missed *timeoutError
 	if ours && errors.Is(err, context.DeadlineExceeded) {
-		return te
+		missed = te
 	}
-	return err
+	return m.outcome(ctx, inst, op, err, missed)
 }
 
 // timeoutError is the cause of a call cut short by the manager's own
@@ -46,27 +48,67 @@ type timeoutError struct{ msg string }
 func (e *timeoutError) Error() string { return e.msg + ": " + context.DeadlineExceeded.Error() }
 func (e *timeoutError) Unwrap() error { return context.DeadlineExceeded }
 
-// outcome classifies a call's error: a dead plugin is retired and reported
-// as ErrDriverUnavailable, a call our deadline cut short says so; the
-// driver's own errors pass through unchanged.
-func (m *Manager) outcome(ctx context.Context, inst *instance, op string, err error) error {
+// outcome classifies a call's error. missed is set when the call ran past
+// the manager's own deadline. Only a plugin that is gone (its process
+// exited, its connection broke) or hung (it does not answer a ping) is
+// retired, and only check decides that: a failure of gRPC alone may be the
+// host's own request that could not be sent, and a missed deadline may be
+// a slow backend behind a healthy plugin. The driver's own errors pass
+// through unchanged.
+func (m *Manager) outcome(ctx context.Context, inst *instance, op string, err error, missed *timeoutError) error {
+	switch {
+	case err == nil:
+		return nil
+	case missed != nil:
+		if gone := m.check(ctx, inst, op, err); gone != nil {
+			return &timeoutError{msg: missed.msg + "; " + gone.Error() + ", so it was killed and the next call restarts it"}
+		}
+		return missed
+	case errors.Is(err, driverplugin.ErrCallFailed):
+		if gone := m.check(ctx, inst, op, err); gone != nil {
+			return fmt.Errorf("driver %q: %w: %s: %w", m.cfg.Name, ErrDriverUnavailable, op, gone)
+		}
+		if driverplugin.IsConnectionFailure(err) {
+			// A passing failure of a connection the plugin still answers on.
+			return fmt.Errorf("driver %q: %w: %s: %w", m.cfg.Name, ErrDriverUnavailable, op, err)
+		}
+		// The request never made it, and the plugin is fine: the host's
+		// own fault (HTTP 500), which must not cost the plugin its life.
+		return fmt.Errorf("driver %q: %s: %w (the plugin is alive and was left running)", m.cfg.Name, op, err)
+	}
+	return err
+}
+
+// check looks at a plugin after a call failed in gRPC or missed its
+// deadline. A plugin that exited, lost its connection or does not answer a
+// ping within the ping timeout is retired (killed; the next call restarts
+// it) and check says why; a live one is left alone and check returns nil.
+// Concurrent checks of one plugin run one at a time: the first to find it
+// gone retires it, the others see that at once.
+func (m *Manager) check(ctx context.Context, inst *instance, op string, cause error) error {
+	inst.checkMu.Lock()
+	defer inst.checkMu.Unlock()
+	m.mu.Lock()
+	retired, gone := inst.retired, inst.gone
+	m.mu.Unlock()
+	if retired {
+		if gone == nil {
+			gone = fmt.Errorf("%w: the plugin was stopped", driverplugin.ErrPluginGone)
+		}
+		return gone
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.pingTimeout)
+	defer cancel()
+	start := time.Now()
+	err := inst.plugin.Check(pctx)
 	if err == nil {
+		m.log.Warn("driver call failed, but the plugin answers a ping: left running",
+			"op", op, "error", cause, "pid", inst.plugin.Pid(), "ping", time.Since(start).Round(time.Microsecond))
 		return nil
 	}
-	if errors.Is(err, driverplugin.ErrPluginGone) {
-		m.mu.Lock()
-		m.retireLocked(inst, err)
-		m.mu.Unlock()
-		return fmt.Errorf("driver %q: %w: %s: %w", m.cfg.Name, ErrDriverUnavailable, op, err)
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		// The caller's own deadline or cancellation stays as it is; ours
-		// names the driver and the timeout.
-		var te *timeoutError
-		if errors.As(context.Cause(ctx), &te) {
-			return te
-		}
-	}
+	m.mu.Lock()
+	m.retireLocked(inst, err)
+	m.mu.Unlock()
 	return err
 }
 

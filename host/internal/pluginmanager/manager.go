@@ -16,6 +16,15 @@ import (
 // DefaultCallTimeout bounds a driver call when Config.CallTimeout is zero.
 const DefaultCallTimeout = 30 * time.Second
 
+// Bounds of the ping that tells a hung plugin from a slow one after a call
+// missed its deadline: the call timeout, but at least minPingTimeout (a
+// healthy plugin on a loaded machine must not be taken for hung) and at
+// most maxPingTimeout (a hung plugin is restarted soon after).
+const (
+	minPingTimeout = 2 * time.Second
+	maxPingTimeout = 5 * time.Second
+)
+
 // minStartTimeout bounds launching and configuring a plugin: at least this,
 // whatever the call timeout, because a cold start on a loaded machine is
 // slower than a call.
@@ -43,11 +52,12 @@ type Config struct {
 // Manager supervises one driver plugin process. Its methods are safe for
 // concurrent use.
 type Manager struct {
-	cfg     Config
-	path    string
-	timeout time.Duration
-	policy  backoffPolicy
-	log     hclog.Logger
+	cfg         Config
+	path        string
+	timeout     time.Duration
+	pingTimeout time.Duration
+	policy      backoffPolicy
+	log         hclog.Logger
 
 	mu        sync.Mutex
 	cur       *instance     // the running plugin, nil when none
@@ -68,7 +78,10 @@ type instance struct {
 	tail    *stderrTail
 	info    driver.Info
 	started time.Time
-	retired bool // guarded by Manager.mu: crashed or stopped, never used again
+	retired bool  // guarded by Manager.mu: crashed or stopped, never used again
+	gone    error // guarded by Manager.mu: why it was retired, nil when stopped
+
+	checkMu sync.Mutex // one Check at a time (Manager.check)
 }
 
 // New finds the driver's binary; it starts nothing (see Start).
@@ -86,11 +99,12 @@ func New(cfg Config) (*Manager, error) {
 		logger = hclog.NewNullLogger()
 	}
 	return &Manager{
-		cfg:     cfg,
-		path:    path,
-		timeout: timeout,
-		policy:  defaultBackoff,
-		log:     logger.Named("driver").With("driver", cfg.Name),
+		cfg:         cfg,
+		path:        path,
+		timeout:     timeout,
+		pingTimeout: min(max(timeout, minPingTimeout), maxPingTimeout),
+		policy:      defaultBackoff,
+		log:         logger.Named("driver").With("driver", cfg.Name),
 	}, nil
 }
 
@@ -110,6 +124,16 @@ func (m *Manager) Start(ctx context.Context) error {
 	done := make(chan struct{})
 	m.starting = done
 	m.mu.Unlock()
+
+	// A host that was SIGKILLed could not remove its plugin's socket
+	// directory; this one does, before making its own.
+	removed, err := driverplugin.RemoveStaleSocketDirs()
+	if err != nil {
+		m.log.Warn("cannot remove the socket directories of a previous host", "error", err)
+	}
+	if len(removed) > 0 {
+		m.log.Info("removed the plugin socket directories of a previous host that was killed", "dirs", removed)
+	}
 
 	inst, err := m.launch(ctx)
 

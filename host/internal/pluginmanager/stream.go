@@ -2,6 +2,7 @@ package pluginmanager
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -33,7 +34,13 @@ func (m *Manager) stream(ctx context.Context, opts driver.ListOptions, send func
 		defer w.idle()
 		return send(n)
 	})
-	return m.outcome(ctx, inst, "ListManageableNodes", err)
+	// The watchdog's cancellation ends the call with context.Canceled (or
+	// gRPC's word for it); its cause says it was ours.
+	var missed *timeoutError
+	if err != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		errors.As(context.Cause(ctx), &missed)
+	}
+	return m.outcome(ctx, inst, "ListManageableNodes", err, missed)
 }
 
 // watchdog calls expire once nothing happened for timeout. It keeps the

@@ -110,13 +110,14 @@ func (m *Manager) restart(ctx context.Context, done chan struct{}) {
 	}
 }
 
-// retireLocked takes a crashed plugin out of service, once, and reaps it in
-// the background. m.mu must be held.
+// retireLocked takes a dead or hung plugin out of service, once, and
+// reaps it in the background. m.mu must be held.
 func (m *Manager) retireLocked(inst *instance, cause error) {
 	if inst.retired {
 		return
 	}
 	inst.retired = true
+	inst.gone = cause
 	if m.cur == inst {
 		m.cur = nil
 	}
@@ -140,12 +141,13 @@ func (m *Manager) failedLocked(up time.Time, cause error) time.Duration {
 	return delay
 }
 
-// reap makes sure a crashed plugin is gone, then logs its last words.
+// reap makes sure a dead or hung plugin is gone, then logs its last words.
 func (m *Manager) reap(inst *instance, cause error, delay time.Duration) {
 	defer m.bg.Done()
-	// Kill returns once the process is gone and its stderr drained.
-	inst.plugin.Kill()
-	m.log.Error("driver plugin crashed; the next call restarts it",
+	// Abort returns once the process is gone and its stderr drained; a
+	// hung plugin gets no graceful shutdown it could not answer.
+	inst.plugin.Abort()
+	m.log.Error("driver plugin crashed (exited, lost its connection or hung); the next call restarts it",
 		"pid", inst.plugin.Pid(),
 		"error", cause,
 		"restart_after", delay,
