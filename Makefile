@@ -44,6 +44,7 @@ proto: $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc
 test: test-deps
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzManageServer$$' -fuzztime $(FUZZTIME) ./host/internal/api
+	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzValidateMatchesGojsonschema$$' -fuzztime $(FUZZTIME) ./host/internal/schema
 
 # The Debian packages the harnesses under testenv/ run (standalone Ironic,
 # Keystone, Glance, Neutron; psycopg2 for PostgreSQL), installed when
@@ -54,6 +55,7 @@ test-deps:
 # A longer fuzz run: make fuzz FUZZTIME=10m
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzManageServer$$' -fuzztime $(FUZZTIME) ./host/internal/api
+	$(GO) test -run '^$$' -fuzz '^FuzzValidateMatchesGojsonschema$$' -fuzztime $(FUZZTIME) ./host/internal/schema
 
 bench:
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 2s ./...

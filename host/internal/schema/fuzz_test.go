@@ -1,0 +1,52 @@
+package schema
+
+import (
+	"testing"
+
+	"github.com/xeipuuv/gojsonschema"
+)
+
+// FuzzValidateMatchesGojsonschema: the Validator, which checks
+// patternProperties itself with regexps compiled once, gives every body
+// the answer gojsonschema gives on the schema file as it is (the slow
+// reference: it compiles the pattern per key).
+func FuzzValidateMatchesGojsonschema(f *testing.F) {
+	for _, seed := range []string{
+		`{"name": "a", "node_uuid": "aacdbd78-d670-409e-95aa-ecfcfb94fee2"}`,
+		`{"name": "a", "metadata": {"k": "v", "a/b": 1, "c": {"x": null}}, "node_uuid": "x"}`,
+		`{"metadata": {"": "", "k.k": "` + "\u00e9" + `"}, "extra": [1, 2]}`,
+		`{"metadata": []}`, `{"metadata": {"k": 1.5e3}}`, `null`, `7`,
+	} {
+		f.Add([]byte(seed))
+	}
+	fast, err := ManageServer()
+	if err != nil {
+		f.Fatal(err)
+	}
+	s, err := gojsonschema.NewSchema(gojsonschema.NewBytesLoader(manageServerJSON))
+	if err != nil {
+		f.Fatal(err)
+	}
+	reference := &Validator{schema: s} // no rules taken out: gojsonschema does it all
+	f.Fuzz(func(t *testing.T, body []byte) {
+		doc, err := Decode(body)
+		if err != nil {
+			return
+		}
+		got, want := fast.Validate(doc), reference.Validate(doc)
+		if (got == nil) != (want == nil) {
+			t.Fatalf("body %q: Validator says %v, gojsonschema %v", body, got, want)
+		}
+		if got == nil {
+			return
+		}
+		g, w := got.(*Error), want.(*Error)
+		if g.Field != w.Field {
+			t.Fatalf("body %q: field %q, gojsonschema %q (%q vs %q)", body, g.Field, w.Field, g.Message, w.Message)
+		}
+		// A long bad key is cut in the Validator's message only.
+		if len(w.Message) < 200 && g.Message != w.Message {
+			t.Fatalf("body %q: message %q, gojsonschema %q", body, g.Message, w.Message)
+		}
+	})
+}
