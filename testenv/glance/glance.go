@@ -3,11 +3,8 @@ package glance
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"time"
 
 	"github.com/mogan-manage/mogan-manage/testenv/internal/jsonapi"
 	"github.com/mogan-manage/mogan-manage/testenv/internal/pydeb"
@@ -57,10 +54,9 @@ func Attach(url string, pid int) *Glance {
 }
 
 func newGlance(url string, proc *service.Process) *Glance {
-	return &Glance{URL: url, PID: proc.PID, proc: proc, api: &jsonapi.Client{
-		URL: url + "/v2", Name: "glance", NotFound: ErrNotFound,
-		HTTP: &http.Client{Timeout: 30 * time.Second},
-	}}
+	// A nil jsonapi.Client.HTTP has a 30 s timeout.
+	api := &jsonapi.Client{URL: url + "/v2", Name: "glance", NotFound: ErrNotFound}
+	return &Glance{URL: url, PID: proc.PID, proc: proc, api: api}
 }
 
 // Start runs Glance with its files in dir (which the caller owns and
@@ -76,14 +72,7 @@ func Start(ctx context.Context, dir string, opts ...Option) (*Glance, error) {
 	if err := pydeb.Require(ctx, "python3-glance", "glance.cmd"); err != nil {
 		return nil, err
 	}
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	port, err := service.FreePort()
+	dir, port, err := service.Prepare(dir)
 	if err != nil {
 		return nil, err
 	}

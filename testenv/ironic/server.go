@@ -66,14 +66,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := CheckInstalled(ctx); err != nil {
 		return nil, err
 	}
-	dir, err := filepath.Abs(opts.Dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	port, err := service.FreePort()
+	dir, port, err := service.Prepare(opts.Dir)
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ func Start(ctx context.Context, dir string, opts ...Option) (*Keystone, error) {
 		return nil, err
 	}
 	k.proc, k.URL = proc, url
-	k.api = &jsonapi.Client{URL: url, Name: "keystone", HTTP: &http.Client{Timeout: 30 * time.Second}}
+	k.api = &jsonapi.Client{URL: url, Name: "keystone"} // nil HTTP: a 30 s timeout
 	if err := k.populate(ctx); err != nil {
 		k.Stop()
 		return nil, fmt.Errorf("keystone: create test users: %w\n%s", err, proc.Tail(20))

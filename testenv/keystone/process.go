@@ -40,7 +40,7 @@ func launch(ctx context.Context, dir, adminPassword string, expiration time.Dura
 	if err := pydeb.Require(ctx, "python3-keystone", "keystone"); err != nil {
 		return nil, "", err
 	}
-	dir, err := filepath.Abs(dir)
+	dir, port, err := service.Prepare(dir)
 	if err != nil {
 		return nil, "", err
 	}
@@ -56,10 +56,6 @@ func launch(ctx context.Context, dir, adminPassword string, expiration time.Dura
 	}
 	script := filepath.Join(dir, "standalone.py")
 	if err := os.WriteFile(script, launcherScript, 0o600); err != nil {
-		return nil, "", err
-	}
-	port, err := service.FreePort()
-	if err != nil {
 		return nil, "", err
 	}
 	url := "http://127.0.0.1:" + port + "/v3"

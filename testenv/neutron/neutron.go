@@ -2,10 +2,7 @@ package neutron
 
 import (
 	"context"
-	"net/http"
-	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/mogan-manage/mogan-manage/testenv/internal/jsonapi"
 	"github.com/mogan-manage/mogan-manage/testenv/internal/service"
@@ -55,10 +52,9 @@ func Attach(url string, pid int) *Neutron {
 }
 
 func newNeutron(url string, proc *service.Process) *Neutron {
-	return &Neutron{URL: url, PID: proc.PID, proc: proc, api: &jsonapi.Client{
-		URL: url + "/v2.0", Name: "neutron", NotFound: ErrNotFound,
-		HTTP: &http.Client{Timeout: 30 * time.Second},
-	}}
+	// A nil jsonapi.Client.HTTP has a 30 s timeout.
+	api := &jsonapi.Client{URL: url + "/v2.0", Name: "neutron", NotFound: ErrNotFound}
+	return &Neutron{URL: url, PID: proc.PID, proc: proc, api: api}
 }
 
 // Start runs Neutron with its files in dir (which the caller owns and
@@ -70,14 +66,7 @@ func Start(ctx context.Context, dir string, opts ...Option) (*Neutron, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	port, err := service.FreePort()
+	dir, port, err := service.Prepare(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -267,9 +267,21 @@ func Tail(s string, lines int) string {
 	return strings.Join(l, "\n")
 }
 
-// FreePort returns a loopback port nothing listens on now, for a service
-// to bind.
-func FreePort() (string, error) {
+// Prepare readies a service's start: it returns dir made absolute (the
+// configuration names files in it) and created, and a loopback port
+// nothing listens on now, for the service to bind.
+func Prepare(dir string) (absDir, port string, err error) {
+	if absDir, err = filepath.Abs(dir); err != nil {
+		return "", "", err
+	}
+	if err := os.MkdirAll(absDir, 0o700); err != nil {
+		return "", "", err
+	}
+	port, err = freePort()
+	return absDir, port, err
+}
+
+func freePort() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err

@@ -41,8 +41,7 @@ http.server.HTTPServer(("127.0.0.1", port), OK).serve_forever()
 // options runs fakeService in mode, from a file or as Code.
 func options(t *testing.T, mode string, asCode bool) Options {
 	t.Helper()
-	dir := t.TempDir()
-	port, err := FreePort()
+	dir, port, err := Prepare(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +169,7 @@ func TestHelperStarter(t *testing.T) {
 	if dir == "" {
 		return // not run as the helper
 	}
-	port, err := FreePort()
+	dir, port, err := Prepare(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
