@@ -18,10 +18,13 @@
 // and Neutron that `make demo` and manual tests run. A harness that
 // combines services is named for what it starts: cloud, a whole small
 // cloud whose nodes' images and VIFs are real. Helpers that are not a
-// service, such as proctest (watching processes), sit beside them; code
-// shared only by
-// harnesses lives in testenv/internal (pydeb: is a Debian python3-*
-// package installed?).
+// service sit beside them: proctest (watching processes), holdproxy,
+// clienttest (a TestMain that starts one real service per test package,
+// a proxy that counts a client's requests). Code shared only by harnesses
+// lives in testenv/internal: pydeb (is a Debian python3-* package
+// installed?), service (runs a standalone Python service in its own
+// process group that dies with its parent, waits until it answers, stops
+// the whole group) and jsonapi (the JSON requests a harness makes).
 //
 // Harnesses never install anything: they check that the Debian packages
 // they run are present and otherwise fail with "python3-X is not
