@@ -11,7 +11,7 @@ GO    ?= go
 # Short by default so `make test` stays quick; `make fuzz` runs longer.
 FUZZTIME ?= 10s
 
-.PHONY: all build proto test test-deps bench lint fuzz demo clean
+.PHONY: all build proto test test-deps bench lint fuzz race demo clean
 
 all: build
 
@@ -44,7 +44,16 @@ proto: $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc
 test: test-deps
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzManageServer$$' -fuzztime $(FUZZTIME) ./host/internal/api
+	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzManageableServersQuery$$' -fuzztime $(FUZZTIME) ./host/internal/api
+	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzServersRoutes$$' -fuzztime $(FUZZTIME) ./host/internal/api
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzValidateMatchesGojsonschema$$' -fuzztime $(FUZZTIME) ./host/internal/schema
+	$(MAKE) race
+
+# The race detector over the packages with concurrency (part of make test:
+# about 30 s once the race-instrumented build is cached, a few minutes cold).
+RACE_PKGS := ./host/internal/pluginmanager ./host/internal/api ./host/internal/manage ./host/internal/store ./host/internal/httpconn
+race:
+	$(GO) test -race -count=1 -timeout 15m $(RACE_PKGS)
 
 # The Debian packages the harnesses under testenv/ run (standalone Ironic,
 # Keystone, Glance, Neutron; psycopg2 for PostgreSQL), installed when
@@ -55,6 +64,8 @@ test-deps:
 # A longer fuzz run: make fuzz FUZZTIME=10m
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzManageServer$$' -fuzztime $(FUZZTIME) ./host/internal/api
+	$(GO) test -run '^$$' -fuzz '^FuzzManageableServersQuery$$' -fuzztime $(FUZZTIME) ./host/internal/api
+	$(GO) test -run '^$$' -fuzz '^FuzzServersRoutes$$' -fuzztime $(FUZZTIME) ./host/internal/api
 	$(GO) test -run '^$$' -fuzz '^FuzzValidateMatchesGojsonschema$$' -fuzztime $(FUZZTIME) ./host/internal/schema
 
 bench:

@@ -74,7 +74,7 @@ func (c *rawConn) closedWithin(limit time.Duration) bool {
 	_ = c.SetReadDeadline(time.Now().Add(limit))
 	_, err := io.Copy(io.Discard, c.r)
 	var ne net.Error
-	return !(errors.As(err, &ne) && ne.Timeout())
+	return !errors.As(err, &ne) || !ne.Timeout()
 }
 
 // TestClientSocketTimeoutClosesIdleAndStalledClients is issue 8 row 6 with

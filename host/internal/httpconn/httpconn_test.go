@@ -202,7 +202,7 @@ func closedWithin(c net.Conn, r *bufio.Reader, limit time.Duration) bool {
 	_ = c.SetReadDeadline(time.Now().Add(limit))
 	_, err := io.Copy(io.Discard, r)
 	var ne net.Error
-	return err == nil || !(errors.As(err, &ne) && ne.Timeout())
+	return !errors.As(err, &ne) || !ne.Timeout()
 }
 
 func TestBodyReadsWaitAtMostTheTimeout(t *testing.T) {
