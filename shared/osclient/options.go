@@ -190,6 +190,16 @@ func (o *Options) check() error {
 			return optionError(name, "is required with auth_type = %s", o.AuthType)
 		}
 	}
+	if o.AuthType == AuthPassword {
+		// keystoneauth has no default domain: without these Keystone
+		// refuses at the first request. Refused here, at start instead.
+		if o.UserDomainName == "" {
+			return optionError("user_domain_name", "is required with auth_type = password (keystoneauth has no default domain): set it to the user's domain, e.g. user_domain_name = Default")
+		}
+		if o.ProjectName != "" && o.ProjectDomainName == "" {
+			return optionError("project_domain_name", "is required with project_name (keystoneauth has no default domain): set it to the project's domain, e.g. project_domain_name = Default")
+		}
+	}
 	return nil
 }
 

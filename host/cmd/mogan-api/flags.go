@@ -30,5 +30,5 @@ func newLogger(cfg *config.Config, out io.Writer) hclog.Logger {
 	if cfg.Debug {
 		level = hclog.Debug
 	}
-	return hclog.New(&hclog.LoggerOptions{Name: "mogan-api", Level: level, Output: out})
+	return hclog.New(&hclog.LoggerOptions{Name: "mogan-api", Level: level, Output: redactingWriter{out}})
 }

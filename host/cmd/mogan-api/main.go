@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/mogan-manage/mogan-manage/shared/osclient"
 )
 
 func main() {
@@ -23,7 +25,7 @@ func main() {
 	stop()
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "mogan-api:", err)
+			fmt.Fprintln(os.Stderr, "mogan-api:", osclient.RedactText(err.Error()))
 		}
 		os.Exit(2)
 	}

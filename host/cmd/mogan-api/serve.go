@@ -31,6 +31,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		log.Warn("auth_strategy is noauth and the API listens on a non-loopback address: anyone who can reach it is admin",
 			"address", cfg.API.Addr())
 	}
+	if cfg.API.PublicEndpoint == "" && !cfg.ListensOnLoopback() {
+		log.Warn("[api] public_endpoint is not set and the API listens on a non-loopback address: links and Location "+
+			"headers use the Host each client sends; set public_endpoint to the URL clients should use",
+			"address", cfg.API.Addr())
+	}
 
 	st, err := store.OpenWithOptions(ctx, cfg.Database.Connection, log.Named("store"),
 		store.OpenOptions{CreateIfMissing: strings.HasPrefix(cfg.Database.Connection, "sqlite:")})

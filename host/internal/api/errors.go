@@ -10,6 +10,7 @@ import (
 	"github.com/mogan-manage/mogan-manage/host/internal/auth"
 	"github.com/mogan-manage/mogan-manage/host/internal/manage"
 	"github.com/mogan-manage/mogan-manage/host/internal/policy"
+	"github.com/mogan-manage/mogan-manage/shared/osclient"
 )
 
 // httpError is an error a handler decided the status of.
@@ -65,7 +66,9 @@ func statusOf(err error) int {
 // details go to the log, not to the client.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
-	message := err.Error()
+	// Every package redacts the URLs it quotes; this is the last line
+	// before a caller sees the text, for one that did not.
+	message := osclient.RedactText(err.Error())
 	log := s.log.With("request_id", requestIDFrom(r.Context()))
 	switch {
 	case status == http.StatusInternalServerError:

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net"
 	"net/http"
 	"strings"
 )
@@ -34,7 +35,11 @@ const (
 )
 
 // baseURL is where links point: the configured public endpoint, or the
-// scheme and host this request reached.
+// scheme and host this request reached (as OpenStack services do; the
+// host warns at start when it listens beyond loopback without
+// public_endpoint, since a client then chooses the links' host). A
+// request without a Host (HTTP/1.0) gets the address it reached, never
+// an empty host.
 func (s *Server) baseURL(r *http.Request) string {
 	if s.publicEndpoint != "" {
 		return strings.TrimRight(s.publicEndpoint, "/")
@@ -43,7 +48,15 @@ func (s *Server) baseURL(r *http.Request) string {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host
+	host := r.Host
+	if host == "" {
+		if addr, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			host = addr.String() // host:port, IPv6 in brackets
+		} else {
+			host = "localhost" // not served by net/http: no address to give
+		}
+	}
+	return scheme + "://" + host
 }
 
 func (s *Server) v1(r *http.Request) version {

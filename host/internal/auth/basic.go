@@ -3,6 +3,7 @@ package auth
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -25,16 +26,17 @@ import (
 // lines starting with # are skipped. The file is read once, at start.
 type HTTPBasic struct {
 	users map[string]basicUser
+	// dummy is compared for unknown users, so that refusing one costs
+	// what a wrong password does: a bcrypt hash at the file's cost.
+	dummy []byte
+	// compare is bcrypt.CompareHashAndPassword; tests count its calls.
+	compare func(hash, password []byte) error
 }
 
 type basicUser struct {
 	hash  []byte
 	roles []string
 }
-
-// dummyHash is checked for unknown users so that they take as long to
-// refuse as a wrong password (no user enumeration by timing).
-const dummyHash = "$2a$10$OsvkVdficxRoAfJY7ONu6OFPMO1rHnXONypWK.miGhWTeWaOnGAGC"
 
 // NewHTTPBasic reads the user file. A missing, unreadable or malformed
 // file is an error naming the file and line.
@@ -47,7 +49,7 @@ func NewHTTPBasic(path string) (*HTTPBasic, error) {
 		return nil, fmt.Errorf("http_basic_auth_user_file: %w", err)
 	}
 	defer func() { _ = f.Close() }() // read-only
-	b := &HTTPBasic{users: map[string]basicUser{}}
+	b := &HTTPBasic{users: map[string]basicUser{}, compare: bcrypt.CompareHashAndPassword}
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -69,7 +71,33 @@ func NewHTTPBasic(path string) (*HTTPBasic, error) {
 	if len(b.users) == 0 {
 		return nil, fmt.Errorf("http_basic_auth_user_file %s: no users", path)
 	}
+	if b.dummy, err = dummyHash(b.users); err != nil {
+		return nil, fmt.Errorf("http_basic_auth_user_file %s: %w", path, err)
+	}
 	return b, nil
+}
+
+// dummyHash hashes a random password at the cost most users of the file
+// have (the higher one on a tie). bcrypt's time is set by the cost alone,
+// so with one cost in the file an unknown user is refused exactly as
+// slowly as a known one with a wrong password: user names cannot be told
+// by timing. With mixed costs, users at another cost than the most common
+// one remain distinguishable (the README says so).
+func dummyHash(users map[string]basicUser) ([]byte, error) {
+	count := map[int]int{}
+	cost := 0
+	for _, u := range users {
+		c, _ := bcrypt.Cost(u.hash) // checked by parseUserLine
+		count[c]++
+		if count[c] > count[cost] || (count[c] == count[cost] && c > cost) {
+			cost = c
+		}
+	}
+	secret := make([]byte, 18)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	return bcrypt.GenerateFromPassword(secret, cost)
 }
 
 func parseUserLine(line string) (string, basicUser, error) {
@@ -125,9 +153,9 @@ func (b *HTTPBasic) Authenticate(_ context.Context, r *http.Request) (Caller, er
 	u, known := b.users[name]
 	hash := u.hash
 	if !known {
-		hash = []byte(dummyHash)
+		hash = b.dummy
 	}
-	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !known {
+	if err := b.compare(hash, []byte(password)); err != nil || !known {
 		return Caller{}, fmt.Errorf("%w: wrong user name or password", ErrUnauthenticated)
 	}
 	return Caller{UserID: name, UserName: name, Roles: slices.Clone(u.roles)}, nil

@@ -18,6 +18,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/mogan-manage/mogan-manage/shared/osclient"
 )
 
 // maxTokenLen bounds X-Auth-Token; fernet tokens are about 200 bytes.
@@ -77,9 +79,10 @@ func newKeystone(_ context.Context, cfg KeystoneConfig, logger hclog.Logger) (*K
 		uri = cfg.AuthURL
 	}
 	k := &Keystone{
-		cfg:       cfg,
-		v3:        v3,
-		challenge: fmt.Sprintf("Keystone uri=%q", uri),
+		cfg: cfg,
+		v3:  v3,
+		// Sent to anonymous callers: never with the URL's userinfo.
+		challenge: fmt.Sprintf("Keystone uri=%q", osclient.Redact(uri)),
 		client:    &http.Client{Transport: transport, Timeout: cfg.Timeout},
 		log:       logger,
 	}
@@ -96,14 +99,14 @@ func identityV3(authURL string) (string, error) {
 	}
 	u, err := url.Parse(authURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("[keystone_authtoken] auth_url %q is not an http(s) URL", authURL)
+		return "", fmt.Errorf("[keystone_authtoken] auth_url %q is not an http(s) URL", osclient.Redact(authURL))
 	}
 	s := strings.TrimRight(authURL, "/")
 	switch {
 	case strings.HasSuffix(s, "/v3"):
 		return s, nil
 	case strings.HasSuffix(s, "/v2.0"):
-		return "", fmt.Errorf("[keystone_authtoken] auth_url %q: Identity v2.0 is not supported, use v3", authURL)
+		return "", fmt.Errorf("[keystone_authtoken] auth_url %q: Identity v2.0 is not supported, use v3", osclient.Redact(authURL))
 	}
 	return s + "/v3", nil
 }
@@ -224,6 +227,19 @@ func (k *Keystone) dropServiceToken(token string) {
 		k.svc.token = ""
 	}
 }
+
+// unreachable is Keystone not answering. net/http's error quotes the URL
+// with its user name (and the password as ***): both are left out, as
+// the message reaches logs and callers.
+func unreachable(err error) error {
+	return fmt.Errorf("%w: keystone: %w", ErrAuthUnavailable, redacted{err})
+}
+
+// redacted is an error whose text loses URLs' userinfo.
+type redacted struct{ err error }
+
+func (r redacted) Error() string { return osclient.RedactText(r.err.Error()) }
+func (r redacted) Unwrap() error { return r.err }
 
 func minTime(a, b time.Time) time.Time {
 	if b.Before(a) {

@@ -64,7 +64,7 @@ func (k *Keystone) login(ctx context.Context) (string, time.Time, error) {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := k.client.Do(req)
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("%w: keystone: %w", ErrAuthUnavailable, err)
+		return "", time.Time{}, unreachable(err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	switch resp.StatusCode {
@@ -119,7 +119,7 @@ func (k *Keystone) check(ctx context.Context, svc, token string) (Caller, time.T
 	req.Header.Set("X-Subject-Token", token)
 	resp, err := k.client.Do(req)
 	if err != nil {
-		return Caller{}, time.Time{}, 0, fmt.Errorf("%w: keystone: %w", ErrAuthUnavailable, err)
+		return Caller{}, time.Time{}, 0, unreachable(err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	switch resp.StatusCode {

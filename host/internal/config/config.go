@@ -186,13 +186,14 @@ func read(path string) (map[string]map[string]string, error) {
 	if err != nil {
 		return nil, &Error{File: path, Problem: fmt.Sprintf("cannot read the configuration file: %v", errors.Unwrap(err))}
 	}
-	f, err := ini.LoadSources(ini.LoadOptions{
+	opts := ini.LoadOptions{
 		IgnoreInlineComment:        true, // a password may contain '#'
 		AllowPythonMultilineValues: true,
 		SkipUnrecognizableLines:    false,
-	}, data)
+	}
+	f, err := ini.LoadSources(opts, data)
 	if err != nil {
-		return nil, &Error{File: path, Problem: "malformed INI: " + err.Error()}
+		return nil, malformed(path, data, opts, err)
 	}
 	for _, sec := range f.Sections() {
 		opts := map[string]string{}
