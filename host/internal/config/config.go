@@ -121,8 +121,8 @@ type Notifier struct {
 }
 
 // Service is an OpenStack service the host talks to ([glance], [neutron]).
-// Configured is false when neither url nor cloud is set: its checks are
-// skipped.
+// Configured is false when none of url, cloud and auth_url is set: its
+// checks are skipped.
 type Service struct {
 	Configured bool
 	Options    map[string]string

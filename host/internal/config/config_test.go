@@ -184,3 +184,30 @@ func TestConnectionOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestServiceConfigured: [glance] and [neutron] are on with a url, a
+// clouds.yaml cloud, or Keystone credentials (the endpoint then comes from
+// the catalog); off when none is set.
+func TestServiceConfigured(t *testing.T) {
+	cases := map[string]struct {
+		section string
+		want    bool
+	}{
+		"nothing":            {"", false},
+		"url":                {"[glance]\nurl = http://127.0.0.1:9292\n", true},
+		"cloud":              {"[glance]\ncloud = prod\n", true},
+		"catalog lookup":     {"[glance]\nauth_type = password\nauth_url = http://127.0.0.1:5000/v3\nusername = mogan\npassword = x\n", true},
+		"only a timeout set": {"[glance]\ntimeout = 30\n", false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := Load(writeConf(t, "[DEFAULT]\nauth_strategy = noauth\n"+tc.section), Overrides{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Glance.Configured != tc.want {
+				t.Errorf("Glance.Configured = %v, want %v", cfg.Glance.Configured, tc.want)
+			}
+		})
+	}
+}

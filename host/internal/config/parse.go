@@ -101,5 +101,7 @@ func (p *parser) service(section string) Service {
 	p.str(section, "auth_type") // validates the choice
 	p.boolean(section, "insecure")
 	p.integer(section, "timeout")
-	return Service{Configured: opts["url"] != "" || opts["cloud"] != "", Options: opts}
+	// A url, a clouds.yaml cloud, or Keystone credentials (the endpoint
+	// then comes from the catalog) turn the service on.
+	return Service{Configured: opts["url"] != "" || opts["cloud"] != "" || opts["auth_url"] != "", Options: opts}
 }
