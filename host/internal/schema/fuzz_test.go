@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/xeipuuv/gojsonschema"
@@ -40,7 +41,10 @@ func FuzzValidateMatchesGojsonschema(f *testing.F) {
 		if got == nil {
 			return
 		}
-		g, w := got.(*Error), want.(*Error)
+		var g, w *Error
+		if !errors.As(got, &g) || !errors.As(want, &w) {
+			t.Fatalf("body %q: errors %T and %T, want *Error", body, got, want)
+		}
 		if g.Field != w.Field {
 			t.Fatalf("body %q: field %q, gojsonschema %q (%q vs %q)", body, g.Field, w.Field, g.Message, w.Message)
 		}
