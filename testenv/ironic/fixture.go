@@ -165,7 +165,17 @@ type enroller struct {
 	db     *sql.DB
 	dbMu   sync.Mutex // one writer at a time besides Ironic itself
 	newVIF func(ctx context.Context, mac string, shadowed bool) (string, error)
+	// shape replaces the ports and portgroups of an adoptable node (the
+	// bulk loader's template); nil is the fixture's usual mix.
+	shape *shape
 }
+
+// vifs says which VIFs a port or portgroup records: internal_info, extra.
+type vifs struct{ internal, extra bool }
+
+// shape is the networking of one node: a VIF layout per port and per
+// portgroup.
+type shape struct{ ports, portgroups []vifs }
 
 func (e *enroller) do(ctx context.Context, method, path string, body, out any) error {
 	return call(ctx, e.hc, method, e.url+path, body, out)
@@ -228,11 +238,12 @@ func (e *enroller) node(ctx context.Context, kind Kind, rc string) (Node, error)
 // one with it in extra, one without, and a portgroup with both (different,
 // so that a test sees which wins); other nodes get one port.
 func (e *enroller) networking(ctx context.Context, n *Node) error {
-	// Which VIFs each port and portgroup records: internal_info, extra.
-	type vifs struct{ internal, extra bool }
 	portVIFs := []vifs{{extra: true}}
 	var pgVIFs []vifs
-	if n.Kind == KindAdoptable {
+	switch {
+	case n.Kind == KindAdoptable && e.shape != nil:
+		portVIFs, pgVIFs = e.shape.ports, e.shape.portgroups
+	case n.Kind == KindAdoptable:
 		portVIFs = []vifs{{internal: true}, {extra: true}, {}}
 		pgVIFs = []vifs{{internal: true, extra: true}}
 	}

@@ -19,8 +19,9 @@ const defaultNodes = 30
 // env is this package's one Ironic, with N adoptable nodes, each with three
 // ports and a portgroup.
 var env struct {
-	ironic *ironic.Server
-	nodes  int
+	ironic   *ironic.Server
+	nodes    int
+	enrolled []ironic.Node // through Ironic's API
 }
 
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
@@ -50,7 +51,7 @@ func testMain(m *testing.M) int {
 	}
 	defer env.ironic.Stop()
 	start := time.Now()
-	if _, err := env.ironic.Fixture().Enroll(ctx, ironic.Mix{Adoptable: env.nodes}); err != nil {
+	if env.enrolled, err = env.ironic.Fixture().Enroll(ctx, ironic.Mix{Adoptable: env.nodes}); err != nil {
 		fmt.Fprintln(os.Stderr, "fixture:", err)
 		return 1
 	}
