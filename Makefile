@@ -11,7 +11,7 @@ GO    ?= go
 # Short by default so `make test` stays quick; `make fuzz` runs longer.
 FUZZTIME ?= 10s
 
-.PHONY: all build proto test test-deps bench lint fuzz race demo clean
+.PHONY: all build proto test test-deps bench bench-ironic lint fuzz race demo clean
 
 all: build
 
@@ -70,6 +70,20 @@ fuzz:
 
 bench:
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 2s ./...
+
+# Fleet-scale figures (docs/performance.md): a standalone Ironic with NODES
+# bulk-loaded adoptable nodes, mogan-api on SQLite with the Ironic driver
+# side by side with the raw fetch, adoptions on SQLite and PostgreSQL
+# (POSTGRES='' skips it); prints a markdown table. NODES=10000 takes ~15 min.
+NODES       ?= 1000
+RUNS        ?= 3
+ADOPTIONS   ?= 100
+CONCURRENCY ?= 20
+POSTGRES    ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+bench-ironic: build test-deps
+	$(GO) build -o $(BIN)/bench-ironic ./plugins/ironic/ironicbench/cmd/bench-ironic
+	$(BIN)/bench-ironic -bin $(BIN) -nodes $(NODES) -runs $(RUNS) -adoptions $(ADOPTIONS) \
+	  -concurrency $(CONCURRENCY) -postgres '$(POSTGRES)'
 
 lint: $(TOOLS)/golangci-lint
 	gofmt -l $$(git ls-files '*.go') | grep -v '\.pb\.go$$' | (! grep .)

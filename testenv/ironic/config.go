@@ -9,7 +9,8 @@ import (
 // configTemplate runs Ironic without Keystone, RabbitMQ or hardware: noauth,
 // fake-hardware with every fake/no-op interface, the conductor in the API
 // process (rpc_transport = none). %[1]s is the loopback port, %[2]d the
-// API's max_limit (its largest page), %[3]s the SQLite path.
+// API's max_limit (its largest page), %[3]s the SQLite path, %[4]d the
+// conductor's power-state sync interval (0 = off).
 const configTemplate = `[DEFAULT]
 auth_strategy = noauth
 enabled_hardware_types = fake-hardware
@@ -41,12 +42,17 @@ connection = sqlite:///%[3]s
 
 [conductor]
 automated_clean = false
+sync_power_state_interval = %[4]d
 `
 
 // writeConfig writes dir/ironic.conf, for the database at db, and returns
 // its path.
-func writeConfig(dir, port string, maxLimit int, db string) (string, error) {
+func writeConfig(dir, port string, maxLimit int, db string, noPowerSync bool) (string, error) {
 	path := filepath.Join(dir, "ironic.conf")
-	text := fmt.Sprintf(configTemplate, port, maxLimit, db)
+	powerSync := 60 // Ironic's default
+	if noPowerSync {
+		powerSync = 0
+	}
+	text := fmt.Sprintf(configTemplate, port, maxLimit, db, powerSync)
 	return path, os.WriteFile(path, []byte(text), 0o600)
 }

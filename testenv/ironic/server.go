@@ -25,6 +25,12 @@ type Options struct {
 	// zero means Ironic's default, 1000. Tests set it small so that
 	// pagination shows with a few dozen nodes.
 	MaxLimit int
+	// NoPowerSync turns off the conductor's periodic power-state sync
+	// ([conductor] sync_power_state_interval = 0). Every minute it takes
+	// each node's lock and reads it with its ports: with thousands of
+	// nodes that keeps Ironic's one process busy for much of the minute,
+	// which is noise in a benchmark (bench-ironic sets it).
+	NoPowerSync bool
 	// StartTimeout bounds schema sync plus start; zero means two minutes.
 	StartTimeout time.Duration
 	// DieWithParent ends Ironic when the process that started it dies,
@@ -76,7 +82,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		DB:  filepath.Join(dir, "ironic.db"),
 		Log: filepath.Join(dir, "ironic.log"),
 	}
-	conf, err := writeConfig(dir, port, opts.MaxLimit, s.DB)
+	conf, err := writeConfig(dir, port, opts.MaxLimit, s.DB, opts.NoPowerSync)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,721 @@
+// Command bench-ironic measures mogan-api with the Ironic driver against
+// the best raw fetch of the same data from a real standalone Ironic, side
+// by side in one run, and prints a markdown table (`make bench-ironic`):
+//
+//	bench-ironic -bin bin -nodes 10000 [-runs 3] [-adoptions 100] [-concurrency 20]
+//	             [-postgres postgres://postgres@127.0.0.1:5432/test?sslmode=disable]
+//
+// It starts a standalone Ironic (max_limit 1000), bulk-loads N adoptable
+// nodes into its database (testenv/ironic BulkLoad: one node enrolled
+// through the API, the rest copies of its rows; 2 ports and a portgroup
+// each), runs mogan-api from -bin (SQLite, Glance and Neutron not
+// configured, the Ironic driver, the reconciler off so that it does not
+// list in the background) and measures, alternating host and raw, the
+// median of -runs:
+//
+//   - one full listing, GET /v1/manageable_servers, vs RawFetch (nodes,
+//     ports and portgroups concurrently, fields=, pages of 1000);
+//   - the same nodes paged with limit=1000 following
+//     manageable_servers_links, vs RawFetch;
+//   - the peak RSS (VmHWM) of the host and of the plugin;
+//   - -adoptions adoptions of distinct nodes, -concurrency at a time, vs the
+//     same Ironic reads (node, its ports, its portgroups, concurrently) and
+//     PATCH of instance_uuid sent straight to Ironic at that concurrency —
+//     on SQLite and (unless -postgres is empty) on a PostgreSQL database it
+//     creates and drops.
+//
+// It also reports the CPU seconds each process (host, plugin, Ironic)
+// spent per case, which says where a ratio comes from. Every process it
+// starts is stopped before it exits, also on Ctrl-C.
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	_ "github.com/jackc/pgx/v5/stdlib" // creating and dropping the PostgreSQL database
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mogan-manage/mogan-manage/plugins/ironic/ironicbench"
+	"github.com/mogan-manage/mogan-manage/plugins/ironic/ironicdriver"
+	"github.com/mogan-manage/mogan-manage/testenv/ironic"
+)
+
+// pageSize is Ironic's max_limit here and the page every client asks for.
+const pageSize = 1000
+
+type options struct {
+	bin         string
+	nodes       int
+	runs        int
+	adoptions   int
+	concurrency int
+	postgres    string
+	keep        bool
+	powerSync   bool
+	idle        time.Duration
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.bin, "bin", "bin", "directory holding mogan-api and mogan-driver-ironic (make build)")
+	flag.IntVar(&o.nodes, "nodes", envInt("NODES", 1000), "adoptable nodes to bulk-load (env NODES)")
+	flag.IntVar(&o.runs, "runs", envInt("RUNS", 3), "runs of each case; the median is reported (env RUNS)")
+	flag.IntVar(&o.adoptions, "adoptions", envInt("ADOPTIONS", 100), "adoptions per run (env ADOPTIONS)")
+	flag.IntVar(&o.concurrency, "concurrency", envInt("CONCURRENCY", 20), "adoptions at a time (env CONCURRENCY)")
+	flag.StringVar(&o.postgres, "postgres", envString("POSTGRES", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"),
+		"PostgreSQL server to create the adoption case's database on; empty skips PostgreSQL (env POSTGRES)")
+	flag.BoolVar(&o.keep, "keep", false, "keep the working directory (logs, databases)")
+	flag.BoolVar(&o.powerSync, "power-sync", false, "leave Ironic's periodic power-state sync on (off by default: with thousands of nodes it keeps Ironic busy)")
+	flag.DurationVar(&o.idle, "idle", 10*time.Second, "how long to measure Ironic's CPU while nothing asks it anything, before the cases")
+	flag.Parse()
+	if o.nodes < 1 || o.runs < 1 || o.adoptions < 1 || o.concurrency < 1 {
+		fmt.Fprintln(os.Stderr, "bench-ironic: -nodes, -runs, -adoptions and -concurrency must be positive")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, o)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench-ironic:", err)
+		os.Exit(1)
+	}
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envString(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s bench-ironic: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// bench is one run's shared state.
+type bench struct {
+	o      options
+	dir    string
+	ironic *ironic.Server
+	hc     *http.Client
+	// pool is the nodes not adopted yet, for the adoption cases.
+	pool []string
+	rows []row
+	raw  []string // the raw numbers, one line each
+}
+
+// row is a line of the table.
+type row struct {
+	name, host, raw, ratio, goal string
+	met                          bool
+}
+
+func run(ctx context.Context, o options) (err error) {
+	bin, err := filepath.Abs(o.bin)
+	if err != nil {
+		return err
+	}
+	o.bin = bin
+	for _, exe := range []string{"mogan-api", "mogan-driver-ironic"} {
+		if _, err := os.Stat(filepath.Join(bin, exe)); err != nil {
+			return fmt.Errorf("%s: %w (run make build, or pass -bin)", exe, err)
+		}
+	}
+	dir, err := os.MkdirTemp("", "bench-ironic-")
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		logf("working directory %s (kept)", dir)
+	} else {
+		defer func() { _ = os.RemoveAll(dir) }()
+	}
+	b := &bench{o: o, dir: dir, hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+
+	logf("starting a standalone Ironic (max_limit %d)", pageSize)
+	b.ironic, err = ironic.Start(ctx, ironic.Options{
+		Dir: filepath.Join(dir, "ironic"), MaxLimit: pageSize, DieWithParent: true, NoPowerSync: !o.powerSync,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = b.ironic.Stop() }()
+	start := time.Now()
+	nodes, err := b.ironic.Fixture().BulkLoad(ctx, o.nodes, ironic.BulkOptions{Portgroup: true})
+	if err != nil {
+		return err
+	}
+	logf("bulk-loaded %d nodes (%d ports, %d portgroups) in %s", len(nodes), 2*len(nodes), len(nodes), time.Since(start).Round(time.Millisecond))
+	for _, n := range nodes {
+		b.pool = append(b.pool, n.UUID)
+	}
+	if o.idle > 0 {
+		before := groupCPU(b.ironic.PID)
+		select {
+		case <-time.After(o.idle):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		line := fmt.Sprintf("Ironic idle (power sync %v): %.2f CPU s in %s", o.powerSync, groupCPU(b.ironic.PID)-before, o.idle)
+		logf("%s", line)
+		b.raw = append(b.raw, line)
+	}
+
+	h, err := b.startHost(ctx, "sqlite", "sqlite:///"+filepath.Join(dir, "mogan", "mogan.sqlite"))
+	if err != nil {
+		return err
+	}
+	listErr := b.listingCases(ctx, h)
+	if listErr == nil {
+		listErr = b.adoptionCase(ctx, h, "SQLite")
+	}
+	if stopErr := h.stop(); listErr == nil {
+		listErr = stopErr
+	}
+	if listErr != nil {
+		return listErr
+	}
+	if o.postgres != "" {
+		if err := b.postgresCase(ctx); err != nil {
+			return err
+		}
+	}
+	return b.print(os.Stdout)
+}
+
+// listingCases measures the full and the paged listing and the RSS.
+func (b *bench) listingCases(ctx context.Context, h *host) error {
+	n := b.o.nodes
+	raw := func(ctx context.Context) error {
+		counts, err := ironicbench.RawFetch(ctx, b.hc, b.ironic.URL, pageSize)
+		if err == nil && counts["nodes"] != n {
+			err = fmt.Errorf("raw fetch read %d nodes, want %d", counts["nodes"], n)
+		}
+		return err
+	}
+	full := func(ctx context.Context) error {
+		got, _, err := h.list(ctx, b.hc, h.URL+"/v1/manageable_servers")
+		if err == nil && got != n {
+			err = fmt.Errorf("the host listed %d nodes, want %d", got, n)
+		}
+		return err
+	}
+	paged := func(ctx context.Context) error {
+		next, got, pages := h.URL+"/v1/manageable_servers?limit="+strconv.Itoa(pageSize), 0, 0
+		for next != "" {
+			c, link, err := h.list(ctx, b.hc, next)
+			if err != nil {
+				return err
+			}
+			got, pages, next = got+c, pages+1, link
+		}
+		if got != n {
+			return fmt.Errorf("the host's pages held %d nodes, want %d", got, n)
+		}
+		return nil
+	}
+	logf("warming up (one full listing and one raw fetch, not counted)")
+	if err := full(ctx); err != nil {
+		return err
+	}
+	if err := raw(ctx); err != nil {
+		return err
+	}
+	if err := b.sideBySide(ctx, h, fmt.Sprintf("one full listing, %d nodes", n), 1.05, full, raw); err != nil {
+		return err
+	}
+	if err := b.sideBySide(ctx, h, fmt.Sprintf("the same %d nodes paged, limit=%d", n, pageSize), 1.3, paged, raw); err != nil {
+		return err
+	}
+	hostRSS, pluginRSS := vmHWM(h.pid()), vmHWM(h.plugin)
+	const goal = 100 << 20
+	b.rows = append(b.rows, row{
+		name: fmt.Sprintf("peak RSS while listing %d nodes (VmHWM)", n),
+		host: fmt.Sprintf("host %s, plugin %s", mib(hostRSS), mib(pluginRSS)),
+		raw:  "–", ratio: "–", goal: "≤ 100 MiB each",
+		met: hostRSS > 0 && pluginRSS > 0 && hostRSS <= goal && pluginRSS <= goal,
+	})
+	b.raw = append(b.raw, fmt.Sprintf("peak RSS: host %d kB, plugin %d kB", hostRSS>>10, pluginRSS>>10))
+	return nil
+}
+
+// sideBySide runs host and raw alternately o.runs times and records the
+// medians, with the CPU seconds of each process per run.
+func (b *bench) sideBySide(ctx context.Context, h *host, name string, goal float64, hostCase, rawCase func(context.Context) error) error {
+	var ht, rt []time.Duration
+	for i := range b.o.runs {
+		for _, side := range []struct {
+			label string
+			f     func(context.Context) error
+			out   *[]time.Duration
+		}{{"host", hostCase, &ht}, {"raw", rawCase, &rt}} {
+			before := b.cpu(h)
+			start := time.Now()
+			if err := side.f(ctx); err != nil {
+				return fmt.Errorf("%s, %s: %w", name, side.label, err)
+			}
+			d := time.Since(start)
+			*side.out = append(*side.out, d)
+			after := b.cpu(h)
+			line := fmt.Sprintf("%s, run %d, %s: %.2f s wall; CPU s: host %.2f, plugin %.2f, Ironic %.2f",
+				name, i+1, side.label, d.Seconds(), after.host-before.host, after.plugin-before.plugin, after.ironic-before.ironic)
+			logf("%s", line)
+			b.raw = append(b.raw, line)
+		}
+	}
+	hm, rm := median(ht), median(rt)
+	ratio := hm.Seconds() / rm.Seconds()
+	b.rows = append(b.rows, row{
+		name: name, host: secs(hm), raw: secs(rm), ratio: fmt.Sprintf("%.2f×", ratio),
+		goal: fmt.Sprintf("≤ %.2f×", goal), met: ratio <= goal,
+	})
+	return nil
+}
+
+// adoptionCase adopts o.adoptions distinct nodes through the host and
+// as many straight through Ironic, o.concurrency at a time.
+func (b *bench) adoptionCase(ctx context.Context, h *host, engine string) error {
+	need := 2 * b.o.runs * b.o.adoptions
+	if len(b.pool) < need {
+		more, err := b.ironic.Fixture().BulkLoad(ctx, need-len(b.pool), ironic.BulkOptions{Portgroup: true})
+		if err != nil {
+			return err
+		}
+		for _, n := range more {
+			b.pool = append(b.pool, n.UUID)
+		}
+	}
+	take := func() []string {
+		out := b.pool[:b.o.adoptions]
+		b.pool = b.pool[b.o.adoptions:]
+		return out
+	}
+	hostCase := func(ctx context.Context) error {
+		return b.each(ctx, take(), func(ctx context.Context, i int, node string) error {
+			body := fmt.Sprintf(`{"name": "bench-%d", "node_uuid": %q}`, i, node)
+			status, text, err := request(ctx, b.hc, "POST", h.URL+"/v1/manageable_servers", body, nil)
+			if err == nil && status != http.StatusCreated {
+				err = fmt.Errorf("adopting %s: %d %s", node, status, text)
+			}
+			return err
+		})
+	}
+	rawCase := func(ctx context.Context) error {
+		return b.each(ctx, take(), b.rawAdopt)
+	}
+	return b.sideBySide(ctx, h, fmt.Sprintf("%d adoptions, %d at a time (%s)", b.o.adoptions, b.o.concurrency, engine), 1.15, hostCase, rawCase)
+}
+
+// rawAdopt is what an adoption must ask Ironic: the node, its ports and
+// its portgroups (concurrently), then the PATCH of instance_uuid.
+func (b *bench) rawAdopt(ctx context.Context, _ int, node string) error {
+	hdr := http.Header{"X-OpenStack-Ironic-API-Version": {ironicdriver.DefaultAPIVersion}}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, path := range []string{
+		"/v1/nodes/" + node + "?fields=" + strings.Join(fieldsOf("nodes"), ","),
+		"/v1/ports?node=" + node + "&fields=" + strings.Join(fieldsOf("ports"), ",") + "&limit=" + strconv.Itoa(pageSize),
+		"/v1/portgroups?node=" + node + "&fields=" + strings.Join(fieldsOf("portgroups"), ",") + "&limit=" + strconv.Itoa(pageSize),
+	} {
+		g.Go(func() error {
+			status, text, err := request(gctx, b.hc, "GET", b.ironic.URL+path, "", hdr)
+			if err == nil && status != http.StatusOK {
+				err = fmt.Errorf("GET %s: %d %s", path, status, text)
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	patch := fmt.Sprintf(`[{"op": "add", "path": "/instance_uuid", "value": %q}]`, uuid.NewString())
+	status, text, err := request(ctx, b.hc, "PATCH", b.ironic.URL+"/v1/nodes/"+node, patch, hdr)
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("PATCH node %s: %d %s", node, status, text)
+	}
+	return err
+}
+
+// fieldsOf are the fields= of RawQueries[resource].
+func fieldsOf(resource string) []string {
+	_, f, _ := strings.Cut(ironicbench.RawQueries[resource], "fields=")
+	return strings.Split(f, ",")
+}
+
+// each runs f over nodes, o.concurrency at a time.
+func (b *bench) each(ctx context.Context, nodes []string, f func(ctx context.Context, i int, node string) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.o.concurrency)
+	for i, n := range nodes {
+		g.Go(func() error { return f(ctx, i, n) })
+	}
+	return g.Wait()
+}
+
+// postgresCase runs the adoption case on a fresh PostgreSQL database.
+func (b *bench) postgresCase(ctx context.Context) (err error) {
+	admin, err := sql.Open("pgx", b.o.postgres)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = admin.Close() }()
+	name := fmt.Sprintf("mogan_bench_%d", time.Now().UnixNano())
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		return fmt.Errorf("PostgreSQL at %s (set -postgres, or -postgres '' to skip it): %w", b.o.postgres, err)
+	}
+	defer func() {
+		if _, derr := admin.ExecContext(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); derr != nil && err == nil {
+			err = derr
+		}
+	}()
+	conn, err := databaseURL(b.o.postgres, name)
+	if err != nil {
+		return err
+	}
+	h, err := b.startHost(ctx, "postgresql", conn)
+	if err != nil {
+		return err
+	}
+	err = b.adoptionCase(ctx, h, "PostgreSQL")
+	if stopErr := h.stop(); err == nil {
+		err = stopErr
+	}
+	return err
+}
+
+// databaseURL is admin with its database replaced by name.
+func databaseURL(admin, name string) (string, error) {
+	u, err := url.Parse(admin)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("-postgres %q is not a postgres:// URL", admin)
+	}
+	u.Scheme, u.Path = "postgresql", "/"+name
+	return u.String(), nil
+}
+
+// host is a running mogan-api and its plugin.
+type host struct {
+	URL    string
+	cmd    *exec.Cmd
+	plugin int
+	done   chan struct{}
+}
+
+func (h *host) pid() int { return h.cmd.Process.Pid }
+
+// startHost writes a configuration for engine at conn, syncs the schema
+// (PostgreSQL), starts mogan-api and waits for it and its plugin.
+func (b *bench) startHost(ctx context.Context, engine, conn string) (*host, error) {
+	state := filepath.Join(b.dir, "mogan-"+engine)
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		return nil, err
+	}
+	if engine == "sqlite" {
+		conn = "sqlite://" + filepath.Join(state, "mogan.sqlite")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	port := l.Addr().(*net.TCPAddr).Port //nolint:forcetypeassert // a TCP listener
+	_ = l.Close()
+	conf := filepath.Join(state, "mogan.conf")
+	text := fmt.Sprintf(`[DEFAULT]
+auth_strategy = noauth
+state_path = %s
+host = bench
+
+[api]
+host_ip = 127.0.0.1
+port = %d
+
+[database]
+connection = %s
+
+[driver]
+name = ironic
+plugin_dir = %s
+call_timeout = 120
+
+[ironic]
+url = %s
+
+[manage]
+# The reconciler would list every node in the background, once at start
+# and then every minute, and skew the measurements.
+reconcile_interval = 0
+`, state, port, conn, b.o.bin, b.ironic.URL)
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		return nil, err
+	}
+	exe := filepath.Join(b.o.bin, "mogan-api")
+	if engine != "sqlite" {
+		if out, err := exec.CommandContext(ctx, exe, "db", "sync", "--config-file", conf).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("mogan-api db sync: %w\n%s", err, out)
+		}
+	}
+	logFile, err := os.Create(filepath.Join(state, "mogan-api.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = logFile.Close() }()
+	h := &host{URL: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{})}
+	h.cmd = exec.Command(exe, "--config-file", conf)
+	h.cmd.Stdout, h.cmd.Stderr = logFile, logFile
+	// Its own process group (the plugin joins it), killed with us.
+	h.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := h.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { _ = h.cmd.Wait(); close(h.done) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case <-h.done:
+			return nil, fmt.Errorf("mogan-api exited at start-up; see %s", logFile.Name())
+		case <-ctx.Done():
+			_ = h.stop()
+			return nil, ctx.Err()
+		default:
+		}
+		if status, _, err := request(ctx, b.hc, "GET", h.URL+"/healthz", "", nil); err == nil && status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = h.stop()
+			return nil, fmt.Errorf("mogan-api did not answer in 60 s; see %s", logFile.Name())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for time.Now().Before(deadline) {
+		if kids := children(h.pid()); len(kids) == 1 {
+			h.plugin = kids[0]
+			return h, nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = h.stop()
+	return nil, fmt.Errorf("mogan-api %d has no single plugin child: %v", h.pid(), children(h.pid()))
+}
+
+// stop sends SIGTERM, waits, and kills the process group whatever is left.
+func (h *host) stop() error {
+	_ = h.cmd.Process.Signal(syscall.SIGTERM)
+	var err error
+	select {
+	case <-h.done:
+	case <-time.After(30 * time.Second):
+		err = errors.New("mogan-api did not exit within 30 s of SIGTERM; killed")
+	}
+	_ = syscall.Kill(-h.pid(), syscall.SIGKILL)
+	<-h.done
+	return err
+}
+
+// list GETs one listing page and returns how many nodes it held and its
+// next link.
+func (h *host) list(ctx context.Context, hc *http.Client, page string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, page, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		text, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return 0, "", fmt.Errorf("GET %s: %s %s", page, resp.Status, text)
+	}
+	var doc struct {
+		Servers []struct {
+			UUID string `json:"uuid"`
+		} `json:"manageable_servers"`
+		Links []struct {
+			Href string `json:"href"`
+			Rel  string `json:"rel"`
+		} `json:"manageable_servers_links"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		return 0, "", fmt.Errorf("GET %s: %w", page, err)
+	}
+	next := ""
+	for _, l := range doc.Links {
+		if l.Rel == "next" {
+			next = l.Href
+		}
+	}
+	return len(doc.Servers), next, nil
+}
+
+// request sends one request with a JSON body (unless empty) and returns
+// the status and the body.
+func request(ctx context.Context, hc *http.Client, method, target, body string, hdr http.Header) (int, string, error) {
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, r)
+	if err != nil {
+		return 0, "", err
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var buf bytes.Buffer
+	_, err = io.Copy(&buf, resp.Body)
+	return resp.StatusCode, buf.String(), err
+}
+
+// cpuTimes are CPU seconds (user+system) used so far.
+type cpuTimes struct{ host, plugin, ironic float64 }
+
+func (b *bench) cpu(h *host) cpuTimes {
+	return cpuTimes{host: procCPU(h.pid()), plugin: procCPU(h.plugin), ironic: groupCPU(b.ironic.PID)}
+}
+
+// clockTicks is USER_HZ, 100 on Linux.
+const clockTicks = 100
+
+// procStat returns the fields of /proc/pid/stat after the command name.
+func procStat(pid int) []string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(data[i+1:]))
+}
+
+// procCPU is utime+stime of pid in seconds (fields 14 and 15; 12 and 13
+// after the name).
+func procCPU(pid int) float64 {
+	f := procStat(pid)
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	s, _ := strconv.ParseFloat(f[12], 64)
+	return (u + s) / clockTicks
+}
+
+// groupCPU is the CPU seconds of every process in process group pgid.
+func groupCPU(pgid int) float64 {
+	entries, _ := os.ReadDir("/proc")
+	total := 0.0
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if f := procStat(pid); len(f) > 2 && f[2] == strconv.Itoa(pgid) {
+			total += procCPU(pid)
+		}
+	}
+	return total
+}
+
+// vmHWM is the peak resident set size of pid in bytes.
+func vmHWM(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// children lists the processes whose parent is pid.
+func children(pid int) []int {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var pids []int
+	for _, path := range tasks {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(data)) {
+			if p, err := strconv.Atoi(f); err == nil {
+				pids = append(pids, p)
+			}
+		}
+	}
+	return pids
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
+
+// print writes the table and the raw numbers.
+func (b *bench) print(w io.Writer) error {
+	var out strings.Builder
+	fmt.Fprintf(&out, "\n%d nodes, %d ports, %d portgroups; median of %d runs, host and raw alternating\n\n",
+		b.o.nodes, 2*b.o.nodes, b.o.nodes, b.o.runs)
+	out.WriteString("| case | host | raw | ratio | goal |\n| --- | --- | --- | --- | --- |\n")
+	for _, r := range b.rows {
+		verdict := "met"
+		if !r.met {
+			verdict = "**missed**"
+		}
+		fmt.Fprintf(&out, "| %s | %s | %s | %s | %s (%s) |\n", r.name, r.host, r.raw, r.ratio, r.goal, verdict)
+	}
+	out.WriteString("\nraw numbers:\n")
+	for _, l := range b.raw {
+		out.WriteString("  " + l + "\n")
+	}
+	_, err := io.WriteString(w, out.String())
+	return err
+}
