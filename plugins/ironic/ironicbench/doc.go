@@ -7,4 +7,6 @@
 //
 //	go test ./plugins/ironic/ironicbench/                                   # N = 30
 //	IRONIC_BENCH_NODES=1000 go test -run Count -bench . -benchtime 5x ./plugins/ironic/ironicbench/
+//	IRONIC_BENCH_BULK=1 IRONIC_BENCH_NODES=10000 go test -run '^$' -bench 'List/driver' \
+//	    -benchtime 3x -cpuprofile cpu.out ./plugins/ironic/ironicbench/   # bulk-loaded; profile the driver
 package ironicbench
