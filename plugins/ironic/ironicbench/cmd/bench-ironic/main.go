@@ -38,6 +38,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -277,15 +278,19 @@ func (b *bench) sideBySide(ctx context.Context, h *host, name string, goal float
 			out   *[]time.Duration
 		}{{"host", hostCase, &ht}, {"raw", rawCase, &rt}} {
 			before := b.cpu(h)
+			logAt := fileSize(b.ironic.Log)
 			start := time.Now()
 			if err := side.f(ctx); err != nil {
 				return fmt.Errorf("%s, %s: %w", name, side.label, err)
 			}
 			d := time.Since(start)
 			*side.out = append(*side.out, d)
+			// Ironic logs a request just after answering it.
+			time.Sleep(300 * time.Millisecond)
 			after := b.cpu(h)
-			line := fmt.Sprintf("%s, run %d, %s: %.2f s wall; CPU s: host %.2f, plugin %.2f, Ironic %.2f",
-				name, i+1, side.label, d.Seconds(), after.host-before.host, after.plugin-before.plugin, after.ironic-before.ironic)
+			line := fmt.Sprintf("%s, run %d, %s: %.2f s wall; CPU s: host %.2f, plugin %.2f, Ironic %.2f; Ironic requests: %s",
+				name, i+1, side.label, d.Seconds(), after.host-before.host, after.plugin-before.plugin, after.ironic-before.ironic,
+				ironicRequests(b.ironic.Log, logAt))
 			logf("%s", line)
 			b.raw = append(b.raw, line)
 		}
@@ -600,6 +605,66 @@ func request(ctx context.Context, hc *http.Client, method, target, body string, 
 	var buf bytes.Buffer
 	_, err = io.Copy(&buf, resp.Body)
 	return resp.StatusCode, buf.String(), err
+}
+
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// ironicRequests summarizes the requests Ironic logged after offset:
+// how many of each method and path (uuids folded), and the sum of the
+// service times Ironic reports for them.
+func ironicRequests(logPath string, offset int64) string {
+	f, err := os.Open(logPath)
+	if err != nil {
+		return "?"
+	}
+	defer func() { _ = f.Close() }()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return "?"
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return "?"
+	}
+	counts := map[string]int{}
+	total, service := 0, 0.0
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.Contains(line, "eventlet.wsgi.server") {
+			continue
+		}
+		_, req, ok := strings.Cut(line, `"`)
+		if !ok {
+			continue
+		}
+		req, _, _ = strings.Cut(req, " HTTP/")
+		req, _, _ = strings.Cut(req, "?")
+		var parts []string
+		for _, p := range strings.Split(req, "/") {
+			if uuid.Validate(p) == nil {
+				p = "{uuid}"
+			}
+			parts = append(parts, p)
+		}
+		counts[strings.Join(parts, "/")]++
+		total++
+		if _, t, ok := strings.Cut(line, "time: "); ok {
+			num := strings.TrimRightFunc(t, func(r rune) bool { return r != '.' && (r < '0' || r > '9') })
+			num, _, _ = strings.Cut(num, "\x1b") // the log's color reset
+			v, _ := strconv.ParseFloat(num, 64)
+			service += v
+		}
+	}
+	keys := slices.Sorted(maps.Keys(counts))
+	var out []string
+	for _, k := range keys {
+		out = append(out, fmt.Sprintf("%s ×%d", k, counts[k]))
+	}
+	return fmt.Sprintf("%d (%s), %.2f s of Ironic service time summed", total, strings.Join(out, ", "), service)
 }
 
 // cpuTimes are CPU seconds (user+system) used so far.
