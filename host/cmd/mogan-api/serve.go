@@ -88,14 +88,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 
 	// The repair pass runs before the listener opens: every adoption a
 	// previous process left unfinished is completed or rolled back first.
+	// This replica's leases are renewed from now on, so that a long pass
+	// does not look dead to the other replicas.
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	go svc.KeepLeases(runCtx)
 	rep, err := svc.Recover(ctx)
 	if err != nil {
 		return fmt.Errorf("repair pass at start: %w", err)
 	}
 	log.Info("repair pass done", "completed", rep.Completed, "rolled_back", rep.RolledBack,
 		"released", rep.Released, "left_to_reconciler", rep.Left)
-	runCtx, stopRun := context.WithCancel(ctx)
-	defer stopRun()
 	go svc.Run(runCtx)
 
 	listener, err := net.Listen("tcp", cfg.API.Addr())

@@ -170,7 +170,9 @@ func (a *adoption) execute(ctx context.Context, p Plan) (Server, error) {
 	if managed.Name != "" {
 		nodeName = managed.Name
 	}
-	return a.record(ctx, managed.PowerState, p.ImageUUID, nodeName, p.Bindings, bound)
+	// The node is the server's now: recording it is cheaper and truer than
+	// undoing it, so a client that leaves at this point does not stop it.
+	return a.record(context.WithoutCancel(ctx), managed.PowerState, p.ImageUUID, nodeName, p.Bindings, bound)
 }
 
 // record writes the adopted server and ends the intent, atomically.

@@ -420,3 +420,55 @@ func TestPlanChangesNothing(t *testing.T) {
 		t.Errorf("Plan of an adopted node = %v, want the conflict Adopt gives", err)
 	}
 }
+
+// TestClientLeavingAfterManageStillRecords: once the driver associated
+// the node, the adoption is recorded even if the client has gone.
+func TestClientLeavingAfterManageStillRecords(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	e := newEnv(t, func(c *Config) {
+		c.stepHook = func(_ context.Context, step string) error {
+			if step == stepManage {
+				cancel()
+			}
+			return nil
+		}
+	})
+	srv, err := e.svc.Adopt(ctx, request(nodeA))
+	if err != nil {
+		t.Fatalf("Adopt with the client gone after Manage: %v", err)
+	}
+	if got, err := e.svc.GetServer(t.Context(), srv.UUID); err != nil || got.Status != StatusActive {
+		t.Errorf("server = %+v, %v", got, err)
+	}
+	if e.backend.instanceOf(nodeA) != srv.UUID {
+		t.Errorf("node not associated with the recorded server")
+	}
+}
+
+// TestKeepLeasesRenews: a replica's intents stay its own while it renews
+// their leases, so no other replica takes them over.
+func TestKeepLeasesRenews(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Lease = 600 * time.Millisecond })
+	rec := newRecord(request(nodeA), time.Now())
+	in := store.Intent{ServerUUID: rec.UUID, NodeUUID: nodeA, Owner: ownerID, LeaseExpiresAt: time.Now().Add(600 * time.Millisecond)}
+	if err := e.store.ClaimNode(t.Context(), rec, in); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { e.svc.KeepLeases(ctx); close(done) }()
+	time.Sleep(1500 * time.Millisecond) // more than two leases
+	taken, err := e.store.TakeOver(t.Context(), "other-replica", time.Now().Add(time.Minute), false)
+	cancel()
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(taken) != 0 {
+		t.Errorf("another replica took a renewed intent: %+v", taken)
+	}
+	got, err := e.store.GetIntent(t.Context(), rec.UUID)
+	if err != nil || !got.LeaseExpiresAt.After(time.Now()) {
+		t.Errorf("lease = %v, %v; want renewed into the future", got.LeaseExpiresAt, err)
+	}
+}

@@ -13,19 +13,12 @@ import (
 // syncPage is how many servers one power-sync batch reads.
 const syncPage = driver.MaxNodeStates
 
-// Run renews this replica's leases and, every ReconcileInterval (unless
-// zero), reconciles, until ctx is done. The first reconciliation runs at
-// once (the start-up repair pass is Recover, before the API listens).
-func (s *Service) Run(ctx context.Context) {
+// KeepLeases renews this replica's intent leases every third of a lease
+// until ctx is done. It starts before the repair pass (Recover), whose
+// repairs may outlast a lease, and runs for the life of the process.
+func (s *Service) KeepLeases(ctx context.Context) {
 	renew := time.NewTicker(s.lease / 3)
 	defer renew.Stop()
-	var tick <-chan time.Time
-	if s.interval > 0 {
-		t := time.NewTicker(s.interval)
-		defer t.Stop()
-		tick = t.C
-		s.reconcileLogged(ctx)
-	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -34,7 +27,26 @@ func (s *Service) Run(ctx context.Context) {
 			if err := s.store.RenewLeases(ctx, s.owner, s.leaseUntil()); err != nil && ctx.Err() == nil {
 				s.log.Error("renewing this replica's intent leases failed; another replica may repair them", "error", err)
 			}
-		case <-tick:
+		}
+	}
+}
+
+// Run reconciles every ReconcileInterval until ctx is done; with a zero
+// interval it returns at once. The first reconciliation runs at once. It
+// starts after the repair pass (Recover), which it must not overlap: both
+// would take this replica's intents that wait for a retry.
+func (s *Service) Run(ctx context.Context) {
+	if s.interval <= 0 {
+		return
+	}
+	t := time.NewTicker(s.interval)
+	defer t.Stop()
+	s.reconcileLogged(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 			s.reconcileLogged(ctx)
 		}
 	}
