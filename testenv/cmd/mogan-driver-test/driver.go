@@ -24,6 +24,8 @@ type testDriver struct {
 
 	mu          sync.Mutex
 	controlFile string
+	// assoc is node → server, as Manage and Unmanage left it.
+	assoc map[string]string
 }
 
 var _ driver.Full = (*testDriver)(nil)
