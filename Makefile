@@ -74,7 +74,7 @@ bench:
 # Fleet-scale figures (docs/performance.md): a standalone Ironic with NODES
 # bulk-loaded adoptable nodes, mogan-api on SQLite with the Ironic driver
 # side by side with the raw fetch, adoptions on SQLite and PostgreSQL
-# (POSTGRES='' skips it); prints a markdown table. NODES=10000 takes ~15 min.
+# (POSTGRES='' skips it); prints a markdown table. NODES=10000 takes ~6 min.
 NODES       ?= 1000
 RUNS        ?= 3
 ADOPTIONS   ?= 100
