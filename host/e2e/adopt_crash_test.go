@@ -64,6 +64,23 @@ func adoptAsync(url, node string, wg *sync.WaitGroup) {
 	}()
 }
 
+// killMidStep adopts node through h and SIGKILLs h once the proxy holds
+// rule's request, then closes the proxy (what it held before the service
+// never reaches it) and waits for the orphaned request to end.
+func killMidStep(t *testing.T, h *host, proxy *holdproxy.Proxy, rule *holdproxy.Rule, node string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	adoptAsync(h.URL, node, &wg)
+	select {
+	case <-rule.Reached:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the step never reached the proxy:\n%s", h.logs)
+	}
+	h.kill(t)
+	proxy.Close()
+	wg.Wait()
+}
+
 type serverRow struct {
 	UUID     string `json:"uuid"`
 	NodeUUID string `json:"node_uuid"`
@@ -127,16 +144,7 @@ func TestKillMidAdoptionThenRestart(t *testing.T) {
 			db := "sqlite://" + filepath.Join(t.TempDir(), "mogan.sqlite")
 			h := startHost(t, ironicHostConfig(t, db, proxy.URL, ""))
 			rule := proxy.Hold(http.MethodPatch, `^/v1/nodes/`, tc.phase)
-			var wg sync.WaitGroup
-			adoptAsync(h.URL, nodes[0].UUID, &wg)
-			select {
-			case <-rule.Reached:
-			case <-time.After(60 * time.Second):
-				t.Fatalf("the association never reached the proxy:\n%s", h.logs)
-			}
-			h.kill(t)
-			proxy.Close() // what was held before Ironic never reaches it
-			wg.Wait()
+			killMidStep(t, h, proxy, rule, nodes[0].UUID)
 
 			h2 := startHost(t, ironicHostConfig(t, db, ironicSrv.URL, ""))
 			bad, adopted := broken(t, h2.URL, ironicSrv.URL, nodes)
@@ -278,17 +286,8 @@ func TestReplicaRepairsAfterLease(t *testing.T) {
 	hb := startHost(t, named(ironicHostConfig(t, conn, ironicSrv.URL, extra), "replica-b"))
 
 	rule := proxy.Hold(http.MethodPatch, `^/v1/nodes/`, holdproxy.AfterForward)
-	var wg sync.WaitGroup
-	adoptAsync(ha.URL, nodes[0].UUID, &wg)
-	select {
-	case <-rule.Reached:
-	case <-time.After(60 * time.Second):
-		t.Fatalf("the association never reached the proxy:\n%s", ha.logs)
-	}
+	killMidStep(t, ha, proxy, rule, nodes[0].UUID)
 	killed := time.Now()
-	ha.kill(t)
-	proxy.Close()
-	wg.Wait()
 
 	for end := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		bad, adopted := broken(t, hb.URL, ironicSrv.URL, nodes)

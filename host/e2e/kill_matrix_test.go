@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/mogan-manage/mogan-manage/testenv/holdproxy"
 	"github.com/mogan-manage/mogan-manage/testenv/ironic"
@@ -64,16 +62,7 @@ func TestKillMatrix(t *testing.T) {
 			}
 			h := startHost(t, conf(ironicURL, neutronURL))
 			rule := proxy.Hold(p.method, p.path, p.phase)
-			var wg sync.WaitGroup
-			adoptAsync(h.URL, node.UUID, &wg)
-			select {
-			case <-rule.Reached:
-			case <-time.After(60 * time.Second):
-				t.Fatalf("the step never reached the proxy:\n%s", h.logs)
-			}
-			h.kill(t)
-			proxy.Close()
-			wg.Wait()
+			killMidStep(t, h, proxy, rule, node.UUID)
 
 			h2 := startHost(t, conf(c.Ironic.URL, c.Neutron.URL))
 			bad, adopted := broken(t, h2.URL, c.Ironic.URL, []ironic.Node{node})
