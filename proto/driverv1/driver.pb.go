@@ -682,6 +682,188 @@ func (x *GetNodeStatesResponse) GetStates() []*NodeState {
 	return nil
 }
 
+type GetConfigSchemaRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConfigSchemaRequest) Reset() {
+	*x = GetConfigSchemaRequest{}
+	mi := &file_driver_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConfigSchemaRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConfigSchemaRequest) ProtoMessage() {}
+
+func (x *GetConfigSchemaRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConfigSchemaRequest.ProtoReflect.Descriptor instead.
+func (*GetConfigSchemaRequest) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{14}
+}
+
+type GetConfigSchemaResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// In the order the sample configuration shows them.
+	Options       []*ConfigOption `protobuf:"bytes,1,rep,name=options,proto3" json:"options,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConfigSchemaResponse) Reset() {
+	*x = GetConfigSchemaResponse{}
+	mi := &file_driver_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConfigSchemaResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConfigSchemaResponse) ProtoMessage() {}
+
+func (x *GetConfigSchemaResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConfigSchemaResponse.ProtoReflect.Descriptor instead.
+func (*GetConfigSchemaResponse) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *GetConfigSchemaResponse) GetOptions() []*ConfigOption {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
+// ConfigOption describes one option of the driver's section.
+type ConfigOption struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// How the value is read: "string", "integer", "boolean" (oslo.config's
+	// true/false, yes/no, on/off, 1/0) or "choice" (one of choices).
+	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	// The value the driver uses when the option is not set, as it would be
+	// written in the file; empty when there is none. A secret's is never sent.
+	DefaultValue string `protobuf:"bytes,3,opt,name=default_value,json=defaultValue,proto3" json:"default_value,omitempty"`
+	// For a human: what the option does, in a sentence or a few.
+	Help string `protobuf:"bytes,4,opt,name=help,proto3" json:"help,omitempty"`
+	// A credential: its value is never printed or echoed in an error.
+	Secret bool `protobuf:"varint,5,opt,name=secret,proto3" json:"secret,omitempty"`
+	// The driver refuses a section without it.
+	Required bool `protobuf:"varint,6,opt,name=required,proto3" json:"required,omitempty"`
+	// The allowed values of a "choice".
+	Choices       []string `protobuf:"bytes,7,rep,name=choices,proto3" json:"choices,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfigOption) Reset() {
+	*x = ConfigOption{}
+	mi := &file_driver_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfigOption) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfigOption) ProtoMessage() {}
+
+func (x *ConfigOption) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfigOption.ProtoReflect.Descriptor instead.
+func (*ConfigOption) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ConfigOption) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ConfigOption) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *ConfigOption) GetDefaultValue() string {
+	if x != nil {
+		return x.DefaultValue
+	}
+	return ""
+}
+
+func (x *ConfigOption) GetHelp() string {
+	if x != nil {
+		return x.Help
+	}
+	return ""
+}
+
+func (x *ConfigOption) GetSecret() bool {
+	if x != nil {
+		return x.Secret
+	}
+	return false
+}
+
+func (x *ConfigOption) GetRequired() bool {
+	if x != nil {
+		return x.Required
+	}
+	return false
+}
+
+func (x *ConfigOption) GetChoices() []string {
+	if x != nil {
+		return x.Choices
+	}
+	return nil
+}
+
 // NodeState is a node's association and power, as recovery and the
 // reconciler read it.
 type NodeState struct {
@@ -700,7 +882,7 @@ type NodeState struct {
 
 func (x *NodeState) Reset() {
 	*x = NodeState{}
-	mi := &file_driver_proto_msgTypes[14]
+	mi := &file_driver_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -712,7 +894,7 @@ func (x *NodeState) String() string {
 func (*NodeState) ProtoMessage() {}
 
 func (x *NodeState) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[14]
+	mi := &file_driver_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -725,7 +907,7 @@ func (x *NodeState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeState.ProtoReflect.Descriptor instead.
 func (*NodeState) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{14}
+	return file_driver_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *NodeState) GetNodeUuid() string {
@@ -789,7 +971,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_driver_proto_msgTypes[15]
+	mi := &file_driver_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -801,7 +983,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[15]
+	mi := &file_driver_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -814,7 +996,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{15}
+	return file_driver_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Node) GetUuid() string {
@@ -912,7 +1094,7 @@ type Port struct {
 
 func (x *Port) Reset() {
 	*x = Port{}
-	mi := &file_driver_proto_msgTypes[16]
+	mi := &file_driver_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -924,7 +1106,7 @@ func (x *Port) String() string {
 func (*Port) ProtoMessage() {}
 
 func (x *Port) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[16]
+	mi := &file_driver_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -937,7 +1119,7 @@ func (x *Port) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Port.ProtoReflect.Descriptor instead.
 func (*Port) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{16}
+	return file_driver_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Port) GetUuid() string {
@@ -973,7 +1155,7 @@ type Portgroup struct {
 
 func (x *Portgroup) Reset() {
 	*x = Portgroup{}
-	mi := &file_driver_proto_msgTypes[17]
+	mi := &file_driver_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -985,7 +1167,7 @@ func (x *Portgroup) String() string {
 func (*Portgroup) ProtoMessage() {}
 
 func (x *Portgroup) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[17]
+	mi := &file_driver_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -998,7 +1180,7 @@ func (x *Portgroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Portgroup.ProtoReflect.Descriptor instead.
 func (*Portgroup) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{17}
+	return file_driver_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Portgroup) GetUuid() string {
@@ -1043,7 +1225,7 @@ type ErrorDetail struct {
 
 func (x *ErrorDetail) Reset() {
 	*x = ErrorDetail{}
-	mi := &file_driver_proto_msgTypes[18]
+	mi := &file_driver_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1055,7 +1237,7 @@ func (x *ErrorDetail) String() string {
 func (*ErrorDetail) ProtoMessage() {}
 
 func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[18]
+	mi := &file_driver_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1068,7 +1250,7 @@ func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorDetail.ProtoReflect.Descriptor instead.
 func (*ErrorDetail) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{18}
+	return file_driver_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ErrorDetail) GetReason() string {
@@ -1127,7 +1309,18 @@ const file_driver_proto_rawDesc = "" +
 	"\n" +
 	"node_uuids\x18\x01 \x03(\tR\tnodeUuids\"K\n" +
 	"\x15GetNodeStatesResponse\x122\n" +
-	"\x06states\x18\x01 \x03(\v2\x1a.mogan.driver.v1.NodeStateR\x06states\"\xc6\x01\n" +
+	"\x06states\x18\x01 \x03(\v2\x1a.mogan.driver.v1.NodeStateR\x06states\"\x18\n" +
+	"\x16GetConfigSchemaRequest\"R\n" +
+	"\x17GetConfigSchemaResponse\x127\n" +
+	"\aoptions\x18\x01 \x03(\v2\x1d.mogan.driver.v1.ConfigOptionR\aoptions\"\xbd\x01\n" +
+	"\fConfigOption\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12#\n" +
+	"\rdefault_value\x18\x03 \x01(\tR\fdefaultValue\x12\x12\n" +
+	"\x04help\x18\x04 \x01(\tR\x04help\x12\x16\n" +
+	"\x06secret\x18\x05 \x01(\bR\x06secret\x12\x1a\n" +
+	"\brequired\x18\x06 \x01(\bR\brequired\x12\x18\n" +
+	"\achoices\x18\a \x03(\tR\achoices\"\xc6\x01\n" +
 	"\tNodeState\x12\x1b\n" +
 	"\tnode_uuid\x18\x01 \x01(\tR\bnodeUuid\x12\x16\n" +
 	"\x06exists\x18\x02 \x01(\bR\x06exists\x12(\n" +
@@ -1178,7 +1371,7 @@ const file_driver_proto_rawDesc = "" +
 	"\x10_neutron_port_id\"=\n" +
 	"\vErrorDetail\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x16\n" +
-	"\x06option\x18\x02 \x01(\tR\x06option2\x86\x05\n" +
+	"\x06option\x18\x02 \x01(\tR\x06option2\xec\x05\n" +
 	"\x06Driver\x12L\n" +
 	"\aGetInfo\x12\x1f.mogan.driver.v1.GetInfoRequest\x1a .mogan.driver.v1.GetInfoResponse\x12R\n" +
 	"\tConfigure\x12!.mogan.driver.v1.ConfigureRequest\x1a\".mogan.driver.v1.ConfigureResponse\x12r\n" +
@@ -1186,7 +1379,8 @@ const file_driver_proto_rawDesc = "" +
 	"\x11GetManageableNode\x12).mogan.driver.v1.GetManageableNodeRequest\x1a*.mogan.driver.v1.GetManageableNodeResponse\x12I\n" +
 	"\x06Manage\x12\x1e.mogan.driver.v1.ManageRequest\x1a\x1f.mogan.driver.v1.ManageResponse\x12O\n" +
 	"\bUnmanage\x12 .mogan.driver.v1.UnmanageRequest\x1a!.mogan.driver.v1.UnmanageResponse\x12^\n" +
-	"\rGetNodeStates\x12%.mogan.driver.v1.GetNodeStatesRequest\x1a&.mogan.driver.v1.GetNodeStatesResponseB>Z<github.com/mogan-manage/mogan-manage/proto/driverv1;driverv1b\x06proto3"
+	"\rGetNodeStates\x12%.mogan.driver.v1.GetNodeStatesRequest\x1a&.mogan.driver.v1.GetNodeStatesResponse\x12d\n" +
+	"\x0fGetConfigSchema\x12'.mogan.driver.v1.GetConfigSchemaRequest\x1a(.mogan.driver.v1.GetConfigSchemaResponseB>Z<github.com/mogan-manage/mogan-manage/proto/driverv1;driverv1b\x06proto3"
 
 var (
 	file_driver_proto_rawDescOnce sync.Once
@@ -1200,7 +1394,7 @@ func file_driver_proto_rawDescGZIP() []byte {
 	return file_driver_proto_rawDescData
 }
 
-var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_driver_proto_goTypes = []any{
 	(*GetInfoRequest)(nil),              // 0: mogan.driver.v1.GetInfoRequest
 	(*GetInfoResponse)(nil),             // 1: mogan.driver.v1.GetInfoResponse
@@ -1216,42 +1410,48 @@ var file_driver_proto_goTypes = []any{
 	(*UnmanageResponse)(nil),            // 11: mogan.driver.v1.UnmanageResponse
 	(*GetNodeStatesRequest)(nil),        // 12: mogan.driver.v1.GetNodeStatesRequest
 	(*GetNodeStatesResponse)(nil),       // 13: mogan.driver.v1.GetNodeStatesResponse
-	(*NodeState)(nil),                   // 14: mogan.driver.v1.NodeState
-	(*Node)(nil),                        // 15: mogan.driver.v1.Node
-	(*Port)(nil),                        // 16: mogan.driver.v1.Port
-	(*Portgroup)(nil),                   // 17: mogan.driver.v1.Portgroup
-	(*ErrorDetail)(nil),                 // 18: mogan.driver.v1.ErrorDetail
-	nil,                                 // 19: mogan.driver.v1.ConfigureRequest.OptionsEntry
-	nil,                                 // 20: mogan.driver.v1.Node.PropertiesEntry
+	(*GetConfigSchemaRequest)(nil),      // 14: mogan.driver.v1.GetConfigSchemaRequest
+	(*GetConfigSchemaResponse)(nil),     // 15: mogan.driver.v1.GetConfigSchemaResponse
+	(*ConfigOption)(nil),                // 16: mogan.driver.v1.ConfigOption
+	(*NodeState)(nil),                   // 17: mogan.driver.v1.NodeState
+	(*Node)(nil),                        // 18: mogan.driver.v1.Node
+	(*Port)(nil),                        // 19: mogan.driver.v1.Port
+	(*Portgroup)(nil),                   // 20: mogan.driver.v1.Portgroup
+	(*ErrorDetail)(nil),                 // 21: mogan.driver.v1.ErrorDetail
+	nil,                                 // 22: mogan.driver.v1.ConfigureRequest.OptionsEntry
+	nil,                                 // 23: mogan.driver.v1.Node.PropertiesEntry
 }
 var file_driver_proto_depIdxs = []int32{
-	19, // 0: mogan.driver.v1.ConfigureRequest.options:type_name -> mogan.driver.v1.ConfigureRequest.OptionsEntry
-	15, // 1: mogan.driver.v1.ListManageableNodesResponse.nodes:type_name -> mogan.driver.v1.Node
-	15, // 2: mogan.driver.v1.GetManageableNodeResponse.node:type_name -> mogan.driver.v1.Node
-	15, // 3: mogan.driver.v1.ManageResponse.node:type_name -> mogan.driver.v1.Node
-	14, // 4: mogan.driver.v1.GetNodeStatesResponse.states:type_name -> mogan.driver.v1.NodeState
-	16, // 5: mogan.driver.v1.Node.ports:type_name -> mogan.driver.v1.Port
-	17, // 6: mogan.driver.v1.Node.portgroups:type_name -> mogan.driver.v1.Portgroup
-	20, // 7: mogan.driver.v1.Node.properties:type_name -> mogan.driver.v1.Node.PropertiesEntry
-	0,  // 8: mogan.driver.v1.Driver.GetInfo:input_type -> mogan.driver.v1.GetInfoRequest
-	2,  // 9: mogan.driver.v1.Driver.Configure:input_type -> mogan.driver.v1.ConfigureRequest
-	4,  // 10: mogan.driver.v1.Driver.ListManageableNodes:input_type -> mogan.driver.v1.ListManageableNodesRequest
-	6,  // 11: mogan.driver.v1.Driver.GetManageableNode:input_type -> mogan.driver.v1.GetManageableNodeRequest
-	8,  // 12: mogan.driver.v1.Driver.Manage:input_type -> mogan.driver.v1.ManageRequest
-	10, // 13: mogan.driver.v1.Driver.Unmanage:input_type -> mogan.driver.v1.UnmanageRequest
-	12, // 14: mogan.driver.v1.Driver.GetNodeStates:input_type -> mogan.driver.v1.GetNodeStatesRequest
-	1,  // 15: mogan.driver.v1.Driver.GetInfo:output_type -> mogan.driver.v1.GetInfoResponse
-	3,  // 16: mogan.driver.v1.Driver.Configure:output_type -> mogan.driver.v1.ConfigureResponse
-	5,  // 17: mogan.driver.v1.Driver.ListManageableNodes:output_type -> mogan.driver.v1.ListManageableNodesResponse
-	7,  // 18: mogan.driver.v1.Driver.GetManageableNode:output_type -> mogan.driver.v1.GetManageableNodeResponse
-	9,  // 19: mogan.driver.v1.Driver.Manage:output_type -> mogan.driver.v1.ManageResponse
-	11, // 20: mogan.driver.v1.Driver.Unmanage:output_type -> mogan.driver.v1.UnmanageResponse
-	13, // 21: mogan.driver.v1.Driver.GetNodeStates:output_type -> mogan.driver.v1.GetNodeStatesResponse
-	15, // [15:22] is the sub-list for method output_type
-	8,  // [8:15] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	22, // 0: mogan.driver.v1.ConfigureRequest.options:type_name -> mogan.driver.v1.ConfigureRequest.OptionsEntry
+	18, // 1: mogan.driver.v1.ListManageableNodesResponse.nodes:type_name -> mogan.driver.v1.Node
+	18, // 2: mogan.driver.v1.GetManageableNodeResponse.node:type_name -> mogan.driver.v1.Node
+	18, // 3: mogan.driver.v1.ManageResponse.node:type_name -> mogan.driver.v1.Node
+	17, // 4: mogan.driver.v1.GetNodeStatesResponse.states:type_name -> mogan.driver.v1.NodeState
+	16, // 5: mogan.driver.v1.GetConfigSchemaResponse.options:type_name -> mogan.driver.v1.ConfigOption
+	19, // 6: mogan.driver.v1.Node.ports:type_name -> mogan.driver.v1.Port
+	20, // 7: mogan.driver.v1.Node.portgroups:type_name -> mogan.driver.v1.Portgroup
+	23, // 8: mogan.driver.v1.Node.properties:type_name -> mogan.driver.v1.Node.PropertiesEntry
+	0,  // 9: mogan.driver.v1.Driver.GetInfo:input_type -> mogan.driver.v1.GetInfoRequest
+	2,  // 10: mogan.driver.v1.Driver.Configure:input_type -> mogan.driver.v1.ConfigureRequest
+	4,  // 11: mogan.driver.v1.Driver.ListManageableNodes:input_type -> mogan.driver.v1.ListManageableNodesRequest
+	6,  // 12: mogan.driver.v1.Driver.GetManageableNode:input_type -> mogan.driver.v1.GetManageableNodeRequest
+	8,  // 13: mogan.driver.v1.Driver.Manage:input_type -> mogan.driver.v1.ManageRequest
+	10, // 14: mogan.driver.v1.Driver.Unmanage:input_type -> mogan.driver.v1.UnmanageRequest
+	12, // 15: mogan.driver.v1.Driver.GetNodeStates:input_type -> mogan.driver.v1.GetNodeStatesRequest
+	14, // 16: mogan.driver.v1.Driver.GetConfigSchema:input_type -> mogan.driver.v1.GetConfigSchemaRequest
+	1,  // 17: mogan.driver.v1.Driver.GetInfo:output_type -> mogan.driver.v1.GetInfoResponse
+	3,  // 18: mogan.driver.v1.Driver.Configure:output_type -> mogan.driver.v1.ConfigureResponse
+	5,  // 19: mogan.driver.v1.Driver.ListManageableNodes:output_type -> mogan.driver.v1.ListManageableNodesResponse
+	7,  // 20: mogan.driver.v1.Driver.GetManageableNode:output_type -> mogan.driver.v1.GetManageableNodeResponse
+	9,  // 21: mogan.driver.v1.Driver.Manage:output_type -> mogan.driver.v1.ManageResponse
+	11, // 22: mogan.driver.v1.Driver.Unmanage:output_type -> mogan.driver.v1.UnmanageResponse
+	13, // 23: mogan.driver.v1.Driver.GetNodeStates:output_type -> mogan.driver.v1.GetNodeStatesResponse
+	15, // 24: mogan.driver.v1.Driver.GetConfigSchema:output_type -> mogan.driver.v1.GetConfigSchemaResponse
+	17, // [17:25] is the sub-list for method output_type
+	9,  // [9:17] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_driver_proto_init() }
@@ -1259,17 +1459,17 @@ func file_driver_proto_init() {
 	if File_driver_proto != nil {
 		return
 	}
-	file_driver_proto_msgTypes[14].OneofWrappers = []any{}
-	file_driver_proto_msgTypes[15].OneofWrappers = []any{}
-	file_driver_proto_msgTypes[16].OneofWrappers = []any{}
 	file_driver_proto_msgTypes[17].OneofWrappers = []any{}
+	file_driver_proto_msgTypes[18].OneofWrappers = []any{}
+	file_driver_proto_msgTypes[19].OneofWrappers = []any{}
+	file_driver_proto_msgTypes[20].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_driver_proto_rawDesc), len(file_driver_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

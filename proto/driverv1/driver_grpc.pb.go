@@ -33,6 +33,7 @@ const (
 	Driver_Manage_FullMethodName              = "/mogan.driver.v1.Driver/Manage"
 	Driver_Unmanage_FullMethodName            = "/mogan.driver.v1.Driver/Unmanage"
 	Driver_GetNodeStates_FullMethodName       = "/mogan.driver.v1.Driver/GetNodeStates"
+	Driver_GetConfigSchema_FullMethodName     = "/mogan.driver.v1.Driver/GetConfigSchema"
 )
 
 // DriverClient is the client API for Driver service.
@@ -88,6 +89,17 @@ type DriverClient interface {
 	// releases only a node naming the server), releases tombstoned nodes with
 	// Unmanage without reading them first, and does not sync power states.
 	GetNodeStates(ctx context.Context, in *GetNodeStatesRequest, opts ...grpc.CallOption) (*GetNodeStatesResponse, error)
+	// GetConfigSchema describes the options of the driver's own section of
+	// the host configuration ([<driver name>]), as a Terraform provider
+	// publishes its schema: the host prints them in the sample configuration
+	// (mogan-api sample-config) and checks a section against them
+	// (mogan-api check-config) before handing it to Configure. It answers
+	// before Configure, and never needs the backend.
+	//
+	// Added after the first release of mogan.driver.v1. A driver that answers
+	// Unimplemented still works: its section is then opaque to the host,
+	// handed to Configure unchecked and left out of the sample.
+	GetConfigSchema(ctx context.Context, in *GetConfigSchemaRequest, opts ...grpc.CallOption) (*GetConfigSchemaResponse, error)
 }
 
 type driverClient struct {
@@ -177,6 +189,16 @@ func (c *driverClient) GetNodeStates(ctx context.Context, in *GetNodeStatesReque
 	return out, nil
 }
 
+func (c *driverClient) GetConfigSchema(ctx context.Context, in *GetConfigSchemaRequest, opts ...grpc.CallOption) (*GetConfigSchemaResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetConfigSchemaResponse)
+	err := c.cc.Invoke(ctx, Driver_GetConfigSchema_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DriverServer is the server API for Driver service.
 // All implementations must embed UnimplementedDriverServer
 // for forward compatibility.
@@ -230,6 +252,17 @@ type DriverServer interface {
 	// releases only a node naming the server), releases tombstoned nodes with
 	// Unmanage without reading them first, and does not sync power states.
 	GetNodeStates(context.Context, *GetNodeStatesRequest) (*GetNodeStatesResponse, error)
+	// GetConfigSchema describes the options of the driver's own section of
+	// the host configuration ([<driver name>]), as a Terraform provider
+	// publishes its schema: the host prints them in the sample configuration
+	// (mogan-api sample-config) and checks a section against them
+	// (mogan-api check-config) before handing it to Configure. It answers
+	// before Configure, and never needs the backend.
+	//
+	// Added after the first release of mogan.driver.v1. A driver that answers
+	// Unimplemented still works: its section is then opaque to the host,
+	// handed to Configure unchecked and left out of the sample.
+	GetConfigSchema(context.Context, *GetConfigSchemaRequest) (*GetConfigSchemaResponse, error)
 	mustEmbedUnimplementedDriverServer()
 }
 
@@ -260,6 +293,9 @@ func (UnimplementedDriverServer) Unmanage(context.Context, *UnmanageRequest) (*U
 }
 func (UnimplementedDriverServer) GetNodeStates(context.Context, *GetNodeStatesRequest) (*GetNodeStatesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetNodeStates not implemented")
+}
+func (UnimplementedDriverServer) GetConfigSchema(context.Context, *GetConfigSchemaRequest) (*GetConfigSchemaResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetConfigSchema not implemented")
 }
 func (UnimplementedDriverServer) mustEmbedUnimplementedDriverServer() {}
 func (UnimplementedDriverServer) testEmbeddedByValue()                {}
@@ -401,6 +437,24 @@ func _Driver_GetNodeStates_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Driver_GetConfigSchema_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetConfigSchemaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).GetConfigSchema(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_GetConfigSchema_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).GetConfigSchema(ctx, req.(*GetConfigSchemaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Driver_ServiceDesc is the grpc.ServiceDesc for Driver service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -431,6 +485,10 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetNodeStates",
 			Handler:    _Driver_GetNodeStates_Handler,
+		},
+		{
+			MethodName: "GetConfigSchema",
+			Handler:    _Driver_GetConfigSchema_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
