@@ -72,11 +72,14 @@ type Tombstone struct {
 
 // Outcome ends an intent. Exactly one of Record or Forget is set: Record
 // replaces the server (the adoption finished), Forget deletes it (rolled
-// back or released). Tombstone keeps the server uuid with its node.
+// back or released). Tombstone keeps the server uuid with its node. Fault
+// is why the intent failed (a rolled-back adoption): its action's result
+// is then error with that message, else success.
 type Outcome struct {
 	Record    *Server
 	Forget    bool
 	Tombstone bool
+	Fault     string
 }
 
 const intentColumns = `server_uuid, node_uuid, action, state, steps, request_id, user_id, project_id,
@@ -198,12 +201,16 @@ func leaseHeld(res sql.Result, serverUUID string) error {
 	return nil
 }
 
-// EndIntent deletes owner's intent and records its outcome in the same
-// transaction, so a crash leaves either the intent or the outcome, never
-// neither. It returns the recorded server (Outcome.Record).
+// EndIntent deletes owner's intent and records its outcome and its action
+// (the audit trail) in the same transaction, so a crash leaves either the
+// intent or the outcome, never neither. It returns the recorded server
+// (Outcome.Record).
 func (s *sqlStore) EndIntent(ctx context.Context, in Intent, out Outcome) (Server, error) {
 	var recorded Server
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.recordAction(ctx, tx, in, out.Fault); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, s.engine.rebind(`DELETE FROM intents WHERE server_uuid = ? AND owner = ?`),
 			in.ServerUUID, in.Owner)
 		if err != nil {

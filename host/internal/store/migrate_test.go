@@ -29,7 +29,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 				}
 			}
 			versions := rawAppliedVersions(t, conn)
-			if diff := cmp.Diff([]int64{2, 1}, versions); diff != "" {
+			if diff := cmp.Diff([]int64{3, 2, 1}, versions); diff != "" {
 				t.Errorf("applied versions (-want +got):\n%s", diff)
 			}
 			got, err := openStore(t, conn).GetServer(t.Context(), want.UUID)
@@ -88,7 +88,7 @@ func TestOpenChecksSchema(t *testing.T) {
 				exec(t, db, cfg.engine, `CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY, version_id BIGINT NOT NULL, is_applied BOOLEAN NOT NULL, tstamp TIMESTAMP)`)
 				exec(t, db, cfg.engine, `INSERT INTO goose_db_version (id, version_id, is_applied) VALUES (1, 0, TRUE)`)
 			},
-			want: ErrSchemaOutOfDate, wantMsg: "needs version 2",
+			want: ErrSchemaOutOfDate, wantMsg: "needs version 3",
 		},
 		"newer schema than known": {
 			prepare: func(t *testing.T, connection string) {

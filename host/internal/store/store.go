@@ -133,6 +133,11 @@ type IntentLog interface {
 	Tombstones(ctx context.Context, since time.Time, limit int) ([]Tombstone, error)
 	// PurgeTombstones deletes tombstones made before the given time.
 	PurgeTombstones(ctx context.Context, before time.Time) (int64, error)
+	// Actions lists a server's finished intents (the audit trail, also of
+	// a released or rolled-back server uuid), newest first.
+	Actions(ctx context.Context, serverUUID string) ([]Action, error)
+	// ActionByRequest returns one action of a server, or ErrNotFound.
+	ActionByRequest(ctx context.Context, serverUUID, requestID string) (Action, error)
 }
 
 // Store is the persistence the API needs. Implementations are safe for

@@ -1,0 +1,27 @@
+-- The audit trail of [8/8] (like Nova's instance actions): one row per
+-- finished adoption or release, written in the same transaction that ends
+-- its intent, so an action is never lost and never recorded twice. Rows
+-- are kept when the server is released or rolled back. user_id and
+-- project_id are the caller's, request_id the request that began it.
+-- Keep in step with migrations/postgres; times are TEXT as in 00001.
+
+-- +goose Up
+CREATE TABLE actions (
+    id          INTEGER     NOT NULL PRIMARY KEY,
+    server_uuid TEXT        NOT NULL,
+    -- manage | unmanage
+    action      TEXT        NOT NULL,
+    request_id  TEXT        NOT NULL,
+    user_id     TEXT        NOT NULL,
+    project_id  TEXT        NOT NULL,
+    start_time  TEXT        NOT NULL,
+    finish_time TEXT        NOT NULL,
+    -- success | error
+    result      TEXT        NOT NULL,
+    -- the fault, NULL on success
+    message     TEXT
+) STRICT;
+CREATE INDEX actions_server_uuid_idx ON actions (server_uuid, start_time);
+
+-- +goose Down
+DROP TABLE actions;
