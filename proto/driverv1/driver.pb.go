@@ -1267,6 +1267,87 @@ func (x *ErrorDetail) GetOption() string {
 	return ""
 }
 
+type CheckBackendRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckBackendRequest) Reset() {
+	*x = CheckBackendRequest{}
+	mi := &file_driver_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckBackendRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckBackendRequest) ProtoMessage() {}
+
+func (x *CheckBackendRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckBackendRequest.ProtoReflect.Descriptor instead.
+func (*CheckBackendRequest) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{22}
+}
+
+type CheckBackendResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What was checked, for a human (e.g. "Ironic at http://ironic:6385").
+	Backend       string `protobuf:"bytes,1,opt,name=backend,proto3" json:"backend,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckBackendResponse) Reset() {
+	*x = CheckBackendResponse{}
+	mi := &file_driver_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckBackendResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckBackendResponse) ProtoMessage() {}
+
+func (x *CheckBackendResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckBackendResponse.ProtoReflect.Descriptor instead.
+func (*CheckBackendResponse) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *CheckBackendResponse) GetBackend() string {
+	if x != nil {
+		return x.Backend
+	}
+	return ""
+}
+
 var File_driver_proto protoreflect.FileDescriptor
 
 const file_driver_proto_rawDesc = "" +
@@ -1371,7 +1452,10 @@ const file_driver_proto_rawDesc = "" +
 	"\x10_neutron_port_id\"=\n" +
 	"\vErrorDetail\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x16\n" +
-	"\x06option\x18\x02 \x01(\tR\x06option2\xec\x05\n" +
+	"\x06option\x18\x02 \x01(\tR\x06option\"\x15\n" +
+	"\x13CheckBackendRequest\"0\n" +
+	"\x14CheckBackendResponse\x12\x18\n" +
+	"\abackend\x18\x01 \x01(\tR\abackend2\xc9\x06\n" +
 	"\x06Driver\x12L\n" +
 	"\aGetInfo\x12\x1f.mogan.driver.v1.GetInfoRequest\x1a .mogan.driver.v1.GetInfoResponse\x12R\n" +
 	"\tConfigure\x12!.mogan.driver.v1.ConfigureRequest\x1a\".mogan.driver.v1.ConfigureResponse\x12r\n" +
@@ -1380,7 +1464,8 @@ const file_driver_proto_rawDesc = "" +
 	"\x06Manage\x12\x1e.mogan.driver.v1.ManageRequest\x1a\x1f.mogan.driver.v1.ManageResponse\x12O\n" +
 	"\bUnmanage\x12 .mogan.driver.v1.UnmanageRequest\x1a!.mogan.driver.v1.UnmanageResponse\x12^\n" +
 	"\rGetNodeStates\x12%.mogan.driver.v1.GetNodeStatesRequest\x1a&.mogan.driver.v1.GetNodeStatesResponse\x12d\n" +
-	"\x0fGetConfigSchema\x12'.mogan.driver.v1.GetConfigSchemaRequest\x1a(.mogan.driver.v1.GetConfigSchemaResponseB>Z<github.com/mogan-manage/mogan-manage/proto/driverv1;driverv1b\x06proto3"
+	"\x0fGetConfigSchema\x12'.mogan.driver.v1.GetConfigSchemaRequest\x1a(.mogan.driver.v1.GetConfigSchemaResponse\x12[\n" +
+	"\fCheckBackend\x12$.mogan.driver.v1.CheckBackendRequest\x1a%.mogan.driver.v1.CheckBackendResponseB>Z<github.com/mogan-manage/mogan-manage/proto/driverv1;driverv1b\x06proto3"
 
 var (
 	file_driver_proto_rawDescOnce sync.Once
@@ -1394,7 +1479,7 @@ func file_driver_proto_rawDescGZIP() []byte {
 	return file_driver_proto_rawDescData
 }
 
-var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_driver_proto_goTypes = []any{
 	(*GetInfoRequest)(nil),              // 0: mogan.driver.v1.GetInfoRequest
 	(*GetInfoResponse)(nil),             // 1: mogan.driver.v1.GetInfoResponse
@@ -1418,11 +1503,13 @@ var file_driver_proto_goTypes = []any{
 	(*Port)(nil),                        // 19: mogan.driver.v1.Port
 	(*Portgroup)(nil),                   // 20: mogan.driver.v1.Portgroup
 	(*ErrorDetail)(nil),                 // 21: mogan.driver.v1.ErrorDetail
-	nil,                                 // 22: mogan.driver.v1.ConfigureRequest.OptionsEntry
-	nil,                                 // 23: mogan.driver.v1.Node.PropertiesEntry
+	(*CheckBackendRequest)(nil),         // 22: mogan.driver.v1.CheckBackendRequest
+	(*CheckBackendResponse)(nil),        // 23: mogan.driver.v1.CheckBackendResponse
+	nil,                                 // 24: mogan.driver.v1.ConfigureRequest.OptionsEntry
+	nil,                                 // 25: mogan.driver.v1.Node.PropertiesEntry
 }
 var file_driver_proto_depIdxs = []int32{
-	22, // 0: mogan.driver.v1.ConfigureRequest.options:type_name -> mogan.driver.v1.ConfigureRequest.OptionsEntry
+	24, // 0: mogan.driver.v1.ConfigureRequest.options:type_name -> mogan.driver.v1.ConfigureRequest.OptionsEntry
 	18, // 1: mogan.driver.v1.ListManageableNodesResponse.nodes:type_name -> mogan.driver.v1.Node
 	18, // 2: mogan.driver.v1.GetManageableNodeResponse.node:type_name -> mogan.driver.v1.Node
 	18, // 3: mogan.driver.v1.ManageResponse.node:type_name -> mogan.driver.v1.Node
@@ -1430,7 +1517,7 @@ var file_driver_proto_depIdxs = []int32{
 	16, // 5: mogan.driver.v1.GetConfigSchemaResponse.options:type_name -> mogan.driver.v1.ConfigOption
 	19, // 6: mogan.driver.v1.Node.ports:type_name -> mogan.driver.v1.Port
 	20, // 7: mogan.driver.v1.Node.portgroups:type_name -> mogan.driver.v1.Portgroup
-	23, // 8: mogan.driver.v1.Node.properties:type_name -> mogan.driver.v1.Node.PropertiesEntry
+	25, // 8: mogan.driver.v1.Node.properties:type_name -> mogan.driver.v1.Node.PropertiesEntry
 	0,  // 9: mogan.driver.v1.Driver.GetInfo:input_type -> mogan.driver.v1.GetInfoRequest
 	2,  // 10: mogan.driver.v1.Driver.Configure:input_type -> mogan.driver.v1.ConfigureRequest
 	4,  // 11: mogan.driver.v1.Driver.ListManageableNodes:input_type -> mogan.driver.v1.ListManageableNodesRequest
@@ -1439,16 +1526,18 @@ var file_driver_proto_depIdxs = []int32{
 	10, // 14: mogan.driver.v1.Driver.Unmanage:input_type -> mogan.driver.v1.UnmanageRequest
 	12, // 15: mogan.driver.v1.Driver.GetNodeStates:input_type -> mogan.driver.v1.GetNodeStatesRequest
 	14, // 16: mogan.driver.v1.Driver.GetConfigSchema:input_type -> mogan.driver.v1.GetConfigSchemaRequest
-	1,  // 17: mogan.driver.v1.Driver.GetInfo:output_type -> mogan.driver.v1.GetInfoResponse
-	3,  // 18: mogan.driver.v1.Driver.Configure:output_type -> mogan.driver.v1.ConfigureResponse
-	5,  // 19: mogan.driver.v1.Driver.ListManageableNodes:output_type -> mogan.driver.v1.ListManageableNodesResponse
-	7,  // 20: mogan.driver.v1.Driver.GetManageableNode:output_type -> mogan.driver.v1.GetManageableNodeResponse
-	9,  // 21: mogan.driver.v1.Driver.Manage:output_type -> mogan.driver.v1.ManageResponse
-	11, // 22: mogan.driver.v1.Driver.Unmanage:output_type -> mogan.driver.v1.UnmanageResponse
-	13, // 23: mogan.driver.v1.Driver.GetNodeStates:output_type -> mogan.driver.v1.GetNodeStatesResponse
-	15, // 24: mogan.driver.v1.Driver.GetConfigSchema:output_type -> mogan.driver.v1.GetConfigSchemaResponse
-	17, // [17:25] is the sub-list for method output_type
-	9,  // [9:17] is the sub-list for method input_type
+	22, // 17: mogan.driver.v1.Driver.CheckBackend:input_type -> mogan.driver.v1.CheckBackendRequest
+	1,  // 18: mogan.driver.v1.Driver.GetInfo:output_type -> mogan.driver.v1.GetInfoResponse
+	3,  // 19: mogan.driver.v1.Driver.Configure:output_type -> mogan.driver.v1.ConfigureResponse
+	5,  // 20: mogan.driver.v1.Driver.ListManageableNodes:output_type -> mogan.driver.v1.ListManageableNodesResponse
+	7,  // 21: mogan.driver.v1.Driver.GetManageableNode:output_type -> mogan.driver.v1.GetManageableNodeResponse
+	9,  // 22: mogan.driver.v1.Driver.Manage:output_type -> mogan.driver.v1.ManageResponse
+	11, // 23: mogan.driver.v1.Driver.Unmanage:output_type -> mogan.driver.v1.UnmanageResponse
+	13, // 24: mogan.driver.v1.Driver.GetNodeStates:output_type -> mogan.driver.v1.GetNodeStatesResponse
+	15, // 25: mogan.driver.v1.Driver.GetConfigSchema:output_type -> mogan.driver.v1.GetConfigSchemaResponse
+	23, // 26: mogan.driver.v1.Driver.CheckBackend:output_type -> mogan.driver.v1.CheckBackendResponse
+	18, // [18:27] is the sub-list for method output_type
+	9,  // [9:18] is the sub-list for method input_type
 	9,  // [9:9] is the sub-list for extension type_name
 	9,  // [9:9] is the sub-list for extension extendee
 	0,  // [0:9] is the sub-list for field type_name
@@ -1469,7 +1558,7 @@ func file_driver_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_driver_proto_rawDesc), len(file_driver_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -34,6 +34,7 @@ const (
 	Driver_Unmanage_FullMethodName            = "/mogan.driver.v1.Driver/Unmanage"
 	Driver_GetNodeStates_FullMethodName       = "/mogan.driver.v1.Driver/GetNodeStates"
 	Driver_GetConfigSchema_FullMethodName     = "/mogan.driver.v1.Driver/GetConfigSchema"
+	Driver_CheckBackend_FullMethodName        = "/mogan.driver.v1.Driver/CheckBackend"
 )
 
 // DriverClient is the client API for Driver service.
@@ -100,6 +101,16 @@ type DriverClient interface {
 	// Unimplemented still works: its section is then opaque to the host,
 	// handed to Configure unchecked and left out of the sample.
 	GetConfigSchema(ctx context.Context, in *GetConfigSchemaRequest, opts ...grpc.CallOption) (*GetConfigSchemaResponse, error)
+	// CheckBackend tells whether the driver's own backend (Ironic) answers
+	// now, for the host's readiness check (/readyz): OK when it does,
+	// Unavailable with a message naming it when it does not. It must be
+	// cheap (one small request) and bounded by the call's deadline: load
+	// balancers call it every few seconds.
+	//
+	// Added after the first release of mogan.driver.v1. A driver that answers
+	// Unimplemented still works: the host reads its backend as unknown and
+	// counts it as up.
+	CheckBackend(ctx context.Context, in *CheckBackendRequest, opts ...grpc.CallOption) (*CheckBackendResponse, error)
 }
 
 type driverClient struct {
@@ -199,6 +210,16 @@ func (c *driverClient) GetConfigSchema(ctx context.Context, in *GetConfigSchemaR
 	return out, nil
 }
 
+func (c *driverClient) CheckBackend(ctx context.Context, in *CheckBackendRequest, opts ...grpc.CallOption) (*CheckBackendResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckBackendResponse)
+	err := c.cc.Invoke(ctx, Driver_CheckBackend_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DriverServer is the server API for Driver service.
 // All implementations must embed UnimplementedDriverServer
 // for forward compatibility.
@@ -263,6 +284,16 @@ type DriverServer interface {
 	// Unimplemented still works: its section is then opaque to the host,
 	// handed to Configure unchecked and left out of the sample.
 	GetConfigSchema(context.Context, *GetConfigSchemaRequest) (*GetConfigSchemaResponse, error)
+	// CheckBackend tells whether the driver's own backend (Ironic) answers
+	// now, for the host's readiness check (/readyz): OK when it does,
+	// Unavailable with a message naming it when it does not. It must be
+	// cheap (one small request) and bounded by the call's deadline: load
+	// balancers call it every few seconds.
+	//
+	// Added after the first release of mogan.driver.v1. A driver that answers
+	// Unimplemented still works: the host reads its backend as unknown and
+	// counts it as up.
+	CheckBackend(context.Context, *CheckBackendRequest) (*CheckBackendResponse, error)
 	mustEmbedUnimplementedDriverServer()
 }
 
@@ -296,6 +327,9 @@ func (UnimplementedDriverServer) GetNodeStates(context.Context, *GetNodeStatesRe
 }
 func (UnimplementedDriverServer) GetConfigSchema(context.Context, *GetConfigSchemaRequest) (*GetConfigSchemaResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetConfigSchema not implemented")
+}
+func (UnimplementedDriverServer) CheckBackend(context.Context, *CheckBackendRequest) (*CheckBackendResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckBackend not implemented")
 }
 func (UnimplementedDriverServer) mustEmbedUnimplementedDriverServer() {}
 func (UnimplementedDriverServer) testEmbeddedByValue()                {}
@@ -455,6 +489,24 @@ func _Driver_GetConfigSchema_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Driver_CheckBackend_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckBackendRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).CheckBackend(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_CheckBackend_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).CheckBackend(ctx, req.(*CheckBackendRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Driver_ServiceDesc is the grpc.ServiceDesc for Driver service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -489,6 +541,10 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetConfigSchema",
 			Handler:    _Driver_GetConfigSchema_Handler,
+		},
+		{
+			MethodName: "CheckBackend",
+			Handler:    _Driver_CheckBackend_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
