@@ -19,6 +19,7 @@ build:
 	$(GO) build -o $(BIN)/mogan-api ./host/cmd/mogan-api
 	$(GO) build -o $(BIN)/mogan-driver-noop ./plugins/noop
 	$(GO) build -o $(BIN)/mogan-driver-ironic ./plugins/ironic/cmd/mogan-driver-ironic
+	$(GO) build -o $(BIN)/mogan ./cmd/mogan
 
 $(TOOLS)/protoc-gen-go:
 	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)

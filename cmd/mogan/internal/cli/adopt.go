@@ -1,0 +1,260 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mogan-manage/mogan-manage/cmd/mogan/internal/adopt"
+	"github.com/mogan-manage/mogan-manage/cmd/mogan/internal/client"
+)
+
+// adoptFlags are `mogan adopt`'s own flags.
+type adoptFlags struct {
+	all           bool
+	resourceClass string
+	nameTemplate  string
+	description   string
+	properties    []string
+	project       string
+	user          string
+	concurrency   int
+	dryRun        bool
+	out           format
+}
+
+const defaultNameTemplate = "{{or .name .uuid}}"
+
+func (a *app) adoptCommand() *cobra.Command {
+	var f adoptFlags
+	cmd := &cobra.Command{
+		Use:   "adopt NODE_UUID... | --all [--resource-class X]",
+		Short: "Adopt nodes as servers, several at a time, and say what became of each",
+		Long: `Adopt nodes as servers, --concurrency at a time, with a progress bar on a
+terminal (one line per node otherwise), then a table of every node: its
+server, the outcome and the reason.
+
+Outcomes: adopted; would adopt (--dry-run: every check made, nothing changed);
+skipped (a server of this service already holds the node); failed (the API's
+reason). A rerun after an interruption carries on: the nodes already held
+are skipped. Ctrl-C starts no more adoptions and waits for those in flight
+(a second Ctrl-C abandons them); the nodes not started are "failed" with
+the reason "not started". Exit 0 when every node was adopted, would adopt
+or was skipped; 1 when any failed; 2 on a usage error.
+
+--name-template is a Go template over the node as the API lists it:
+{{.uuid}}, {{.name}}, {{.resource_class}}, {{.power_state}}, {{.image_source}}, ...`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case f.all && len(args) > 0:
+				return usagef("give NODE_UUIDs or --all, not both")
+			case !f.all && len(args) == 0:
+				return usagef("give the NODE_UUIDs to adopt, or --all")
+			case !f.all && f.resourceClass != "":
+				return usagef("--resource-class selects nodes with --all")
+			case f.concurrency < 1:
+				return usagef("--concurrency must be at least 1, not %d", f.concurrency)
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runAdopt(cmd.Context(), f, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.all, "all", false, "adopt every adoptable node")
+	fl.StringVar(&f.resourceClass, "resource-class", "", "with --all: only nodes of this resource class")
+	fl.StringVar(&f.nameTemplate, "name-template", defaultNameTemplate, "the server's name: a Go template over the node")
+	fl.StringVar(&f.description, "description", "", "the servers' description")
+	fl.StringArrayVar(&f.properties, "property", nil, "metadata key=value for every server (repeatable)")
+	fl.StringVar(&f.project, "project", "", "adopt into this project id (default: yours)")
+	fl.StringVar(&f.user, "user", "", "the servers' user id (default: yours)")
+	fl.IntVar(&f.concurrency, "concurrency", 8, "adoptions in flight at once")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "check every node, change nothing")
+	addFormatFlag(cmd, &f.out)
+	return cmd
+}
+
+// properties parses --property k=v into metadata.
+func parseProperties(props []string) (map[string]string, error) {
+	if len(props) == 0 {
+		return nil, nil
+	}
+	md := make(map[string]string, len(props))
+	for _, p := range props {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, usagef("--property %q: want key=value", p)
+		}
+		md[k] = v
+	}
+	return md, nil
+}
+
+func (a *app) runAdopt(ctx context.Context, f adoptFlags, args []string) error {
+	metadata, err := parseProperties(f.properties)
+	if err != nil {
+		return err
+	}
+	tmpl, err := template.New("name").Option("missingkey=zero").Parse(f.nameTemplate)
+	if err != nil {
+		return usagef("--name-template: %v", err)
+	}
+	c, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	nodes, err := a.nodesToAdopt(ctx, c, f, args)
+	if err != nil {
+		return err
+	}
+
+	// Ctrl-C: the first stops new adoptions, the second abandons those in
+	// flight. Requests are not tied to the command's context before that,
+	// so the first Ctrl-C never cuts one short.
+	work, abandon := context.WithCancel(context.WithoutCancel(ctx))
+	defer abandon()
+	stop := make(chan struct{})
+	interrupts, stopInterrupts := a.env.Interrupts()
+	defer stopInterrupts()
+	go func() {
+		select {
+		case <-interrupts:
+		case <-work.Done():
+			return
+		}
+		fmt.Fprintln(a.env.Stderr, "\ninterrupted: starting no more adoptions, waiting for those in flight (Ctrl-C again to abandon them)")
+		close(stop)
+		select {
+		case <-interrupts:
+			abandon()
+		case <-work.Done():
+		}
+	}()
+
+	progress := newProgress(a.env, len(nodes), f.dryRun)
+	runner := adopt.Runner{
+		API:         c,
+		Concurrency: f.concurrency,
+		DryRun:      f.dryRun,
+		Build: func(n client.Node) (client.ManageRequest, error) {
+			var name bytes.Buffer
+			if err := tmpl.Execute(&name, n); err != nil {
+				return client.ManageRequest{}, fmt.Errorf("--name-template: %w", err)
+			}
+			return client.ManageRequest{
+				NodeUUID: client.NodeString(n, "uuid"), Name: name.String(), Description: f.description,
+				Metadata: metadata, ProjectID: f.project, UserID: f.user,
+			}, nil
+		},
+		Done: progress.done,
+	}
+	start := time.Now()
+	results, err := runner.Run(work, stop, nodes)
+	progress.finish()
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	if f.out == formatJSON {
+		if err := writeJSON(a.env.Stdout, resultsJSON(results)); err != nil {
+			return err
+		}
+	} else {
+		writeResults(a.env.Stdout, results)
+	}
+	fmt.Fprintf(a.env.Stderr, "%s in %.1fs\n", summary(results), elapsed.Seconds())
+	for _, r := range results {
+		if r.Outcome == adopt.Failed {
+			return errReported
+		}
+	}
+	return nil
+}
+
+// nodesToAdopt lists the nodes: every adoptable one with --all, else the
+// named ones (each as the API lists it, with all=true, so the name
+// template sees its fields; a node the listing lacks has only its uuid,
+// and the API will say why it cannot be adopted).
+func (a *app) nodesToAdopt(ctx context.Context, c *client.Client, f adoptFlags, args []string) ([]client.Node, error) {
+	if f.all {
+		return c.ListManageable(ctx, client.ListManageableOptions{ResourceClass: f.resourceClass})
+	}
+	listed, err := c.ListManageable(ctx, client.ListManageableOptions{All: true})
+	if err != nil {
+		return nil, err
+	}
+	byUUID := make(map[string]client.Node, len(listed))
+	for _, n := range listed {
+		byUUID[client.NodeString(n, "uuid")] = n
+	}
+	seen := make(map[string]bool, len(args))
+	nodes := make([]client.Node, 0, len(args))
+	for _, id := range args {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		n, ok := byUUID[id]
+		if !ok {
+			n = client.Node{"uuid": id}
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes, nil
+}
+
+// summary counts the outcomes: "200 nodes: 198 adopted, 2 failed".
+func summary(results []adopt.Result) string {
+	counts := map[adopt.Outcome]int{}
+	for _, r := range results {
+		counts[r.Outcome]++
+	}
+	var parts []string
+	for _, o := range []adopt.Outcome{adopt.Adopted, adopt.WouldAdopt, adopt.Skipped, adopt.Failed} {
+		if counts[o] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[o], o))
+		}
+	}
+	if len(parts) == 0 {
+		return "no nodes to adopt"
+	}
+	return fmt.Sprintf("%d nodes: %s", len(results), strings.Join(parts, ", "))
+}
+
+// resultJSON is one node in -f json: exactly these four keys; server_uuid
+// and reason are null when there is none.
+type resultJSON struct {
+	NodeUUID   string  `json:"node_uuid"`
+	ServerUUID *string `json:"server_uuid"`
+	Outcome    string  `json:"outcome"`
+	Reason     *string `json:"reason"`
+}
+
+func resultsJSON(results []adopt.Result) []resultJSON {
+	out := make([]resultJSON, len(results))
+	for i, r := range results {
+		out[i] = resultJSON{NodeUUID: r.NodeUUID, ServerUUID: nullable(r.ServerUUID), Outcome: string(r.Outcome), Reason: nullable(r.Reason)}
+	}
+	return out
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func writeResults(w interface{ Write([]byte) (int, error) }, results []adopt.Result) {
+	rows := make([][]string, len(results))
+	for i, r := range results {
+		rows[i] = []string{r.NodeUUID, r.ServerUUID, string(r.Outcome), r.Reason}
+	}
+	writeTable(w, []string{"Node", "Server UUID", "Outcome", "Reason"}, rows)
+}

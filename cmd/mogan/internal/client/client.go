@@ -1,0 +1,104 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Client is a connection to one Mogan API.
+type Client struct {
+	base string // scheme://host[:port][/prefix], without /v1
+	http *http.Client
+	auth authorizer
+}
+
+// authorizer sets a request's credentials; reauth, when it can get fresh
+// ones (a Keystone token that expired), does and says so.
+type authorizer interface {
+	authorize(req *http.Request)
+	reauth(ctx context.Context, req *http.Request) bool
+}
+
+// New is a client of the API at base with no authentication (noauth), or
+// with auth when it is not nil. Connect is what the CLI uses.
+func newClient(base string, hc *http.Client, auth authorizer) *Client {
+	base = strings.TrimSuffix(strings.TrimSuffix(base, "/"), "/v1")
+	if auth == nil {
+		auth = noAuth{}
+	}
+	return &Client{base: base, http: hc, auth: auth}
+}
+
+// Endpoint is the API's base URL.
+func (c *Client) Endpoint() string { return c.base }
+
+// do sends method path (relative to /v1) with body encoded as JSON, and
+// decodes a 2xx answer into out (when not nil). Any other status is an
+// *APIError.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return err
+		}
+	}
+	target := c.base + "/v1" + path
+	if len(query) > 0 {
+		target += "?" + query.Encode()
+	}
+	send := func() (*http.Response, error) {
+		req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(payload))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Accept", "application/json")
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		c.auth.authorize(req)
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode == http.StatusUnauthorized && c.auth.reauth(ctx, req) {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+			_ = resp.Body.Close()
+			return nil, errRetry
+		}
+		return resp, nil
+	}
+	resp, err := send()
+	if err == errRetry {
+		resp, err = send()
+	}
+	if err == errRetry {
+		return fmt.Errorf("%s %s: still unauthorized after a new token", method, target)
+	}
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return apiError(resp)
+	}
+	if out == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	if err := dec.Decode(out); err != nil {
+		return fmt.Errorf("%s %s: reading the answer: %w", method, target, err)
+	}
+	return nil
+}
+
+// errRetry says the request should be sent again with new credentials.
+var errRetry = fmt.Errorf("retry with new credentials")
