@@ -42,6 +42,7 @@ type Keystone struct {
 
 type options struct {
 	tokenExpiration time.Duration
+	noUsers         bool
 }
 
 // Option changes how Start configures Keystone.
@@ -51,6 +52,14 @@ type Option func(*options)
 // at least 1): how long every token it issues is valid.
 func WithTokenExpiration(d time.Duration) Option {
 	return func(o *options) { o.tokenExpiration = max(d, time.Second) }
+}
+
+// WithoutUsers leaves Keystone as bootstrap made it: only the admin, no
+// member or service user, no "service" role (Member and Service stay
+// empty), for a test that creates them as an operator would
+// (docs/doctest).
+func WithoutUsers() Option {
+	return func(o *options) { o.noUsers = true }
 }
 
 // Start runs Keystone with its files in dir (which the caller owns and
@@ -72,6 +81,9 @@ func Start(ctx context.Context, dir string, opts ...Option) (*Keystone, error) {
 	}
 	k.proc, k.URL = proc, url
 	k.api = &jsonapi.Client{URL: url, Name: "keystone"} // nil HTTP: a 30 s timeout
+	if o.noUsers {
+		k.Member, k.Service = User{}, User{}
+	}
 	if err := k.populate(ctx); err != nil {
 		k.Stop()
 		return nil, fmt.Errorf("keystone: create test users: %w\n%s", err, proc.Tail(20))
@@ -86,13 +98,28 @@ func (k *Keystone) Stop() {
 	}
 }
 
-// populate creates the "service" role, the demo and service projects and
-// their users, with the admin's token.
+// populate records the admin's ids and creates the "service" role, the
+// demo and service projects and their users (not WithoutUsers), with the
+// admin's token.
 func (k *Keystone) populate(ctx context.Context) error {
 	token, err := k.AdminToken(ctx)
 	if err != nil {
 		return err
 	}
+	var admin struct {
+		Token struct {
+			User    struct{ ID string }
+			Project struct{ ID string }
+		}
+	}
+	if err := k.Request(ctx, token, http.MethodGet, "/auth/tokens", nil, &admin, "X-Subject-Token", token); err != nil {
+		return err
+	}
+	k.Admin.ID, k.Admin.ProjectID = admin.Token.User.ID, admin.Token.Project.ID
+	if k.Service.Name == "" {
+		return nil // WithoutUsers
+	}
+
 	roles := map[string]string{}
 	var list struct {
 		Roles []struct{ ID, Name string } `json:"roles"`
@@ -111,17 +138,6 @@ func (k *Keystone) populate(ctx context.Context) error {
 		}
 		roles["service"] = created.Role.ID
 	}
-
-	var admin struct {
-		Token struct {
-			User    struct{ ID string }
-			Project struct{ ID string }
-		}
-	}
-	if err := k.Request(ctx, token, http.MethodGet, "/auth/tokens", nil, &admin, "X-Subject-Token", token); err != nil {
-		return err
-	}
-	k.Admin.ID, k.Admin.ProjectID = admin.Token.User.ID, admin.Token.Project.ID
 
 	for _, u := range []*User{&k.Member, &k.Service} {
 		var project struct{ Project struct{ ID string } }
