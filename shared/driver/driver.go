@@ -166,3 +166,43 @@ type Portgroup struct {
 	Mode          string // optional
 	NeutronPortID string // optional
 }
+
+// ConfigDescriber describes the options of the driver's own section of
+// the host configuration ([<driver name>]), as a Terraform provider
+// publishes its schema. It is optional: without it the host hands the
+// section to Configure unchecked and leaves it out of the sample
+// configuration. ConfigSchema must answer before Configure and without the
+// backend.
+type ConfigDescriber interface {
+	ConfigSchema(ctx context.Context) ([]ConfigOption, error)
+}
+
+// Option types of ConfigOption.Type.
+const (
+	OptionString  = "string"
+	OptionInteger = "integer"
+	// OptionBoolean is read as oslo.config reads it: true/false, yes/no,
+	// on/off, 1/0, in any case.
+	OptionBoolean = "boolean"
+	// OptionChoice is one of ConfigOption.Choices.
+	OptionChoice = "choice"
+)
+
+// ConfigOption describes one option of a driver's section.
+type ConfigOption struct {
+	Name string
+	// Type is one of OptionString, OptionInteger, OptionBoolean,
+	// OptionChoice; "" reads as OptionString.
+	Type string
+	// Default is the value used when the option is not set, as it would
+	// be written in the file; "" for none. Never set it for a secret.
+	Default string
+	// Help says what the option does, for a human.
+	Help string
+	// Secret marks a credential: its value is never printed or echoed.
+	Secret bool
+	// Required: the driver refuses a section without it.
+	Required bool
+	// Choices are the allowed values of an OptionChoice.
+	Choices []string
+}

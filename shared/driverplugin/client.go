@@ -42,7 +42,10 @@ func (c *grpcClient) ping(ctx context.Context) error {
 	return nil
 }
 
-var _ driver.Full = (*grpcClient)(nil)
+var (
+	_ driver.Full            = (*grpcClient)(nil)
+	_ driver.ConfigDescriber = (*grpcClient)(nil)
+)
 
 // call runs one unary RPC and translates its error, the single place where
 // a gRPC failure becomes an SDK error.
@@ -138,4 +141,16 @@ func (c *grpcClient) GetNodeStates(ctx context.Context, nodeUUIDs []string) ([]d
 		states[i] = fromproto.NodeState(st)
 	}
 	return states, nil
+}
+
+// ConfigSchema asks the plugin to describe its options: ErrNotImplemented
+// from a driver that does not (its section is then opaque to the host).
+func (c *grpcClient) ConfigSchema(ctx context.Context) ([]driver.ConfigOption, error) {
+	resp, err := call(ctx, func(ctx context.Context) (*driverv1.GetConfigSchemaResponse, error) {
+		return c.rpc.GetConfigSchema(ctx, &driverv1.GetConfigSchemaRequest{})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return fromproto.ConfigSchema(resp), nil
 }

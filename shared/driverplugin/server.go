@@ -107,3 +107,15 @@ func (s *grpcServer) GetNodeStates(ctx context.Context, req *driverv1.GetNodeSta
 	}
 	return resp, nil
 }
+
+func (s *grpcServer) GetConfigSchema(ctx context.Context, _ *driverv1.GetConfigSchemaRequest) (*driverv1.GetConfigSchemaResponse, error) {
+	d, ok := s.impl.(driver.ConfigDescriber)
+	if !ok {
+		return nil, toStatus(driver.NotImplemented("describing the driver's options"))
+	}
+	opts, err := d.ConfigSchema(ctx)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return toproto.GetConfigSchemaResponse(opts), nil
+}

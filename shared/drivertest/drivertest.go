@@ -57,7 +57,7 @@ func Run(t *testing.T, cfg Config) {
 		return
 	}
 	t.Cleanup(k.plugin.Kill)
-	if !t.Run("GetInfo", k.getInfo) || !t.Run("Configure", k.configure) {
+	if !t.Run("GetInfo", k.getInfo) || !t.Run("GetConfigSchema", k.configSchema) || !t.Run("Configure", k.configure) {
 		return
 	}
 	t.Run("discover", k.discover)

@@ -1,6 +1,7 @@
 package ironicdriver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -36,17 +37,45 @@ type config struct {
 // message is stable).
 func parseOptions(options map[string]string) (*config, error) {
 	c := &config{APIVersion: DefaultAPIVersion}
-	o, err := osclient.Parse(options, osclient.Spec{
-		Extra:          map[string]func(string) error{"api_version": c.setAPIVersion},
-		NormalizeURL:   endpointURL,
-		DefaultTimeout: defaultTimeout,
-		Owner:          "the ironic driver",
-	})
+	o, err := osclient.Parse(options, spec(map[string]func(string) error{"api_version": c.setAPIVersion}))
 	if err != nil {
 		return nil, invalidOption(err)
 	}
 	c.Options = o
 	return c, nil
+}
+
+// spec is how osclient reads the [ironic] section; extra sets the
+// driver's own options.
+func spec(extra map[string]func(string) error) osclient.Spec {
+	return osclient.Spec{
+		Extra:          extra,
+		NormalizeURL:   endpointURL,
+		DefaultTimeout: defaultTimeout,
+		Owner:          "the ironic driver",
+	}
+}
+
+// ownOptions describes the options the driver reads beyond osclient's
+// (parseOptions' Extra).
+var ownOptions = []driver.ConfigOption{{
+	Name:    "api_version",
+	Default: DefaultAPIVersion,
+	Help: "Ironic API microversion sent on every request (X-OpenStack-Ironic-API-Version); at least " +
+		minAPIVersion.String() + ", the oldest with every field the driver reads.",
+}}
+
+// ConfigSchema describes the [ironic] section: where Ironic is and how to
+// authenticate (the options every OpenStack client of mogan-manage
+// shares), and the microversion.
+func (d *Driver) ConfigSchema(context.Context) ([]driver.ConfigOption, error) {
+	return Schema(), nil
+}
+
+// Schema is the [ironic] section's description (ConfigSchema), also for
+// generating the sample configuration in-process.
+func Schema() []driver.ConfigOption {
+	return osclient.Describe(spec(nil), ownOptions...)
 }
 
 func (c *config) setAPIVersion(v string) error {

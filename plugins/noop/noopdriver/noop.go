@@ -31,6 +31,12 @@ func (d *Driver) Info(context.Context) (driver.Info, error) {
 	return driver.Info{Name: Name, Version: Version}, nil
 }
 
+// ConfigSchema describes the driver's section: it has no options, so
+// check-config refuses any, and the sample configuration shows none.
+func (d *Driver) ConfigSchema(context.Context) ([]driver.ConfigOption, error) {
+	return []driver.ConfigOption{}, nil
+}
+
 // Configure accepts no options: any option is a mistake worth reporting.
 func (d *Driver) Configure(_ context.Context, options map[string]string) error {
 	names := make([]string, 0, len(options))

@@ -95,3 +95,25 @@ func NodeState(in *driverv1.NodeState) driver.NodeState {
 		ProvisionState: in.GetProvisionState(),
 	}
 }
+
+// ConfigOption converts a ConfigOption message.
+func ConfigOption(in *driverv1.ConfigOption) driver.ConfigOption {
+	return driver.ConfigOption{
+		Name:     in.GetName(),
+		Type:     in.GetType(),
+		Default:  in.GetDefaultValue(),
+		Help:     in.GetHelp(),
+		Secret:   in.GetSecret(),
+		Required: in.GetRequired(),
+		Choices:  in.GetChoices(),
+	}
+}
+
+// ConfigSchema converts a GetConfigSchemaResponse.
+func ConfigSchema(in *driverv1.GetConfigSchemaResponse) []driver.ConfigOption {
+	out := make([]driver.ConfigOption, len(in.GetOptions()))
+	for i, o := range in.GetOptions() {
+		out[i] = ConfigOption(o)
+	}
+	return out
+}

@@ -107,3 +107,26 @@ func TestNilInZeroOut(t *testing.T) {
 		t.Errorf("Info(nil) (-want +got):\n%s", diff)
 	}
 }
+
+func TestConfigSchemaRoundTrip(t *testing.T) {
+	tests := map[string][]driver.ConfigOption{
+		"every field": {{Name: "auth_type", Type: driver.OptionChoice, Default: "none", Help: "How to authenticate.",
+			Required: true, Choices: []string{"none", "password"}}, {Name: "password", Help: "A secret.", Secret: true}},
+		"no options": {},
+	}
+	for name, in := range tests {
+		t.Run(name, func(t *testing.T) {
+			wire, err := proto.Marshal(toproto.GetConfigSchemaResponse(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pb driverv1.GetConfigSchemaResponse
+			if err := proto.Unmarshal(wire, &pb); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(in, fromproto.ConfigSchema(&pb), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("round trip (-in +out):\n%s", diff)
+			}
+		})
+	}
+}

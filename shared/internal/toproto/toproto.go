@@ -103,3 +103,25 @@ func NodeState(in driver.NodeState) *driverv1.NodeState {
 		ProvisionState: in.ProvisionState,
 	}
 }
+
+// ConfigOption converts driver.ConfigOption.
+func ConfigOption(in driver.ConfigOption) *driverv1.ConfigOption {
+	return &driverv1.ConfigOption{
+		Name:         in.Name,
+		Type:         in.Type,
+		DefaultValue: in.Default,
+		Help:         in.Help,
+		Secret:       in.Secret,
+		Required:     in.Required,
+		Choices:      in.Choices,
+	}
+}
+
+// GetConfigSchemaResponse converts a driver's option descriptions.
+func GetConfigSchemaResponse(in []driver.ConfigOption) *driverv1.GetConfigSchemaResponse {
+	out := &driverv1.GetConfigSchemaResponse{Options: make([]*driverv1.ConfigOption, len(in))}
+	for i, o := range in {
+		out.Options[i] = ConfigOption(o)
+	}
+	return out
+}
