@@ -13,6 +13,7 @@ import (
 	"github.com/mogan-manage/mogan-manage/host/internal/neutron"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
+	"github.com/mogan-manage/mogan-manage/shared/osclient"
 )
 
 // undoTimeout bounds the clean-up after a failed adoption. It runs even
@@ -225,24 +226,34 @@ func (a *adoption) fail(ctx context.Context, cause error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
 	defer cancel()
 	a.log.Info("adoption failed; undoing its steps", "error", cause, "steps", len(a.in.Steps))
-	if err := a.s.rollback(ctx, a.in); err != nil {
+	if err := a.s.rollback(ctx, a.in, cause); err != nil {
 		a.log.Error("undoing a failed adoption failed; the reconciler will retry", "error", err)
 	}
 }
 
 // rollback undoes in's steps in reverse and forgets the server, leaving a
-// tombstone when the driver may have associated the node. Every undo is
-// idempotent, so a rollback cut short is simply run again. When an undo
-// fails the intent is marked for retry and the error returned.
-func (s *Service) rollback(ctx context.Context, in store.Intent) error {
+// tombstone when the driver may have associated the node, and an error
+// action saying why (cause). Every undo is idempotent, so a rollback cut
+// short is simply run again. When an undo fails the intent is marked for
+// retry and the error returned.
+func (s *Service) rollback(ctx context.Context, in store.Intent, cause error) error {
 	if err := s.undoSteps(ctx, in); err != nil {
 		if serr := s.store.SetIntentState(ctx, in.ServerUUID, in.Owner, store.IntentRetry, err.Error()); serr != nil {
 			return errors.Join(err, serr)
 		}
 		return err
 	}
-	_, err := s.store.EndIntent(ctx, in, store.Outcome{Forget: true, Tombstone: hasStep(in, stepManage)})
+	_, err := s.store.EndIntent(ctx, in, store.Outcome{Forget: true, Tombstone: hasStep(in, stepManage), Fault: faultText(cause)})
 	return err
+}
+
+// faultText is an error as an action records it: never empty (an empty
+// fault would read as success), with any URL credentials removed.
+func faultText(err error) string {
+	if err == nil || err.Error() == "" {
+		return "the adoption failed"
+	}
+	return osclient.RedactText(err.Error())
 }
 
 // undoSteps undoes in's steps in reverse; it stops at the first failure.

@@ -21,6 +21,9 @@ var (
 
 	// ErrServerNotFound: no server with that uuid (404).
 	ErrServerNotFound = errors.New("server not found")
+	// ErrActionNotFound: no action of the server with that request id
+	// (404).
+	ErrActionNotFound = errors.New("action not found")
 	// ErrMarkerNotFound: a listing's marker names no server (400).
 	ErrMarkerNotFound = errors.New("marker not found")
 	// ErrBusy: the server's adoption or release is in progress or being

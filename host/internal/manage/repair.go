@@ -126,7 +126,7 @@ func (s *Service) repair(ctx context.Context, in store.Intent) repairResult {
 			return repairResult{outcome: outcomeCompleted}
 		}
 	}
-	if err := s.rollback(ctx, in); err != nil {
+	if err := s.rollback(ctx, in, repairCause(in)); err != nil {
 		return repairResult{err: err}
 	}
 	srv := serverFromRecord(rec)
@@ -135,6 +135,16 @@ func (s *Service) repair(ctx context.Context, in store.Intent) repairResult {
 	}
 	s.notifyServer(ctx, caller, eventManageError, srv, errRepairFailed)
 	return repairResult{outcome: outcomeRolledBack}
+}
+
+// repairCause is why a repaired adoption was rolled back, for its action:
+// interrupted, or failed earlier with an undo that had to wait (its last
+// error says why).
+func repairCause(in store.Intent) error {
+	if in.State == store.IntentRetry && in.LastError != "" {
+		return fmt.Errorf("the adoption failed and could not be undone at once (%s); it has been rolled back", in.LastError)
+	}
+	return errRepairFailed
 }
 
 type association struct {
