@@ -48,6 +48,17 @@ type Authenticator interface {
 	Challenge() string
 }
 
+// Directory looks projects and users up in the identity service, with the
+// host's own credentials. Only the keystone strategy has one: under
+// http_basic and noauth there is no directory to ask.
+type Directory interface {
+	// ProjectExists reports whether the project exists; an error is
+	// ErrAuthUnavailable (the directory could not be asked).
+	ProjectExists(ctx context.Context, id string) (bool, error)
+	// UserExists reports whether the user exists, as ProjectExists.
+	UserExists(ctx context.Context, id string) (bool, error)
+}
+
 // Strategies ([DEFAULT] auth_strategy).
 const (
 	StrategyNoAuth    = "noauth"
@@ -71,10 +82,15 @@ type KeystoneConfig struct {
 	Username           string
 	Password           string
 	ProjectName        string
-	UserDomainName     string // "Default" if ""
-	ProjectDomainName  string // "Default" if ""
-	CAFile             string // cafile: PEM bundle to trust for https
-	Insecure           bool   // insecure: skip TLS verification
+	// The user's and the project's domain, by name or by id (keystoneauth's
+	// *_domain_name or *_domain_id): one of each pair, or neither for the
+	// name "Default".
+	UserDomainName    string
+	UserDomainID      string
+	ProjectDomainName string
+	ProjectDomainID   string
+	CAFile            string // cafile: PEM bundle to trust for https
+	Insecure          bool   // insecure: skip TLS verification
 	// CacheTTL is how long a validation result is reused (token_cache_time):
 	// never past the token's expiry. 0 means DefaultCacheTTL; negative
 	// disables the cache.

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2"
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sync/singleflight"
 
@@ -29,20 +30,24 @@ const maxTokenLen = 8 << 10
 // without asking again.
 const negativeTTL = 30 * time.Second
 
-// Keystone validates X-Auth-Token against Keystone v3 (GET
-// /v3/auth/tokens with X-Subject-Token), authenticated with the host's own
-// service token, obtained from [keystone_authtoken]'s password credentials
-// and renewed before it expires or when Keystone answers 401.
+// Keystone validates X-Auth-Token against Keystone v3 (gophercloud's
+// identity v3 tokens.Get: GET /v3/auth/tokens with X-Subject-Token),
+// authenticated with the host's own service token, obtained from
+// [keystone_authtoken]'s password credentials (tokens.Create) and renewed
+// before it expires or when Keystone answers 401. It is also the
+// Directory of projects and users.
 type Keystone struct {
 	cfg       KeystoneConfig
 	v3        string // identity endpoint, ending in /v3
 	challenge string
-	client    *http.Client
+	provider  *gophercloud.ProviderClient // no token of its own: see identity
 	log       hclog.Logger
 	cache     *tokenCache // nil when disabled
 	inflight  singleflight.Group
 	svc       serviceToken
 }
+
+var _ Directory = (*Keystone)(nil)
 
 func newKeystone(_ context.Context, cfg KeystoneConfig, logger hclog.Logger) (*Keystone, error) {
 	if cfg.AuthType != "" && cfg.AuthType != "password" {
@@ -55,11 +60,11 @@ func newKeystone(_ context.Context, cfg KeystoneConfig, logger hclog.Logger) (*K
 	if cfg.Username == "" || cfg.Password == "" || cfg.ProjectName == "" {
 		return nil, errors.New("[keystone_authtoken] username, password and project_name are required")
 	}
-	if cfg.UserDomainName == "" {
-		cfg.UserDomainName = "Default"
+	if err := oneDomain(&cfg.UserDomainName, cfg.UserDomainID, "user"); err != nil {
+		return nil, err
 	}
-	if cfg.ProjectDomainName == "" {
-		cfg.ProjectDomainName = "Default"
+	if err := oneDomain(&cfg.ProjectDomainName, cfg.ProjectDomainID, "project"); err != nil {
+		return nil, err
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
@@ -83,13 +88,27 @@ func newKeystone(_ context.Context, cfg KeystoneConfig, logger hclog.Logger) (*K
 		v3:  v3,
 		// Sent to anonymous callers: never with the URL's userinfo.
 		challenge: fmt.Sprintf("Keystone uri=%q", osclient.Redact(uri)),
-		client:    &http.Client{Transport: transport, Timeout: cfg.Timeout},
+		provider:  &gophercloud.ProviderClient{HTTPClient: http.Client{Transport: transport, Timeout: cfg.Timeout}},
 		log:       logger,
 	}
+	k.provider.UseTokenLock()
 	if cfg.CacheTTL > 0 {
 		k.cache = newTokenCache(cfg.CacheSize)
 	}
 	return k, nil
+}
+
+// oneDomain checks that at most one of a domain's name and id is set, and
+// names the Default domain when neither is, as keystonemiddleware's
+// deployments do.
+func oneDomain(name *string, id, whose string) error {
+	switch {
+	case *name != "" && id != "":
+		return fmt.Errorf("[keystone_authtoken] %[1]s_domain_name and %[1]s_domain_id are both set: set one of them", whose)
+	case *name == "" && id == "":
+		*name = "Default"
+	}
+	return nil
 }
 
 // identityV3 turns auth_url (with or without /v3) into the v3 endpoint.

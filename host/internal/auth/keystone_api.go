@@ -1,166 +1,201 @@
 package auth
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
+	"net/url"
 	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
 )
 
-// tokenBody is the part of Keystone's token document the host uses.
-type tokenBody struct {
-	Token struct {
-		ExpiresAt string `json:"expires_at"`
-		User      struct {
-			ID     string `json:"id"`
-			Name   string `json:"name"`
-			Domain struct {
-				ID string `json:"id"`
-			} `json:"domain"`
-		} `json:"user"`
-		Project *struct {
-			ID   string `json:"id"`
-			Name string `json:"name"`
-		} `json:"project"`
-		Roles []struct {
-			Name string `json:"name"`
-		} `json:"roles"`
-	} `json:"token"`
-}
-
-func (b *tokenBody) expiresAt() (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, b.Token.ExpiresAt)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: keystone sent a token without a valid expires_at", ErrAuthUnavailable)
+// identity is the identity v3 client acting with the service token svc
+// ("" for the login, which sends none). gophercloud's own token handling
+// is not used: the service token is shared by every validation and
+// renewed by serviceToken, ahead of its expiry.
+func (k *Keystone) identity(svc string) *gophercloud.ServiceClient {
+	sc := &gophercloud.ServiceClient{ProviderClient: k.provider, Endpoint: k.v3 + "/", Type: "identity"}
+	if svc != "" {
+		sc.MoreHeaders = map[string]string{"X-Auth-Token": svc}
 	}
-	return t, nil
+	return sc
 }
 
 // login authenticates the host with [keystone_authtoken]'s password
 // credentials and returns its project-scoped token.
 func (k *Keystone) login(ctx context.Context) (string, time.Time, error) {
-	body, err := json.Marshal(map[string]any{"auth": map[string]any{
-		"identity": map[string]any{
-			"methods": []string{"password"},
-			"password": map[string]any{"user": map[string]any{
-				"name": k.cfg.Username, "password": k.cfg.Password,
-				"domain": map[string]string{"name": k.cfg.UserDomainName},
-			}},
-		},
-		"scope": map[string]any{"project": map[string]any{
-			"name": k.cfg.ProjectName, "domain": map[string]string{"name": k.cfg.ProjectDomainName},
-		}},
-	}})
-	if err != nil {
-		return "", time.Time{}, err
+	opts := tokens.AuthOptions{
+		Username: k.cfg.Username, Password: k.cfg.Password,
+		DomainName: k.cfg.UserDomainName, DomainID: k.cfg.UserDomainID,
+		Scope: tokens.Scope{ProjectName: k.cfg.ProjectName, DomainName: k.cfg.ProjectDomainName, DomainID: k.cfg.ProjectDomainID},
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, k.v3+"/auth/tokens", bytes.NewReader(body))
-	if err != nil {
-		return "", time.Time{}, err
+	res := tokens.Create(ctx, k.identity(""), &opts)
+	if res.Err != nil {
+		status, err := answered(res.Err)
+		switch status {
+		case 0:
+			return "", time.Time{}, err
+		case http.StatusUnauthorized:
+			return "", time.Time{}, fmt.Errorf("%w: keystone refused the host's [keystone_authtoken] credentials (user %s, project %s)",
+				ErrAuthUnavailable, k.cfg.Username, k.cfg.ProjectName)
+		default:
+			return "", time.Time{}, fmt.Errorf("%w: keystone answered %s to the host's login", ErrAuthUnavailable, statusText(status))
+		}
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := k.client.Do(req)
-	if err != nil {
-		return "", time.Time{}, unreachable(err)
+	tok, err := res.ExtractToken()
+	if err != nil || tok.ExpiresAt.IsZero() {
+		return "", time.Time{}, errNoExpiry
 	}
-	defer func() { _ = resp.Body.Close() }()
-	switch resp.StatusCode {
-	case http.StatusCreated:
-	case http.StatusUnauthorized:
-		return "", time.Time{}, fmt.Errorf("%w: keystone refused the host's [keystone_authtoken] credentials (user %s, project %s)",
-			ErrAuthUnavailable, k.cfg.Username, k.cfg.ProjectName)
-	default:
-		return "", time.Time{}, fmt.Errorf("%w: keystone answered %s to the host's login", ErrAuthUnavailable, resp.Status)
-	}
-	var tb tokenBody
-	if err := decode(resp.Body, &tb); err != nil {
-		return "", time.Time{}, err
-	}
-	expires, err := tb.expiresAt()
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	token := resp.Header.Get("X-Subject-Token")
-	if token == "" {
+	if tok.ID == "" {
 		return "", time.Time{}, fmt.Errorf("%w: keystone sent no X-Subject-Token", ErrAuthUnavailable)
 	}
-	return token, expires, nil
+	return tok.ID, tok.ExpiresAt, nil
 }
 
-// validate asks Keystone about token. A refused service token is renewed
-// and the question asked once more.
-func (k *Keystone) validate(ctx context.Context, token string) (Caller, time.Time, error) {
+var errNoExpiry = fmt.Errorf("%w: keystone sent a token without a valid expires_at", ErrAuthUnavailable)
+
+// withServiceToken runs call with the host's token. A refused service
+// token (401) is renewed and call made once more.
+func (k *Keystone) withServiceToken(ctx context.Context, call func(sc *gophercloud.ServiceClient) error) error {
 	for attempt := 0; ; attempt++ {
 		svc, err := k.serviceToken(ctx)
 		if err != nil {
-			return Caller{}, time.Time{}, err
+			return err
 		}
-		c, expires, status, err := k.check(ctx, svc, token)
-		if status == http.StatusUnauthorized && attempt == 0 {
+		err = call(k.identity(svc))
+		if gophercloud.ResponseCodeIs(err, http.StatusUnauthorized) && attempt == 0 {
 			k.log.Info("keystone refused the service token; authenticating again")
 			k.dropServiceToken(svc)
 			continue
 		}
-		return c, expires, err
+		return err
 	}
 }
 
-// check is one GET /v3/auth/tokens. It returns Keystone's status with the
-// result, so validate can retry a 401.
-func (k *Keystone) check(ctx context.Context, svc, token string) (Caller, time.Time, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.v3+"/auth/tokens", nil)
+// validate asks Keystone about token (GET /v3/auth/tokens with
+// X-Subject-Token).
+func (k *Keystone) validate(ctx context.Context, token string) (Caller, time.Time, error) {
+	var res tokens.GetResult
+	err := k.withServiceToken(ctx, func(sc *gophercloud.ServiceClient) error {
+		res = tokens.Get(ctx, sc, token)
+		return res.Err
+	})
 	if err != nil {
-		return Caller{}, time.Time{}, 0, err
+		status, err := answered(err)
+		switch status {
+		case 0:
+			return Caller{}, time.Time{}, err
+		case http.StatusNotFound, http.StatusBadRequest:
+			// Keystone's answer for an unknown, malformed, expired or revoked token.
+			return Caller{}, time.Time{}, fmt.Errorf("%w: invalid or expired token", ErrUnauthenticated)
+		case http.StatusUnauthorized:
+			return Caller{}, time.Time{}, fmt.Errorf("%w: keystone refused the host's service token", ErrAuthUnavailable)
+		case http.StatusForbidden:
+			return Caller{}, time.Time{}, fmt.Errorf(
+				"%w: keystone does not let user %s validate tokens (give it the service or admin role)", ErrAuthUnavailable, k.cfg.Username)
+		default:
+			return Caller{}, time.Time{}, fmt.Errorf("%w: keystone answered %s to a token validation", ErrAuthUnavailable, statusText(status))
+		}
 	}
-	req.Header.Set("X-Auth-Token", svc)
-	req.Header.Set("X-Subject-Token", token)
-	resp, err := k.client.Do(req)
+	return callerOf(res)
+}
+
+// callerOf reads the caller out of a validated token.
+func callerOf(res tokens.GetResult) (Caller, time.Time, error) {
+	tok, err := res.ExtractToken()
+	if err != nil || tok.ExpiresAt.IsZero() {
+		return Caller{}, time.Time{}, errNoExpiry
+	}
+	user, err := res.ExtractUser()
 	if err != nil {
-		return Caller{}, time.Time{}, 0, unreachable(err)
+		return Caller{}, time.Time{}, unreadable(err)
 	}
-	defer func() { _ = resp.Body.Close() }()
-	switch resp.StatusCode {
-	case http.StatusOK:
-	case http.StatusNotFound, http.StatusBadRequest:
-		// Keystone's answer for an unknown, malformed, expired or revoked token.
-		return Caller{}, time.Time{}, resp.StatusCode, fmt.Errorf("%w: invalid or expired token", ErrUnauthenticated)
-	case http.StatusUnauthorized:
-		return Caller{}, time.Time{}, resp.StatusCode, fmt.Errorf("%w: keystone refused the host's service token", ErrAuthUnavailable)
-	case http.StatusForbidden:
-		return Caller{}, time.Time{}, resp.StatusCode, fmt.Errorf(
-			"%w: keystone does not let user %s validate tokens (give it the service or admin role)", ErrAuthUnavailable, k.cfg.Username)
-	default:
-		return Caller{}, time.Time{}, resp.StatusCode, fmt.Errorf("%w: keystone answered %s to a token validation", ErrAuthUnavailable, resp.Status)
+	if user == nil || user.ID == "" {
+		return Caller{}, time.Time{}, fmt.Errorf("%w: keystone sent a token without a user", ErrAuthUnavailable)
 	}
-	var tb tokenBody
-	if err := decode(resp.Body, &tb); err != nil {
-		return Caller{}, time.Time{}, resp.StatusCode, err
-	}
-	expires, err := tb.expiresAt()
+	project, err := res.ExtractProject()
 	if err != nil {
-		return Caller{}, time.Time{}, resp.StatusCode, err
+		return Caller{}, time.Time{}, unreadable(err)
 	}
-	t := tb.Token
-	c := Caller{UserID: t.User.ID, UserName: t.User.Name, DomainID: t.User.Domain.ID}
-	if t.Project != nil {
-		c.ProjectID, c.ProjectName = t.Project.ID, t.Project.Name
+	roles, err := res.ExtractRoles()
+	if err != nil {
+		return Caller{}, time.Time{}, unreadable(err)
 	}
-	for _, r := range t.Roles {
+	c := Caller{UserID: user.ID, UserName: user.Name, DomainID: user.Domain.ID}
+	if project != nil {
+		c.ProjectID, c.ProjectName = project.ID, project.Name
+	}
+	for _, r := range roles {
 		c.Roles = append(c.Roles, r.Name)
 	}
-	if c.UserID == "" {
-		return Caller{}, time.Time{}, resp.StatusCode, fmt.Errorf("%w: keystone sent a token without a user", ErrAuthUnavailable)
-	}
-	return c, expires, resp.StatusCode, nil
+	return c, tok.ExpiresAt, nil
 }
 
-// decode reads a JSON answer of at most 1 MiB (catalogs can be large).
-func decode(r io.Reader, v any) error {
-	if err := json.NewDecoder(io.LimitReader(r, 1<<20)).Decode(v); err != nil {
-		return fmt.Errorf("%w: unreadable answer from keystone: %w", ErrAuthUnavailable, err)
+// ProjectExists asks Keystone, with the host's own token, whether it
+// knows project id (GET /v3/projects/{id}).
+func (k *Keystone) ProjectExists(ctx context.Context, id string) (bool, error) {
+	return k.exists(ctx, "projects", func(sc *gophercloud.ServiceClient) error {
+		return projects.Get(ctx, sc, id).Err
+	})
+}
+
+// UserExists asks Keystone, with the host's own token, whether it knows
+// user id (GET /v3/users/{id}).
+func (k *Keystone) UserExists(ctx context.Context, id string) (bool, error) {
+	return k.exists(ctx, "users", func(sc *gophercloud.ServiceClient) error {
+		return users.Get(ctx, sc, id).Err
+	})
+}
+
+func (k *Keystone) exists(ctx context.Context, what string, get func(sc *gophercloud.ServiceClient) error) (bool, error) {
+	err := k.withServiceToken(ctx, get)
+	if err == nil {
+		return true, nil
 	}
-	return nil
+	status, err := answered(err)
+	switch status {
+	case 0:
+		return false, err
+	case http.StatusNotFound:
+		return false, nil
+	case http.StatusUnauthorized:
+		return false, fmt.Errorf("%w: keystone refused the host's service token", ErrAuthUnavailable)
+	case http.StatusForbidden:
+		// Keystone's identity:get_project and identity:get_user rules.
+		return false, fmt.Errorf("%w: keystone does not let user %s read %s (give it the admin role)", ErrAuthUnavailable, k.cfg.Username, what)
+	default:
+		return false, fmt.Errorf("%w: keystone answered %s to a look-up of %s", ErrAuthUnavailable, statusText(status), what)
+	}
+}
+
+// answered returns the status Keystone answered with, or 0 and the
+// ErrAuthUnavailable it is when Keystone did not answer (unreachable, the
+// timeout) or answered something unreadable. The package's own errors
+// (the login's) pass through.
+func answered(err error) (int, error) {
+	if errors.Is(err, ErrAuthUnavailable) {
+		return 0, err
+	}
+	var code gophercloud.ErrUnexpectedResponseCode
+	if errors.As(err, &code) {
+		return code.Actual, nil
+	}
+	var netErr *url.Error
+	if errors.As(err, &netErr) {
+		return 0, unreachable(err)
+	}
+	return 0, unreadable(err)
+}
+
+func unreadable(err error) error {
+	return fmt.Errorf("%w: unreadable answer from keystone: %w", ErrAuthUnavailable, redacted{err})
+}
+
+func statusText(code int) string {
+	return fmt.Sprintf("%d %s", code, http.StatusText(code))
 }

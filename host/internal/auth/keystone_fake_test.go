@@ -172,6 +172,10 @@ func TestKeystoneConfigErrors(t *testing.T) {
 		"no project":    {func(c *KeystoneConfig) { c.ProjectName = "" }, "[keystone_authtoken] username, password and project_name are required"},
 		"missing CA":    {func(c *KeystoneConfig) { c.CAFile = "/nonexistent/ca.pem" }, "[keystone_authtoken] cafile: open /nonexistent/ca.pem: no such file or directory"},
 		"not a CA file": {func(c *KeystoneConfig) { c.CAFile = badCA }, "[keystone_authtoken] cafile " + badCA + ": no PEM certificates"},
+		"user domain twice": {func(c *KeystoneConfig) { c.UserDomainName, c.UserDomainID = "Default", "default" },
+			"[keystone_authtoken] user_domain_name and user_domain_id are both set: set one of them"},
+		"project domain twice": {func(c *KeystoneConfig) { c.ProjectDomainName, c.ProjectDomainID = "Default", "default" },
+			"[keystone_authtoken] project_domain_name and project_domain_id are both set: set one of them"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

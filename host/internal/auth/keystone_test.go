@@ -57,8 +57,8 @@ func newCounted(t *testing.T, cfg KeystoneConfig) (*Keystone, *counter) {
 		t.Fatal(err)
 	}
 	k := a.(*Keystone)
-	c := &counter{next: k.client.Transport, n: map[string]int{}}
-	k.client.Transport = c
+	c := &counter{next: k.provider.HTTPClient.Transport, n: map[string]int{}}
+	k.provider.HTTPClient.Transport = c
 	return k, c
 }
 

@@ -84,8 +84,10 @@ type Keystone struct {
 	Username           string
 	Password           string
 	ProjectName        string
-	UserDomainName     string
-	ProjectDomainName  string
+	UserDomainName     string // "" when only user_domain_id is set
+	UserDomainID       string
+	ProjectDomainName  string // "" when only project_domain_id is set
+	ProjectDomainID    string
 	RegionName         string
 	CAFile             string
 	Insecure           bool
@@ -263,8 +265,10 @@ func (c *Config) fill(values map[string]map[string]string) error {
 		Username:           p.str("keystone_authtoken", "username"),
 		Password:           p.str("keystone_authtoken", "password"),
 		ProjectName:        p.str("keystone_authtoken", "project_name"),
-		UserDomainName:     p.str("keystone_authtoken", "user_domain_name"),
-		ProjectDomainName:  p.str("keystone_authtoken", "project_domain_name"),
+		UserDomainName:     p.domainName("keystone_authtoken", "user"),
+		UserDomainID:       p.str("keystone_authtoken", "user_domain_id"),
+		ProjectDomainName:  p.domainName("keystone_authtoken", "project"),
+		ProjectDomainID:    p.str("keystone_authtoken", "project_domain_id"),
 		RegionName:         p.str("keystone_authtoken", "region_name"),
 		CAFile:             p.str("keystone_authtoken", "cafile"),
 		Insecure:           p.boolean("keystone_authtoken", "insecure"),

@@ -73,6 +73,17 @@ func (p *parser) integer(section, name string) int {
 	return n
 }
 
+// domainName reads <whose>_domain_name, whose default ("Default") only
+// applies when <whose>_domain_id is not set either: a file naming the
+// domain by id alone must not get both.
+func (p *parser) domainName(section, whose string) string {
+	name := whose + "_domain_name"
+	if _, set := p.values[section][name]; !set && p.str(section, whose+"_domain_id") != "" {
+		return ""
+	}
+	return p.str(section, name)
+}
+
 // seconds reads an integer number of seconds, as every duration option is.
 func (p *parser) seconds(section, name string) time.Duration {
 	return time.Duration(p.integer(section, name)) * time.Second

@@ -128,7 +128,7 @@ func (a *app) runAdopt(ctx context.Context, f adoptFlags, args []string) error {
 		case <-work.Done():
 			return
 		}
-		fmt.Fprintln(a.env.Stderr, "\ninterrupted: starting no more adoptions, waiting for those in flight (Ctrl-C again to abandon them)")
+		printf(a.env.Stderr, "\ninterrupted: starting no more adoptions, waiting for those in flight (Ctrl-C again to abandon them)\n")
 		close(stop)
 		select {
 		case <-interrupts:
@@ -168,7 +168,7 @@ func (a *app) runAdopt(ctx context.Context, f adoptFlags, args []string) error {
 	} else {
 		writeResults(a.env.Stdout, results)
 	}
-	fmt.Fprintf(a.env.Stderr, "%s in %.1fs\n", summary(results), elapsed.Seconds())
+	printf(a.env.Stderr, "%s in %.1fs\n", summary(results), elapsed.Seconds())
 	for _, r := range results {
 		if r.Outcome == adopt.Failed {
 			return errReported

@@ -86,10 +86,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if errors.As(err, &ue) || !app.ran {
 		// Errors before a command ran are cobra's: flags, arguments, an
 		// unknown command.
-		fmt.Fprintf(env.Stderr, "Error: %v\nRun '%s --help' for usage.\n", err, commandPath(root, args))
+		printf(env.Stderr, "Error: %v\nRun '%s --help' for usage.\n", err, commandPath(root, args))
 		return ExitUsage
 	}
-	fmt.Fprintf(env.Stderr, "Error: %v\n", err)
+	printf(env.Stderr, "Error: %v\n", err)
 	return ExitFailed
 }
 

@@ -101,3 +101,9 @@ func cell(v any) string {
 
 // field is cell of obj[key].
 func field(obj map[string]any, key string) string { return cell(obj[key]) }
+
+// printf writes to the terminal or pipe; a write that fails there (a
+// closed pipe) has nowhere better to be reported.
+func printf(w io.Writer, format string, args ...any) {
+	_, _ = fmt.Fprintf(w, format, args...)
+}

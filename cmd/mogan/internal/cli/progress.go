@@ -59,7 +59,7 @@ func (p *progress) done(r adopt.Result) {
 		_ = p.bar.Add(1)
 		return
 	}
-	fmt.Fprintf(p.w, "[%d/%d] node %s: %s\n", p.n, p.total, r.NodeUUID, line(r))
+	printf(p.w, "[%d/%d] node %s: %s\n", p.n, p.total, r.NodeUUID, line(r))
 }
 
 func line(r adopt.Result) string {
@@ -78,6 +78,6 @@ func (p *progress) finish() {
 	defer p.mu.Unlock()
 	if p.bar != nil {
 		_ = p.bar.Finish()
-		fmt.Fprintln(p.w)
+		printf(p.w, "\n")
 	}
 }

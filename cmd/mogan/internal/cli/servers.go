@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 )
 
@@ -140,10 +138,10 @@ func (a *app) unmanageCommand() *cobra.Command {
 			for _, id := range args {
 				if err := c.Unmanage(cmd.Context(), id); err != nil {
 					failed++
-					fmt.Fprintf(a.env.Stderr, "server %s: %v\n", id, err)
+					printf(a.env.Stderr, "server %s: %v\n", id, err)
 					continue
 				}
-				fmt.Fprintf(a.env.Stdout, "server %s: unmanaged\n", id)
+				printf(a.env.Stdout, "server %s: unmanaged\n", id)
 			}
 			if failed > 0 {
 				return errReported

@@ -77,12 +77,12 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 
 type noAuth struct{}
 
-func (noAuth) authorize(*http.Request)                     {}
+func (noAuth) authorize(*http.Request)                    {}
 func (noAuth) reauth(context.Context, *http.Request) bool { return false }
 
 type basicAuth struct{ user, password string }
 
-func (b basicAuth) authorize(req *http.Request)             { req.SetBasicAuth(b.user, b.password) }
+func (b basicAuth) authorize(req *http.Request)              { req.SetBasicAuth(b.user, b.password) }
 func (basicAuth) reauth(context.Context, *http.Request) bool { return false }
 
 // keystoneAuth sends the provider's token; gophercloud renews it.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -75,10 +76,10 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return resp, nil
 	}
 	resp, err := send()
-	if err == errRetry {
+	if errors.Is(err, errRetry) {
 		resp, err = send()
 	}
-	if err == errRetry {
+	if errors.Is(err, errRetry) {
 		return fmt.Errorf("%s %s: still unauthorized after a new token", method, target)
 	}
 	if err != nil {
@@ -101,4 +102,4 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 }
 
 // errRetry says the request should be sent again with new credentials.
-var errRetry = fmt.Errorf("retry with new credentials")
+var errRetry = errors.New("retry with new credentials")

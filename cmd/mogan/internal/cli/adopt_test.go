@@ -1,0 +1,254 @@
+package cli
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const (
+	nodeA = "aaaaaaaa-0000-0000-0000-000000000001" // adoptable, named web-1
+	nodeB = "bbbbbbbb-0000-0000-0000-000000000002" // adoptable, no name
+	nodeC = "cccccccc-0000-0000-0000-000000000003" // refused: maintenance (409)
+	nodeD = "dddddddd-0000-0000-0000-000000000004" // held by a server already
+	nodeE = "eeeeeeee-0000-0000-0000-000000000005" // 409, then the servers list shows it held
+	nodeF = "ffffffff-0000-0000-0000-000000000006" // 409, not held: failed
+	heldD = "5e7e0000-dddd-0000-0000-000000000000"
+	heldE = "5e7e0000-eeee-0000-0000-000000000000"
+)
+
+func newFake() *fakeAPI {
+	return &fakeAPI{
+		nodes: []map[string]any{
+			node(nodeA, "web-1", "gold"), node(nodeB, "", "silver"),
+			node(nodeC, "db-1", "gold"), node(nodeE, "e", "gold"), node(nodeF, "f", "gold"),
+		},
+		servers:  []map[string]any{{"uuid": heldD, "node_uuid": nodeD, "status": "active"}},
+		refuse:   map[string]int{nodeC: http.StatusConflict, nodeE: http.StatusConflict, nodeF: http.StatusConflict},
+		raceHold: map[string]string{nodeE: heldE},
+	}
+}
+
+type result struct {
+	Node    string  `json:"node_uuid"`
+	Server  *string `json:"server_uuid"`
+	Outcome string  `json:"outcome"`
+	Reason  *string `json:"reason"`
+}
+
+func decodeResults(t *testing.T, stdout string) []result {
+	t.Helper()
+	var rs []result
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rs); err != nil {
+		t.Fatalf("-f json output %q: %v", stdout, err)
+	}
+	return rs
+}
+
+func ptr(s string) *string { return &s }
+
+// TestAdoptOutcomes runs adopt against the fake API: each node's outcome
+// word, server and reason, the exit code and what was posted.
+func TestAdoptOutcomes(t *testing.T) {
+	fakeReason := func(n string) *string { return ptr("Node " + n + " refused by the fake. (HTTP 409, request req-fake)") }
+	for name, tc := range map[string]struct {
+		args       []string
+		wantCode   int
+		want       []result
+		wantPosted []string
+	}{
+		"every kind of outcome": {
+			args:     []string{nodeA, nodeB, nodeC, nodeD, nodeE, nodeF, nodeA},
+			wantCode: ExitFailed,
+			want: []result{
+				{nodeA, ptr("5e7e0000-0000-0000-0000-000000000001"), "adopted", nil},
+				{nodeB, ptr("5e7e0000-0000-0000-0000-000000000002"), "adopted", nil},
+				{nodeC, nil, "failed", fakeReason(nodeC)},
+				{nodeD, ptr(heldD), "skipped", ptr("already managed by server " + heldD + " (active)")},
+				{nodeE, ptr(heldE), "skipped", ptr("already managed by server " + heldE + " (active)")},
+				{nodeF, nil, "failed", fakeReason(nodeF)},
+			},
+			wantPosted: []string{nodeA, nodeB, nodeC, nodeE, nodeF},
+		},
+		"all adopted or skipped": {
+			args:     []string{nodeA, nodeD},
+			wantCode: ExitOK,
+			want: []result{
+				{nodeA, ptr("5e7e0000-0000-0000-0000-000000000001"), "adopted", nil},
+				{nodeD, ptr(heldD), "skipped", ptr("already managed by server " + heldD + " (active)")},
+			},
+			wantPosted: []string{nodeA},
+		},
+		"--all --resource-class": {
+			args:     []string{"--all", "--resource-class", "silver"},
+			wantCode: ExitOK,
+			want: []result{
+				{nodeB, ptr("5e7e0000-0000-0000-0000-000000000002"), "adopted", nil},
+			},
+			wantPosted: []string{nodeB},
+		},
+		"dry run": {
+			args:     []string{"--dry-run", nodeA, nodeC, nodeD},
+			wantCode: ExitFailed,
+			want: []result{
+				{nodeA, nil, "would adopt", nil},
+				{nodeC, nil, "failed", fakeReason(nodeC)},
+				{nodeD, ptr(heldD), "skipped", ptr("already managed by server " + heldD + " (active)")},
+			},
+		},
+		"dry run all well": {
+			args:     []string{"--dry-run", nodeA, nodeB},
+			wantCode: ExitOK,
+			want:     []result{{nodeA, nil, "would adopt", nil}, {nodeB, nil, "would adopt", nil}},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fake := newFake()
+			srv := fake.serve(t)
+			code, stdout, stderr := run{}.mogan(t, append([]string{"adopt", "--url", srv.URL, "-f", "json", "--concurrency", "3"}, tc.args...)...)
+			if code != tc.wantCode {
+				t.Errorf("exit %d; want %d\nstderr: %s", code, tc.wantCode, stderr)
+			}
+			if diff := cmp.Diff(tc.want, decodeResults(t, stdout)); diff != "" {
+				t.Errorf("results (-want +got):\n%s", diff)
+			}
+			var posted []string
+			for _, b := range fake.posted {
+				posted = append(posted, b["node_uuid"].(string))
+			}
+			if diff := cmp.Diff(tc.wantPosted, posted, sortStrings); diff != "" {
+				t.Errorf("nodes posted (-want +got):\n%s", diff)
+			}
+			// Without a terminal, progress is one line per node on stderr.
+			if got := strings.Count("\n"+stderr, "\n["); got != len(tc.want) {
+				t.Errorf("%d progress lines on stderr; want %d:\n%s", got, len(tc.want), stderr)
+			}
+		})
+	}
+}
+
+var sortStrings = cmp.Transformer("sort", func(in []string) []string {
+	out := append([]string(nil), in...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+})
+
+// TestAdoptRequestBody: the template, description, properties, project
+// and user reach the manage body.
+func TestAdoptRequestBody(t *testing.T) {
+	for name, tc := range map[string]struct {
+		args []string
+		want map[string]any
+	}{
+		"default name is the node's name": {
+			args: []string{nodeA},
+			want: map[string]any{"node_uuid": nodeA, "name": "web-1"},
+		},
+		"default name falls back to the uuid": {
+			args: []string{nodeB},
+			want: map[string]any{"node_uuid": nodeB, "name": nodeB},
+		},
+		"everything": {
+			args: []string{nodeA, "--name-template", "{{.resource_class}}-{{.uuid}}", "--description", "from rack 7",
+				"--property", "rack=7", "--property", "owner=a=b", "--project", "p-1", "--user", "u-1"},
+			want: map[string]any{
+				"node_uuid": nodeA, "name": "gold-" + nodeA, "description": "from rack 7",
+				"metadata": map[string]any{"rack": "7", "owner": "a=b"}, "project_id": "p-1", "user_id": "u-1",
+			},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fake := newFake()
+			srv := fake.serve(t)
+			code, _, stderr := run{env: map[string]string{"MOGAN_URL": srv.URL}}.mogan(t, append([]string{"adopt"}, tc.args...)...)
+			if code != ExitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if len(fake.posted) != 1 {
+				t.Fatalf("posted %v", fake.posted)
+			}
+			if diff := cmp.Diff(tc.want, fake.posted[0]); diff != "" {
+				t.Errorf("body (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestAdoptTable: the default output is a table with the outcome words.
+func TestAdoptTable(t *testing.T) {
+	fake := newFake()
+	srv := fake.serve(t)
+	code, stdout, stderr := run{}.mogan(t, "adopt", "--url", srv.URL, nodeA, nodeC, nodeD)
+	if code != ExitFailed {
+		t.Errorf("exit %d; want 1", code)
+	}
+	for _, want := range []string{"NODE", "SERVER UUID", "OUTCOME", "REASON", "| adopted", "| failed", "| skipped", "refused by the fake"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "3 nodes: 1 adopted, 1 skipped, 1 failed") {
+		t.Errorf("stderr lacks the summary: %s", stderr)
+	}
+}
+
+// TestAdoptInterrupted: Ctrl-C lets the adoptions in flight finish and
+// starts no other; those are failed as not started.
+func TestAdoptInterrupted(t *testing.T) {
+	fake := newFake()
+	fake.refuse = nil
+	fake.block = make(chan struct{})
+	fake.started = make(chan string, 10)
+	srv := fake.serve(t)
+	interrupts := make(chan os.Signal, 1)
+	type out struct {
+		code           int
+		stdout, stderr string
+	}
+	done := make(chan out)
+	stderr := &syncBuffer{}
+	go func() {
+		code, stdout, stderr := run{interrupts: interrupts, stderr: stderr}.mogan(t, "adopt", "--url", srv.URL, "-f", "json", "--concurrency", "2", nodeA, nodeB, nodeC, nodeE)
+		done <- out{code, stdout, stderr}
+	}()
+	inFlight := map[string]bool{<-fake.started: true, <-fake.started: true}
+	interrupts <- syscall.SIGINT
+	// The adoptions in flight end only once the interrupt was taken.
+	for !strings.Contains(stderr.String(), "interrupted:") {
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(fake.block)
+	got := <-done
+	if got.code != ExitFailed {
+		t.Errorf("exit %d; want 1\n%s", got.code, got.stderr)
+	}
+	for _, r := range decodeResults(t, got.stdout) {
+		want := "failed"
+		if inFlight[r.Node] {
+			want = "adopted"
+		}
+		if r.Outcome != want {
+			t.Errorf("node %s: %s (%v); want %s", r.Node, r.Outcome, r.Reason, want)
+		}
+		if want == "failed" && (r.Reason == nil || !strings.Contains(*r.Reason, "not started")) {
+			t.Errorf("node %s: reason %v; want not started", r.Node, r.Reason)
+		}
+	}
+	if len(fake.posted) != 2 {
+		t.Errorf("%d adoptions posted; want the 2 in flight", len(fake.posted))
+	}
+}
