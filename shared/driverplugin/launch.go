@@ -154,6 +154,10 @@ func (p *Plugin) Abort() {
 // Pid is the plugin's process id.
 func (p *Plugin) Pid() int { return p.pid }
 
+// ProtocolVersion is the protocol version (ProtocolVersion of the plugin's
+// SDK) the plugin and this host agreed on in the handshake.
+func (p *Plugin) ProtocolVersion() int { return p.client.NegotiatedVersion() }
+
 // killGrace bounds Kill's graceful part: go-plugin asks the plugin to shut
 // down over gRPC and waits for an answer that a stopped (SIGSTOP) or wedged
 // process never gives.

@@ -227,6 +227,10 @@ func (m *Manager) launch(ctx context.Context) (*instance, error) {
 		p.Kill()
 		return nil, fmt.Errorf("driver %q (%s): GetInfo: %w", m.cfg.Name, m.path, err)
 	}
+	if err := m.checkOptions(ctx, p.Driver()); err != nil {
+		p.Kill()
+		return nil, err
+	}
 	if err := p.Driver().Configure(ctx, m.cfg.Options); err != nil {
 		p.Kill()
 		return nil, fmt.Errorf("driver %q: configuring it from the [%s] section: %w", m.cfg.Name, m.cfg.Name, err)
