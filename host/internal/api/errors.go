@@ -39,6 +39,7 @@ var statusTable = []struct {
 	{manage.ErrNotImplemented, http.StatusNotImplemented},
 	{manage.ErrNodeNotFound, http.StatusNotFound},
 	{manage.ErrServerNotFound, http.StatusNotFound},
+	{manage.ErrActionNotFound, http.StatusNotFound},
 	{manage.ErrMarkerNotFound, http.StatusBadRequest},
 	{manage.ErrNotManageable, http.StatusConflict},
 	{manage.ErrConflict, http.StatusConflict},

@@ -85,6 +85,7 @@ type harness struct {
 	handler http.Handler
 	store   store.Store
 	driver  *drivertest.FuncDriver
+	dbPath  string // the SQLite file behind store
 }
 
 // newHarness serves the API over a real SQLite store, noauth and the
@@ -104,7 +105,8 @@ func newHarnessWithAuth(t testing.TB, drv *drivertest.FuncDriver, authn auth.Aut
 	t.Helper()
 	ctx := t.Context()
 	log := hclog.NewNullLogger()
-	st, err := store.OpenWithOptions(ctx, "sqlite://"+filepath.Join(t.TempDir(), "mogan.sqlite"), log,
+	dbPath := filepath.Join(t.TempDir(), "mogan.sqlite")
+	st, err := store.OpenWithOptions(ctx, "sqlite://"+dbPath, log,
 		store.OpenOptions{CreateIfMissing: true})
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +130,7 @@ func newHarnessWithAuth(t testing.TB, drv *drivertest.FuncDriver, authn auth.Aut
 	}
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	return &harness{url: srv.URL, handler: handler, store: st, driver: drv}
+	return &harness{url: srv.URL, handler: handler, store: st, driver: drv, dbPath: dbPath}
 }
 
 type response struct {

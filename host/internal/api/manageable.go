@@ -141,10 +141,18 @@ type manageRequest struct {
 	NodeUUID    string            `json:"node_uuid"`
 }
 
-// manageServer adopts a node as a server: 201 with the server.
+// manageServer adopts a node as a server: 201 with the server. With
+// ?dry_run=true it makes every check the adoption would make and changes
+// nothing: 200 with the plan (dryrun.go), or the error the adoption would
+// answer.
 func (s *Server) manageServer(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := s.authorize(ctx, policy.ManageableServersCreate, nil); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	dryRun, err := queryBool(r.URL.Query(), "dry_run")
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -154,7 +162,7 @@ func (s *Server) manageServer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	caller := s.managerCaller(ctx)
-	srv, err := s.manage.Adopt(ctx, manage.Request{
+	adoption := manage.Request{
 		Name:        req.Name,
 		Description: req.Description,
 		Metadata:    req.Metadata,
@@ -162,7 +170,12 @@ func (s *Server) manageServer(w http.ResponseWriter, r *http.Request) {
 		ProjectID:   caller.ProjectID,
 		UserID:      caller.UserID,
 		Caller:      caller,
-	})
+	}
+	if dryRun {
+		s.planServer(w, r, adoption)
+		return
+	}
+	srv, err := s.manage.Adopt(ctx, adoption)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -89,6 +89,8 @@ func (s *Server) routes() {
 	private("/v1/servers/detail", s.listServersDetail, http.MethodGet)
 	private("/v1/servers/{uuid}", s.showServer, http.MethodGet)
 	private("/v1/servers/{uuid}/unmanage", s.unmanageServer, http.MethodPost)
+	private("/v1/servers/{uuid}/actions", s.listServerActions, http.MethodGet)
+	private("/v1/servers/{uuid}/actions/{request_id}", s.showServerAction, http.MethodGet)
 	s.router = r
 }
 

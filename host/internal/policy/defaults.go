@@ -11,6 +11,10 @@ const (
 	ServerGetAll        = "mogan:server:get_all"
 	ServerGetAllTenants = "mogan:server:get_all_tenants"
 	ServerUnmanage      = "mogan:server:unmanage"
+	// ServerActionsGet reads a server's audit trail. Its target carries
+	// the server's project_id only while the server is live: a released or
+	// rolled-back server uuid has no owner, so only an admin passes.
+	ServerActionsGet = "mogan:server:actions:get"
 )
 
 // Default is one rule as the code defines it; a policy file may override it.
@@ -44,5 +48,6 @@ func Defaults() []Default {
 		{ServerGetAll, "rule:default", "List the servers of the caller's project"},
 		{ServerGetAllTenants, "rule:admin_api", "List the servers of every project (all_tenants)"},
 		{ServerUnmanage, "rule:admin_api", "Release a managed server without touching the machine"},
+		{ServerActionsGet, "rule:default", "List or show a server's actions (admin or owner of a live server; admin only once it is released)"},
 	}
 }
