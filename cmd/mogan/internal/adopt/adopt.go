@@ -55,6 +55,8 @@ type Runner struct {
 	// Done, when set, is called once per node as it is decided, never
 	// concurrently.
 	Done func(Result)
+
+	abort func() // stops the run (set by Run)
 }
 
 // Run adopts nodes and returns one result per node, in their order. It
@@ -79,6 +81,11 @@ func (r *Runner) Run(ctx context.Context, stop <-chan struct{}, nodes []client.N
 			r.Done(res)
 		}
 	}
+	// An API without dry runs adopts instead: the first such answer stops
+	// the run, as if interrupted.
+	var abortOnce sync.Once
+	abort := make(chan struct{})
+	r.abort = func() { abortOnce.Do(func() { close(abort) }) }
 	concurrency := max(r.Concurrency, 1)
 	slots := make(chan struct{}, concurrency)
 	var wg sync.WaitGroup
@@ -94,9 +101,13 @@ func (r *Runner) Run(ctx context.Context, stop <-chan struct{}, nodes []client.N
 			select {
 			case <-stop:
 				stopped = true
+			case <-abort:
+				stopped = true
 			default:
 				select {
 				case <-stop:
+					stopped = true
+				case <-abort:
 					stopped = true
 				case <-ctx.Done():
 					stopped = true
@@ -151,6 +162,11 @@ func (r *Runner) one(ctx context.Context, id string, node client.Node) Result {
 		_, err = r.API.DryRunManage(ctx, req)
 		if err == nil {
 			return Result{NodeUUID: id, Outcome: WouldAdopt}
+		}
+		var noDry *client.NoDryRunError
+		if errors.As(err, &noDry) {
+			r.abort()
+			return Result{NodeUUID: id, ServerUUID: noDry.ServerUUID, Outcome: Failed, Reason: err.Error()}
 		}
 	} else {
 		srv, err2 := r.API.Manage(ctx, req)

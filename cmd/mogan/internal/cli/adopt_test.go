@@ -252,3 +252,26 @@ func TestAdoptInterrupted(t *testing.T) {
 		t.Errorf("%d adoptions posted; want the 2 in flight", len(fake.posted))
 	}
 }
+
+// TestDryRunAgainstAnAPIWithoutIt: an API that ignores dry_run adopts the
+// first node; the run says so and starts no other.
+func TestDryRunAgainstAnAPIWithoutIt(t *testing.T) {
+	fake := newFake()
+	fake.noDryRun = true
+	srv := fake.serve(t)
+	code, stdout, _ := run{}.mogan(t, "adopt", "--url", srv.URL, "-f", "json", "--concurrency", "1", "--dry-run", nodeA, nodeB)
+	if code != ExitFailed {
+		t.Errorf("exit %d; want 1", code)
+	}
+	serverA := "5e7e0000-0000-0000-0000-000000000001"
+	want := []result{
+		{nodeA, ptr(serverA), "failed", ptr("this API does not support dry runs: it adopted the node as server " + serverA + " (unmanage it to undo)")},
+		{nodeB, nil, "failed", ptr("not started: interrupted (rerun to carry on)")},
+	}
+	if diff := cmp.Diff(want, decodeResults(t, stdout)); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+	if len(fake.posted) != 1 {
+		t.Errorf("posted %d; want the one node before the run stopped", len(fake.posted))
+	}
+}

@@ -26,6 +26,8 @@ type fakeAPI struct {
 	started  chan string                // when set, gets each node whose manage arrived
 	auth     func(r *http.Request) bool // nil: noauth
 	dryRuns  int
+	// noDryRun is an older API: it ignores dry_run and adopts.
+	noDryRun bool
 }
 
 func (f *fakeAPI) serve(t *testing.T) *httptest.Server {
@@ -70,7 +72,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var body map[string]any
 		_ = json.NewDecoder(r.Body).Decode(&body)
 		node, _ := body["node_uuid"].(string)
-		dry := r.URL.Query().Get("dry_run") == "true"
+		dry := r.URL.Query().Get("dry_run") == "true" && !f.noDryRun
 		if !dry {
 			f.posted = append(f.posted, body)
 		}

@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -74,11 +76,31 @@ type Plan struct {
 	ImageUUID   *string          `json:"image_uuid"`
 }
 
-// DryRunManage asks what Manage would do, changing nothing.
+// DryRunManage asks what Manage would do, changing nothing. An API that
+// does not know dry_run adopts the node instead: that answer is a
+// *NoDryRunError naming the server it created.
 func (c *Client) DryRunManage(ctx context.Context, r ManageRequest) (Plan, error) {
+	var raw json.RawMessage
+	if err := c.do(ctx, http.MethodPost, "/manageable_servers", url.Values{"dry_run": {"true"}}, r, &raw); err != nil {
+		return Plan{}, err
+	}
 	var p Plan
-	err := c.do(ctx, http.MethodPost, "/manageable_servers", url.Values{"dry_run": {"true"}}, r, &p)
-	return p, err
+	if err := unmarshalNumber(raw, &p); err != nil {
+		return Plan{}, err
+	}
+	if !p.DryRun {
+		var srv Server
+		_ = srv.UnmarshalJSON(raw)
+		return Plan{}, &NoDryRunError{ServerUUID: srv.UUID}
+	}
+	return p, nil
+}
+
+// NoDryRunError is an API that ignored dry_run=true: it adopted the node.
+type NoDryRunError struct{ ServerUUID string }
+
+func (e *NoDryRunError) Error() string {
+	return fmt.Sprintf("this API does not support dry runs: it adopted the node as server %s (unmanage it to undo)", e.ServerUUID)
 }
 
 // Server is a server body (GET /v1/servers/{uuid}, the detail listing,
