@@ -40,6 +40,7 @@ type Proxy struct {
 
 	mu    sync.Mutex
 	rules []*Rule
+	log   []string // "METHOD /path" of every request received, in order
 	done  chan struct{}
 }
 
@@ -62,6 +63,15 @@ func (p *Proxy) Count(r *Rule) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return r.count
+}
+
+// Requests lists every request the proxy has received so far, as
+// "METHOD /path", in order: a test counts the writes that reached (or
+// would have reached) the service.
+func (p *Proxy) Requests() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.log...)
 }
 
 // Release lets held requests (and those to come) go on.
@@ -129,6 +139,7 @@ func (p *Proxy) add(r *Rule) *Rule {
 func (p *Proxy) match(r *http.Request) *Rule {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.log = append(p.log, r.Method+" "+r.URL.Path)
 	for _, rule := range p.rules {
 		if (rule.method == "" || rule.method == r.Method) && rule.path.MatchString(r.URL.Path) {
 			rule.count++

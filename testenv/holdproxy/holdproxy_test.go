@@ -2,6 +2,7 @@ package holdproxy
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -82,5 +83,9 @@ func TestHoldAndDelay(t *testing.T) {
 	}
 	if n := hits.Load(); n != 4 {
 		t.Errorf("the delayed request never reached the backend (hits %d)", n)
+	}
+	want := []string{"GET /v1/nodes", "PATCH /v1/nodes/x", "PUT /v2.0/ports/y", "PATCH /v1/nodes/z"}
+	if got := p.Requests(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Requests() = %q, want %q", got, want)
 	}
 }

@@ -23,6 +23,8 @@ var errRepairFailed = errors.New("the adoption was interrupted (the host stopped
 // RepairReport counts what a repair pass did.
 type RepairReport struct {
 	Completed, RolledBack, Released, Left int
+	// Intents says what became of each intent, in the order taken.
+	Intents []IntentRepair
 }
 
 // Recover is the repair pass at start, before the API listens: it takes
@@ -59,6 +61,7 @@ func (s *Service) repairAll(ctx context.Context, atStart bool) (RepairReport, er
 	for i, r := range results {
 		in := intents[i]
 		log := s.log.With("server_uuid", in.ServerUUID, "node_uuid", in.NodeUUID, "action", in.Action, "request_id", in.RequestID)
+		rep.Intents = append(rep.Intents, describeRepair(in, r, ""))
 		switch {
 		case r.err != nil:
 			rep.Left++
@@ -96,12 +99,16 @@ type repairResult struct {
 // repair finishes or rolls back one intent this replica now owns.
 func (s *Service) repair(ctx context.Context, in store.Intent) repairResult {
 	caller := Caller{RequestID: in.RequestID, UserID: in.UserID, ProjectID: in.ProjectID}
-	rec, err := s.store.GetServer(ctx, in.ServerUUID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	// What to do is decided first, reading only (recoverplan.go), so
+	// that recover --dry-run reports exactly what this does.
+	d, err := s.decide(ctx, in)
+	if err != nil {
 		return repairResult{err: err}
 	}
-	if in.Action == store.ActionUnmanage {
-		if errors.Is(err, store.ErrNotFound) {
+	rec := d.rec
+	switch d.outcome {
+	case outcomeReleased:
+		if rec.UUID == "" {
 			_, err = s.store.EndIntent(ctx, in, store.Outcome{})
 			return repairResult{outcome: outcomeReleased, err: err}
 		}
@@ -110,21 +117,13 @@ func (s *Service) repair(ctx context.Context, in store.Intent) repairResult {
 		}
 		s.notifyServer(ctx, caller, eventUnmanageEnd, serverFromRecord(rec), nil)
 		return repairResult{outcome: outcomeReleased}
-	}
-
-	if hasStep(in, stepManage) {
-		associated, err := s.associatedWith(ctx, in.NodeUUID, in.ServerUUID)
+	case outcomeCompleted:
+		done, err := s.complete(ctx, in, rec, d.state)
 		if err != nil {
 			return repairResult{err: err}
 		}
-		if associated.ok && rec.UUID != "" {
-			done, err := s.complete(ctx, in, rec, associated.state)
-			if err != nil {
-				return repairResult{err: err}
-			}
-			s.notifyServer(ctx, caller, eventManageEnd, done, nil)
-			return repairResult{outcome: outcomeCompleted}
-		}
+		s.notifyServer(ctx, caller, eventManageEnd, done, nil)
+		return repairResult{outcome: outcomeCompleted}
 	}
 	if err := s.rollback(ctx, in, repairCause(in)); err != nil {
 		return repairResult{err: err}
