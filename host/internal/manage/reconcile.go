@@ -57,7 +57,7 @@ func (s *Service) reconcileLogged(ctx context.Context) {
 	if err != nil && ctx.Err() == nil {
 		s.log.Error("reconciling failed; next try at the next interval", "error", err)
 	}
-	if rep != (ReconcileReport{}) {
+	if !rep.empty() {
 		s.log.Info("reconciled", "completed", rep.Completed, "rolled_back", rep.RolledBack, "released", rep.Released,
 			"left", rep.Left, "late_claims_released", rep.LateReleased, "servers_changed", rep.ServersChanged)
 	}
@@ -71,6 +71,11 @@ type ReconcileReport struct {
 	LateReleased int
 	// ServersChanged counts servers whose status or power state changed.
 	ServersChanged int
+}
+
+// empty reports a pass that did nothing (not worth a log line).
+func (r ReconcileReport) empty() bool {
+	return r.Completed+r.RolledBack+r.Released+r.Left+r.LateReleased+r.ServersChanged == 0
 }
 
 // Reconcile runs one pass: repair intents whose owner died (lease

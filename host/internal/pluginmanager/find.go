@@ -53,3 +53,11 @@ func isExecutable(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
 }
+
+// Installed lists the names of the driver executables (mogan-driver-*) in
+// dir, sorted.
+func Installed(dir string) ([]string, error) { return driversIn(dir) }
+
+// BinaryPath is the path of the driver's executable in dir, or an error
+// saying what is there instead.
+func BinaryPath(dir, name string) (string, error) { return findBinary(dir, name) }

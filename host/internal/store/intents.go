@@ -275,21 +275,9 @@ func (s *sqlStore) RenewLeases(ctx context.Context, owner string, until time.Tim
 // wait for a retry. Each is taken with a compare-and-set on its owner and
 // lease, so two replicas never take the same intent.
 func (s *sqlStore) TakeOver(ctx context.Context, owner string, until time.Time, own bool) ([]Intent, error) {
-	now := normalizeTime(time.Now())
-	cond := `lease_expires_at < ? OR (owner = ? AND state = ?)`
-	args := []any{s.engine.timeArg(now), owner, IntentRetry}
-	if own {
-		cond = `lease_expires_at < ? OR owner = ?`
-		args = args[:2]
-	}
-	rows, err := s.db.QueryContext(ctx, s.engine.rebind(`SELECT `+intentColumns+` FROM intents WHERE `+cond+
-		` ORDER BY created_at, server_uuid`), args...)
+	candidates, err := s.RepairCandidates(ctx, owner, own)
 	if err != nil {
-		return nil, fmt.Errorf("intents to repair: %w", err)
-	}
-	candidates, err := scanIntents(rows)
-	if err != nil {
-		return nil, fmt.Errorf("intents to repair: %w", err)
+		return nil, err
 	}
 	cas := s.engine.rebind(`UPDATE intents SET owner = ?, lease_expires_at = ?
 		WHERE server_uuid = ? AND owner = ? AND lease_expires_at = ?`)
@@ -308,6 +296,28 @@ func (s *sqlStore) TakeOver(ctx context.Context, owner string, until time.Time, 
 		taken = append(taken, in)
 	}
 	return taken, nil
+}
+
+// RepairCandidates returns, oldest first, the intents TakeOver would try
+// to take for owner, without taking them (mogan-api recover --dry-run).
+func (s *sqlStore) RepairCandidates(ctx context.Context, owner string, own bool) ([]Intent, error) {
+	now := normalizeTime(time.Now())
+	cond := `lease_expires_at < ? OR (owner = ? AND state = ?)`
+	args := []any{s.engine.timeArg(now), owner, IntentRetry}
+	if own {
+		cond = `lease_expires_at < ? OR owner = ?`
+		args = args[:2]
+	}
+	rows, err := s.db.QueryContext(ctx, s.engine.rebind(`SELECT `+intentColumns+` FROM intents WHERE `+cond+
+		` ORDER BY created_at, server_uuid`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("intents to repair: %w", err)
+	}
+	candidates, err := scanIntents(rows)
+	if err != nil {
+		return nil, fmt.Errorf("intents to repair: %w", err)
+	}
+	return candidates, nil
 }
 
 func scanIntents(rows *sql.Rows) ([]Intent, error) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func claimOf(srv Server, owner string) Intent {
@@ -183,6 +184,55 @@ func TestTakeOver(t *testing.T) {
 			got, _ = st.TakeOver(ctx, "b", time.Now().Add(time.Minute), false)
 			if len(got) != 1 || got[0].State != IntentRetry || got[0].LastError != "disk full" {
 				t.Errorf("b's reconciler took %+v", got)
+			}
+		})
+	}
+}
+
+// TestRepairCandidatesTakesNothing: the dry run of a takeover lists what
+// TakeOver would take, and leaves every owner and lease as it was.
+func TestRepairCandidatesTakesNothing(t *testing.T) {
+	for _, eng := range engines() {
+		t.Run(eng.name, func(t *testing.T) {
+			st, _ := migratedStore(t, eng)
+			ctx := t.Context()
+			mk := func(uuid, node, owner string, lease time.Duration) Intent {
+				srv := buildingServer()
+				srv.UUID, srv.NodeUUID = uuid, node
+				in := claimOf(srv, owner)
+				in.LeaseExpiresAt = time.Now().Add(lease)
+				if err := st.ClaimNode(ctx, srv, in); err != nil {
+					t.Fatalf("ClaimNode: %v", err)
+				}
+				return in
+			}
+			own := mk("00000000-0000-4000-8000-000000000001", "10000000-0000-4000-8000-000000000001", "a", time.Hour)
+			expired := mk("00000000-0000-4000-8000-000000000002", "10000000-0000-4000-8000-000000000002", "b", -time.Second)
+			mk("00000000-0000-4000-8000-000000000003", "10000000-0000-4000-8000-000000000003", "b", time.Hour)
+			tests := map[string]struct {
+				own  bool
+				want []string
+			}{
+				"at start":  {own: true, want: []string{own.ServerUUID, expired.ServerUUID}},
+				"reconcile": {own: false, want: []string{expired.ServerUUID}},
+			}
+			for name, tc := range tests {
+				for range 2 { // twice: the first took nothing
+					got, err := st.RepairCandidates(ctx, "a", tc.own)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var uuids []string
+					for _, in := range got {
+						uuids = append(uuids, in.ServerUUID)
+					}
+					if diff := cmp.Diff(tc.want, uuids, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+						t.Errorf("%s: candidates (-want +got):\n%s", name, diff)
+					}
+				}
+			}
+			if in, err := st.GetIntent(ctx, expired.ServerUUID); err != nil || in.Owner != "b" {
+				t.Errorf("the expired intent's owner after the dry runs = %q (%v), want b", in.Owner, err)
 			}
 		})
 	}

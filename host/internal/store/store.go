@@ -129,6 +129,9 @@ type IntentLog interface {
 	RenewLeases(ctx context.Context, owner string, until time.Time) error
 	// TakeOver takes the intents owner may repair (see sqlStore.TakeOver).
 	TakeOver(ctx context.Context, owner string, until time.Time, own bool) ([]Intent, error)
+	// RepairCandidates lists what TakeOver would try to take, taking
+	// nothing.
+	RepairCandidates(ctx context.Context, owner string, own bool) ([]Intent, error)
 	// Tombstones lists tombstones made at or after since, oldest first.
 	Tombstones(ctx context.Context, since time.Time, limit int) ([]Tombstone, error)
 	// PurgeTombstones deletes tombstones made before the given time.
