@@ -1,0 +1,97 @@
+package config_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/config"
+	"github.com/mogan-manage/mogan-manage/plugins/ironic/ironicdriver"
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+)
+
+// samplePath is etc/mogan.conf.sample from this package's directory.
+var samplePath = filepath.Join("..", "..", "..", "etc", "mogan.conf.sample")
+
+// generatedSample is what make sample-config writes: mogan-api's sections
+// and the Ironic driver's, whose description is asked in-process here
+// (make sample-config asks the built plugin over the contract; the e2e
+// test checks that both agree).
+func generatedSample(t *testing.T) []byte {
+	t.Helper()
+	sections := append(config.Sections(), config.Section{
+		Name: ironicdriver.Name, Origin: "mogan-driver-" + ironicdriver.Name, Options: ironicdriver.Schema(),
+	})
+	var b bytes.Buffer
+	if err := config.WriteSample(&b, sections); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestSampleConfigIsUpToDate fails when etc/mogan.conf.sample drifts from
+// the option table or the Ironic driver's options: run make sample-config.
+func TestSampleConfigIsUpToDate(t *testing.T) {
+	want := generatedSample(t)
+	got, err := os.ReadFile(samplePath)
+	if err != nil {
+		t.Fatalf("%v: run make sample-config", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("etc/mogan.conf.sample is stale; run make sample-config (-generated +file):\n%s", diff)
+	}
+}
+
+// TestEveryOptionIsDocumented: no option without help, and the table's
+// description passes the check the conformance kit runs on drivers.
+func TestEveryOptionIsDocumented(t *testing.T) {
+	for _, s := range config.Sections() {
+		for _, p := range driver.CheckSchema(portsAsIntegers(s.Options)) {
+			t.Errorf("[%s] %s", s.Name, p)
+		}
+	}
+}
+
+func portsAsIntegers(opts []driver.ConfigOption) []driver.ConfigOption {
+	out := make([]driver.ConfigOption, len(opts))
+	for i, o := range opts {
+		if o.Type == "port" {
+			o.Type = driver.OptionInteger
+		}
+		if strings.HasPrefix(o.Default, "<") { // computed at start
+			o.Default = ""
+		}
+		out[i] = o
+	}
+	return out
+}
+
+// TestSampleNeverPrintsSecrets: a secret's default stays <None>, and every
+// section and option of the table is in the sample.
+func TestSampleNeverPrintsSecrets(t *testing.T) {
+	sample := string(generatedSample(t))
+	secret := config.Section{Name: "x", Origin: "test", Options: []driver.ConfigOption{
+		{Name: "token", Help: "A token.", Secret: true, Default: "s3cr3t"},
+	}}
+	var b bytes.Buffer
+	if err := config.WriteSample(&b, []config.Section{secret}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "s3cr3t") || !strings.Contains(b.String(), "#token = <None>") {
+		t.Errorf("a secret's default was printed:\n%s", b.String())
+	}
+	for _, s := range config.Sections() {
+		if !strings.Contains(sample, "\n["+s.Name+"]\n") {
+			t.Errorf("section [%s] is not in the sample", s.Name)
+		}
+		for _, o := range s.Options {
+			if !strings.Contains(sample, "\n#"+o.Name+" = ") {
+				t.Errorf("[%s] %s is not in the sample", s.Name, o.Name)
+			}
+		}
+	}
+}
