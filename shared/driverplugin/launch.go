@@ -82,6 +82,7 @@ func Launch(cfg LaunchConfig) (*Plugin, error) {
 		Logger:           logger,
 		Stderr:           cfg.Stderr,
 		StartTimeout:     cfg.StartTimeout,
+		GRPCDialOptions:  clientInterceptors(),
 	})
 	p := &Plugin{client: client, socketDir: socketDir}
 	rpcClient, err := client.Client()

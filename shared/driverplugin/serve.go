@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
@@ -40,8 +41,10 @@ func Serve(newDriver func(hclog.Logger) driver.Driver) {
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		Plugins:         plugin.PluginSet{PluginName: &grpcPlugin{Impl: newDriver(logger)}},
-		GRPCServer:      plugin.DefaultGRPCServer,
-		Logger:          logger,
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			return plugin.DefaultGRPCServer(append(opts, serverInterceptors(logger)...))
+		},
+		Logger: logger,
 	})
 	os.Exit(0)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
+	"github.com/hashicorp/go-hclog"
 )
 
 // Service is the OpenStack service Connect makes a client for.
@@ -38,6 +39,11 @@ type Service struct {
 	// WrapTransport, when set, wraps the HTTP transport (tests count
 	// requests with it).
 	WrapTransport func(http.RoundTripper) http.RoundTripper
+	// Logger receives a debug line per request with the service's own
+	// request id (Traced); nil logs nothing. Open sets it to its logger.
+	Logger hclog.Logger
+	// Observe, when set, is told of every request (Traced).
+	Observe Observer
 	// MaxIdleConnsPerHost is how many idle connections to keep per host;
 	// zero is net/http's default (2).
 	MaxIdleConnsPerHost int
@@ -111,7 +117,7 @@ func (o *Options) Connect(ctx context.Context, svc Service) (*gophercloud.Servic
 		ao.AllowReauth = true
 		authType = AuthPassword
 	}
-	hc := o.httpClient(cloudTLS, svc)
+	hc := o.httpClient(cloudTLS, svc, ao.IdentityEndpoint)
 
 	var pc *gophercloud.ProviderClient
 	if authType == AuthPassword {
@@ -168,7 +174,9 @@ func (o *Options) Connect(ctx context.Context, svc Service) (*gophercloud.Servic
 
 // httpClient applies timeout and TLS options. cloudTLS comes from a
 // clouds.yaml entry; cafile and insecure override it.
-func (o *Options) httpClient(cloudTLS *tls.Config, svc Service) *http.Client {
+// Every request goes through Traced: it carries the request id of its
+// context to the service.
+func (o *Options) httpClient(cloudTLS *tls.Config, svc Service, identity string) *http.Client {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	if svc.MaxIdleConnsPerHost > 0 {
 		transport.MaxIdleConnsPerHost = svc.MaxIdleConnsPerHost
@@ -188,5 +196,6 @@ func (o *Options) httpClient(cloudTLS *tls.Config, svc Service) *http.Client {
 	if svc.WrapTransport != nil {
 		rt = svc.WrapTransport(rt)
 	}
+	rt = Traced(rt, svc.Name, identity, svc.Logger, svc.Observe)
 	return &http.Client{Transport: rt, Timeout: o.Timeout}
 }

@@ -56,6 +56,9 @@ func Open(ctx context.Context, section string, options map[string]string, spec S
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
+	if svc.Logger == nil {
+		svc.Logger = log
+	}
 	l := &Lazy{section: section, opts: o, svc: svc}
 	switch {
 	case o.URL != "":

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 	"github.com/mogan-manage/mogan-manage/shared/osclient"
@@ -16,9 +17,12 @@ import (
 // newServiceClient connects to Ironic as cfg says. For password and cloud
 // it authenticates with Keystone (and finds Ironic in the catalog unless
 // url overrides it).
-func newServiceClient(ctx context.Context, cfg *config, wrap func(http.RoundTripper) http.RoundTripper) (*gophercloud.ServiceClient, error) {
+// Each request carries the request id of its context to Ironic and logs
+// Ironic's own at debug level on log (osclient.Traced).
+func newServiceClient(ctx context.Context, cfg *config, wrap func(http.RoundTripper) http.RoundTripper, log hclog.Logger) (*gophercloud.ServiceClient, error) {
 	sc, err := cfg.Connect(ctx, osclient.Service{
-		Name: "ironic",
+		Name:   "ironic",
+		Logger: log,
 		// Its url ends in /v1/, so gophercloud adds no second version.
 		New:           openstack.NewBareMetalV1,
 		WrapTransport: wrap,

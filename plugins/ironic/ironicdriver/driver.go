@@ -74,7 +74,7 @@ func (d *Driver) serviceClient(ctx context.Context) (*gophercloud.ServiceClient,
 		return nil, driver.InvalidArgument("the ironic driver is not configured: set [ironic] url or cloud")
 	}
 	if d.client == nil {
-		c, err := newServiceClient(ctx, d.cfg, d.wrapTransport)
+		c, err := newServiceClient(ctx, d.cfg, d.wrapTransport, d.log)
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/nodefilter"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
+	"github.com/mogan-manage/mogan-manage/shared/requestid"
 )
 
 // lockRetry bounds the retries of a request that met Ironic's NodeLocked:
@@ -54,9 +55,9 @@ func (d *Driver) Manage(ctx context.Context, req driver.ManageRequest) (driver.N
 	node := toNode(&n, nil, nil)
 	node.InstanceUUID = req.ServerUUID
 	if node.Manageable {
-		d.log.Info("node managed", "node", req.NodeUUID, "server", req.ServerUUID)
+		requestid.Logger(ctx, d.log).Info("node managed", "node", req.NodeUUID, "server", req.ServerUUID)
 	} else {
-		d.log.Warn("node changed since it was validated", "node", req.NodeUUID, "reason", node.Reason)
+		requestid.Logger(ctx, d.log).Warn("node changed since it was validated", "node", req.NodeUUID, "reason", node.Reason)
 	}
 	return node, nil
 }
@@ -77,12 +78,12 @@ func (d *Driver) Unmanage(ctx context.Context, req driver.ManageRequest) error {
 	err = nodefilter.Get(ctx, sc, req.NodeUUID, []string{"uuid", "instance_uuid"}).ExtractInto(&n)
 	switch {
 	case gophercloud.ResponseCodeIs(err, 404):
-		d.log.Info("unmanage: node is gone", "node", req.NodeUUID)
+		requestid.Logger(ctx, d.log).Info("unmanage: node is gone", "node", req.NodeUUID)
 		return nil
 	case err != nil:
 		return classify(err, "ironic", sc.Endpoint)
 	case n.InstanceUUID != req.ServerUUID:
-		d.log.Info("unmanage: node is not this server's; left alone", "node", req.NodeUUID, "server", req.ServerUUID, "instance_uuid", n.InstanceUUID)
+		requestid.Logger(ctx, d.log).Info("unmanage: node is not this server's; left alone", "node", req.NodeUUID, "server", req.ServerUUID, "instance_uuid", n.InstanceUUID)
 		return nil
 	}
 	var after ironicNode
@@ -90,13 +91,13 @@ func (d *Driver) Unmanage(ctx context.Context, req driver.ManageRequest) error {
 	// check is NotFound, not a 404.
 	err = d.patch(ctx, sc, req.NodeUUID, nodes.UpdateOperation{Op: nodes.RemoveOp, Path: "/instance_uuid"}, &after)
 	if errors.Is(err, driver.ErrNodeNotFound) {
-		d.log.Info("unmanage: node is gone", "node", req.NodeUUID)
+		requestid.Logger(ctx, d.log).Info("unmanage: node is gone", "node", req.NodeUUID)
 		return nil
 	}
 	if err != nil {
 		return classify(err, "ironic", sc.Endpoint)
 	}
-	d.log.Info("node unmanaged", "node", req.NodeUUID, "server", req.ServerUUID)
+	requestid.Logger(ctx, d.log).Info("node unmanaged", "node", req.NodeUUID, "server", req.ServerUUID)
 	return nil
 }
 
@@ -116,7 +117,7 @@ func (d *Driver) patch(ctx context.Context, sc *gophercloud.ServiceClient, nodeU
 			return driver.Conflict("node %s is still locked by an Ironic conductor after %d attempts: %s",
 				nodeUUID, attempt, faultOf(err))
 		}
-		d.log.Debug("node locked; retrying", "node", nodeUUID, "attempt", attempt, "delay", delay)
+		requestid.Logger(ctx, d.log).Debug("node locked; retrying", "node", nodeUUID, "attempt", attempt, "delay", delay)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
