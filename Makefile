@@ -11,7 +11,7 @@ GO    ?= go
 # Short by default so `make test` stays quick; `make fuzz` runs longer.
 FUZZTIME ?= 10s
 
-.PHONY: all build proto test test-deps bench bench-ironic lint fuzz race demo clean
+.PHONY: all build proto sample-config test test-deps bench bench-ironic lint fuzz race demo clean
 
 all: build
 
@@ -38,6 +38,13 @@ proto: $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc
 	  --go_out=proto/driverv1 --go_opt=paths=source_relative \
 	  --go-grpc_out=proto/driverv1 --go-grpc_opt=paths=source_relative \
 	  proto/driver.proto
+
+# etc/mogan.conf.sample: every option of mogan-api's table with its default
+# and help, and the [ironic] section as mogan-driver-ironic describes it over
+# the contract. A test fails when the file drifts from the code.
+sample-config: build
+	$(BIN)/mogan-api sample-config --plugin-dir $(BIN) --driver ironic > etc/mogan.conf.sample.tmp
+	mv etc/mogan.conf.sample.tmp etc/mogan.conf.sample
 
 # Every test: unit, integration against the real Ironic, Glance, Neutron,
 # Keystone, PostgreSQL and RabbitMQ the tests start or expect (.ci/run makes

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/auth"
+	"github.com/mogan-manage/mogan-manage/host/internal/config"
+	"github.com/mogan-manage/mogan-manage/host/internal/pluginmanager"
+	"github.com/mogan-manage/mogan-manage/host/internal/policy"
+	"github.com/mogan-manage/mogan-manage/shared/driver"
+)
+
+// checkConfig checks a configuration file as the server's start-up does,
+// with the same code, and exits: the file itself (sections, options,
+// values), the authentication and policy it names, the driver (found,
+// pinned, its section checked against the options it describes and
+// accepted by its Configure), Glance, Neutron and the notifier. It does
+// not open the database (that could create it) and opens no listener.
+// Success is one line on stdout; a failure is one line naming the file,
+// section and option (exit 2). A secret's value is never printed.
+func checkConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig("mogan-api check-config", args, stderr)
+	if err != nil {
+		return err
+	}
+	// Warnings (a service not reachable yet) are worth seeing; the rest
+	// of the start-up log is not.
+	log := hclog.New(&hclog.LoggerOptions{Name: "mogan-api", Level: hclog.Warn, Output: redactingWriter{stderr}})
+	if err := checkStartup(ctx, cfg, log); err != nil {
+		return namedError(cfg, err)
+	}
+	where := cfg.File
+	if where == "" {
+		where = "the defaults"
+	}
+	fmt.Fprintf(stdout, "mogan-api check-config: %s is valid (auth_strategy %s, driver %s, notifications %s)\n",
+		where, cfg.AuthStrategy, cfg.Driver.Name, cfg.Notifier.Driver)
+	return nil
+}
+
+// checkStartup builds what serve builds from the configuration, with the
+// same calls, and stops it again.
+func checkStartup(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
+	if _, err := auth.New(ctx, authConfig(cfg), log.Named("auth")); err != nil {
+		return err
+	}
+	if _, err := policy.New(cfg.Policy.PolicyFile); err != nil {
+		return &config.Error{File: cfg.File, Section: "oslo_policy", Option: "policy_file", Problem: err.Error()}
+	}
+	plugins, err := startDriver(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer plugins.Stop()
+	_, closeService, err := newService(ctx, cfg, nil, plugins.Driver(), log)
+	if err != nil {
+		return err
+	}
+	closeService()
+	return nil
+}
+
+// startDriver finds, starts and configures the driver plugin as serve
+// does (the section is checked against the options the driver describes
+// first).
+func startDriver(ctx context.Context, cfg *config.Config, log hclog.Logger) (*pluginmanager.Manager, error) {
+	plugins, err := pluginmanager.New(pluginmanager.Config{
+		Name:        cfg.Driver.Name,
+		PluginDir:   cfg.Driver.PluginDir,
+		SHA256:      cfg.Driver.SHA256,
+		CallTimeout: cfg.Driver.CallTimeout,
+		Options:     cfg.Driver.Options,
+		Logger:      log,
+	})
+	if err != nil {
+		return nil, &config.Error{File: cfg.File, Section: "driver", Option: "name", Problem: err.Error()}
+	}
+	if err := plugins.Start(ctx); err != nil {
+		plugins.Stop()
+		return nil, err
+	}
+	return plugins, nil
+}
+
+// namedError makes a start-up error one line naming the file, and the
+// section and option when they are known: an option the driver refused
+// is named in its own section.
+func namedError(cfg *config.Config, err error) error {
+	var ce *config.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	if option := driver.OptionOf(err); option != "" {
+		problem := err.Error()
+		var de *driver.Error
+		if errors.As(err, &de) {
+			problem = strings.TrimPrefix(de.Message, fmt.Sprintf("option %q: ", option))
+		}
+		return &config.Error{File: cfg.File, Section: cfg.Driver.Name, Option: option, Problem: problem}
+	}
+	msg := err.Error()
+	if strings.HasPrefix(msg, "http_basic_auth_user_file") {
+		msg = "[DEFAULT] " + msg
+	}
+	return &config.Error{File: cfg.File, Problem: msg}
+}

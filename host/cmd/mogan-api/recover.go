@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/manage"
+	"github.com/mogan-manage/mogan-manage/host/internal/store"
+)
+
+// recoverIntents runs the start-up repair pass on demand (manage.Recover):
+// every adoption or release this replica ([DEFAULT] host) left unfinished,
+// and every one whose lease expired, is finished or rolled back, one line
+// per intent and a summary on stdout. With --dry-run it changes nothing: it
+// says what the pass would do, reading the intent log and the driver only.
+// Without --dry-run it refuses while something answers on [api]
+// host_ip:port: a running mogan-api owns this replica's intents.
+func recoverIntents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	dryRun := false
+	args = slices.DeleteFunc(slices.Clone(args), func(a string) bool {
+		if a == "--dry-run" || a == "-dry-run" {
+			dryRun = true
+			return true
+		}
+		return false
+	})
+	cfg, err := loadConfig("mogan-api recover [--dry-run]", args, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	if !dryRun {
+		if conn, err := net.DialTimeout("tcp", cfg.API.Addr(), time.Second); err == nil {
+			_ = conn.Close()
+			return fmt.Errorf("something answers on [api] host_ip:port %s, probably mogan-api, which owns the intents of "+
+				"[DEFAULT] host %s: stop it first (a restart runs this repair pass), or use --dry-run", cfg.API.Addr(), cfg.Host)
+		}
+	}
+	st, err := store.OpenWithOptions(ctx, cfg.Database.Connection, log.Named("store"), store.OpenOptions{})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = st.Close() }()
+	plugins, err := startDriver(ctx, cfg, log)
+	if err != nil {
+		return namedError(cfg, err)
+	}
+	defer plugins.Stop()
+	svc, closeService, err := newService(ctx, cfg, st, plugins.Driver(), log)
+	if err != nil {
+		return err
+	}
+	defer closeService()
+
+	if dryRun {
+		plan, err := svc.PlanRecovery(ctx)
+		if err != nil {
+			return err
+		}
+		for _, ir := range plan {
+			fmt.Fprintln(stdout, "would be "+ir.String())
+		}
+		fmt.Fprintf(stdout, "dry run: %s; nothing was changed\n", summary(plan))
+		return nil
+	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	go svc.KeepLeases(runCtx)
+	rep, err := svc.Recover(ctx)
+	if err != nil {
+		return fmt.Errorf("repair pass: %w", err)
+	}
+	for _, ir := range rep.Intents {
+		fmt.Fprintln(stdout, ir.String())
+	}
+	fmt.Fprintf(stdout, "repair pass done: %s\n", summary(rep.Intents))
+	return nil
+}
+
+// summary counts intents by outcome.
+func summary(irs []manage.IntentRepair) string {
+	count := map[string]int{}
+	for _, ir := range irs {
+		count[ir.Outcome]++
+	}
+	var parts []string
+	for _, o := range []string{manage.RepairCompleted, manage.RepairRolledBack, manage.RepairReleased, manage.RepairLeft} {
+		parts = append(parts, fmt.Sprintf("%d %s", count[o], o))
+	}
+	noun := "intents"
+	if len(irs) == 1 {
+		noun = "intent"
+	}
+	return fmt.Sprintf("%d %s to repair: %s", len(irs), noun, strings.Join(parts, ", "))
+}
