@@ -6,13 +6,18 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/mogan-manage/mogan-manage/host/internal/api"
 	"github.com/mogan-manage/mogan-manage/host/internal/auth"
 	"github.com/mogan-manage/mogan-manage/host/internal/config"
+	"github.com/mogan-manage/mogan-manage/host/internal/health"
 	"github.com/mogan-manage/mogan-manage/host/internal/httpconn"
+	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
 	"github.com/mogan-manage/mogan-manage/host/internal/pluginmanager"
 	"github.com/mogan-manage/mogan-manage/host/internal/policy"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
@@ -53,6 +58,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
+	// One registry for this process, handed to whoever counts.
+	mtr := metrics.New()
 	plugins, err := pluginmanager.New(pluginmanager.Config{
 		Name:        cfg.Driver.Name,
 		PluginDir:   cfg.Driver.PluginDir,
@@ -60,6 +67,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		CallTimeout: cfg.Driver.CallTimeout,
 		Options:     cfg.Driver.Options,
 		Logger:      log,
+		Metrics:     mtr,
 	})
 	if err != nil {
 		return err
@@ -68,11 +76,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := plugins.Start(ctx); err != nil {
 		return err
 	}
-	svc, closeService, err := newService(ctx, cfg, st, plugins.Driver(), log)
+	svc, upstreams, closeService, err := newObservedService(ctx, cfg, st, plugins.Driver(), log, mtr)
 	if err != nil {
 		return err
 	}
 	defer closeService()
+	ready := health.New(0, readinessChecks(st, plugins, upstreams)...)
 
 	handler, err := api.New(api.Config{
 		Logger:         log.Named("api"),
@@ -81,25 +90,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Manage:         svc,
 		PublicEndpoint: cfg.API.PublicEndpoint,
 		MetadataItems:  cfg.Quota.MetadataItems,
+		Metrics:        mtr,
+		ServeMetrics:   cfg.API.MetricsEnabled && cfg.API.MetricsAddr() == "",
+		Health:         ready,
 	})
 	if err != nil {
 		return err
 	}
-
-	// The repair pass runs before the listener opens: every adoption a
-	// previous process left unfinished is completed or rolled back first.
-	// This replica's leases are renewed from now on, so that a long pass
-	// does not look dead to the other replicas.
-	runCtx, stopRun := context.WithCancel(ctx)
-	defer stopRun()
-	go svc.KeepLeases(runCtx)
-	rep, err := svc.Recover(ctx)
-	if err != nil {
-		return fmt.Errorf("repair pass at start: %w", err)
-	}
-	log.Info("repair pass done", "completed", rep.Completed, "rolled_back", rep.RolledBack,
-		"released", rep.Released, "left_to_reconciler", rep.Left)
-	go svc.Run(runCtx)
 
 	listener, err := net.Listen("tcp", cfg.API.Addr())
 	if err != nil {
@@ -118,22 +115,52 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	info := plugins.Info()
 	log.Info("serving", "address", listener.Addr().String(), "driver", info.Name, "driver_version", info.Version,
 		"auth_strategy", cfg.AuthStrategy, "client_socket_timeout", cfg.ClientSocketTimeout,
-		"max_connections", cfg.API.MaxConnections)
+		"max_connections", cfg.API.MaxConnections, "metrics", metricsWhere(cfg))
 
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- srv.Serve(listener) }()
+	defer shutdown(ctx, srv, log)
+	if addr := cfg.API.MetricsAddr(); addr != "" {
+		msrv, err := serveMetrics(ctx, addr, mtr, served)
+		if err != nil {
+			return err
+		}
+		defer shutdown(ctx, msrv, log)
+	}
+
+	// The listener is open for /healthz, /readyz and /metrics while the
+	// repair pass runs; the API's routes answer 503 until it is done, so
+	// that every adoption a previous process left unfinished is completed
+	// or rolled back first. This replica's leases are renewed from now
+	// on, so that a long pass does not look dead to the other replicas.
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	go svc.KeepLeases(runCtx)
+	rep, err := svc.Recover(ctx)
+	if err != nil {
+		return fmt.Errorf("repair pass at start: %w", err)
+	}
+	log.Info("repair pass done", "completed", rep.Completed, "rolled_back", rep.RolledBack,
+		"released", rep.Released, "left_to_reconciler", rep.Left)
+	ready.Started()
+	go svc.Run(runCtx)
+
 	select {
 	case err := <-served:
 		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	return nil
+}
+
+// shutdown stops srv, giving in-flight requests shutdownGrace.
+func shutdown(ctx context.Context, srv *http.Server, log hclog.Logger) {
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
+		log.Warn("stopping the HTTP server", "error", err)
 	}
-	return nil
 }
 
 func authConfig(cfg *config.Config) auth.Config {

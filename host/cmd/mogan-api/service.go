@@ -8,11 +8,14 @@ import (
 
 	"github.com/mogan-manage/mogan-manage/host/internal/config"
 	"github.com/mogan-manage/mogan-manage/host/internal/glance"
+	"github.com/mogan-manage/mogan-manage/host/internal/health"
 	"github.com/mogan-manage/mogan-manage/host/internal/manage"
+	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
 	"github.com/mogan-manage/mogan-manage/host/internal/neutron"
 	"github.com/mogan-manage/mogan-manage/host/internal/notify"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
+	"github.com/mogan-manage/mogan-manage/shared/osclient"
 )
 
 // notifierFlush bounds how long stopping waits for queued notifications.
@@ -22,6 +25,16 @@ const notifierFlush = 5 * time.Second
 // Glance and Neutron clients when their sections are configured, the
 // notifier. The returned func flushes and stops what it started.
 func newService(ctx context.Context, cfg *config.Config, st store.Store, drv driver.Full, log hclog.Logger) (*manage.Service, func(), error) {
+	svc, _, stop, err := newObservedService(ctx, cfg, st, drv, log, nil)
+	return svc, stop, err
+}
+
+// newObservedService is newService counting in mtr (nil: nowhere); it
+// also returns the readiness checks of Glance and Neutron when configured.
+func newObservedService(ctx context.Context, cfg *config.Config, st store.Store, drv driver.Full, log hclog.Logger,
+	mtr *metrics.Metrics,
+) (*manage.Service, []health.Check, func(), error) {
+	var upstreams []health.Check
 	mc := manage.Config{
 		Store:             st,
 		Driver:            drv,
@@ -32,22 +45,29 @@ func newService(ctx context.Context, cfg *config.Config, st store.Store, drv dri
 		// may release the node: a few calls, each within call_timeout.
 		RepairTimeout: 4 * cfg.Driver.CallTimeout,
 		Logger:        log,
+		Metrics:       mtr,
+	}
+	var observe osclient.Observer
+	if mtr != nil {
+		observe = mtr.UpstreamRequest
 	}
 	if cfg.Glance.Configured {
-		g, err := glance.New(ctx, cfg.Glance.Options, log)
+		g, err := glance.New(ctx, cfg.Glance.Options, log, observe)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		mc.Images = g
+		upstreams = append(upstreams, health.Check{Name: "glance", Run: g.Check})
 	} else {
 		log.Info("[glance] is not configured: image sources are taken as they are, unchecked")
 	}
 	if cfg.Neutron.Configured {
-		n, err := neutron.New(ctx, cfg.Neutron.Options, log)
+		n, err := neutron.New(ctx, cfg.Neutron.Options, log, observe)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		mc.Networks = n
+		upstreams = append(upstreams, health.Check{Name: "neutron", Run: n.Check})
 	} else {
 		log.Info("[neutron] is not configured: ports are neither checked nor bound, and addresses stay empty")
 	}
@@ -59,9 +79,12 @@ func newService(ctx context.Context, cfg *config.Config, st store.Store, drv dri
 		Logger:          log.Named("notify"),
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	mc.Notifier = n
+	mtr.RegisterCounterFunc("notifications_dropped_total",
+		"Notifications dropped: the bounded buffer was full (a slow or dead broker) or sending failed for good.",
+		func() float64 { return float64(n.Dropped()) })
 	stop := func() {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifierFlush)
 		defer cancel()
@@ -69,5 +92,5 @@ func newService(ctx context.Context, cfg *config.Config, st store.Store, drv dri
 			log.Warn("stopping the notifier", "error", err)
 		}
 	}
-	return manage.New(mc), stop, nil
+	return manage.New(mc), upstreams, stop, nil
 }

@@ -5,26 +5,18 @@ import (
 	"errors"
 	"net/http"
 	"runtime/debug"
-	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/mogan-manage/mogan-manage/host/internal/auth"
 	"github.com/mogan-manage/mogan-manage/host/internal/manage"
+	"github.com/mogan-manage/mogan-manage/shared/requestid"
 )
 
 type ctxKey int
 
-const (
-	requestIDKey ctxKey = iota
-	callerKey
-)
+const callerKey ctxKey = iota
 
 // requestIDFrom returns the request's id ("req-<uuid>").
-func requestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
+func requestIDFrom(ctx context.Context) string { return requestid.From(ctx) }
 
 // callerFrom returns the authenticated caller.
 func callerFrom(ctx context.Context) auth.Caller {
@@ -63,20 +55,6 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 		r.status = http.StatusOK
 	}
 	return r.ResponseWriter.Write(b)
-}
-
-// withRequestID gives every request an X-Openstack-Request-Id and logs it
-// once done.
-func (s *Server) withRequestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := "req-" + uuid.NewString()
-		w.Header().Set("X-Openstack-Request-Id", id)
-		rec := &statusRecorder{ResponseWriter: w}
-		start := time.Now()
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
-		s.log.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "duration", time.Since(start))
-	})
 }
 
 // recoverPanics turns a handler panic into a 500 in the error format and

@@ -7,7 +7,9 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/mogan-manage/mogan-manage/host/internal/auth"
+	"github.com/mogan-manage/mogan-manage/host/internal/health"
 	"github.com/mogan-manage/mogan-manage/host/internal/manage"
+	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
 	"github.com/mogan-manage/mogan-manage/host/internal/policy"
 	"github.com/mogan-manage/mogan-manage/host/internal/schema"
 )
@@ -30,6 +32,17 @@ type Config struct {
 	// server may have; -1 (any negative) is unlimited, 0 (the zero
 	// value) none.
 	MetadataItems int
+	// Metrics counts requests by route template and status; nil counts
+	// nothing.
+	Metrics *metrics.Metrics
+	// ServeMetrics serves /metrics (Metrics' registry) on this handler,
+	// outside auth: [api] metrics_enabled without a metrics_port of its
+	// own.
+	ServeMetrics bool
+	// Health decides /readyz and, until its Started, refuses the API's
+	// routes (503) while the start-up repair pass runs; nil is always
+	// ready.
+	Health *health.Checker
 }
 
 // Server is the HTTP API.
@@ -41,6 +54,8 @@ type Server struct {
 	manageSchema   *schema.Validator
 	publicEndpoint string
 	metadataItems  int
+	metrics        *metrics.Metrics
+	health         *health.Checker
 	router         *mux.Router
 }
 
@@ -58,8 +73,13 @@ func New(cfg Config) (*Server, error) {
 		manageSchema:   v,
 		publicEndpoint: cfg.PublicEndpoint,
 		metadataItems:  cfg.MetadataItems,
+		metrics:        cfg.Metrics,
+		health:         cfg.Health,
 	}
 	s.routes()
+	if cfg.ServeMetrics && cfg.Metrics != nil {
+		s.router.Handle("/metrics", cfg.Metrics.Handler()).Methods(http.MethodGet)
+	}
 	return s, nil
 }
 
@@ -72,11 +92,12 @@ func (s *Server) routes() {
 		s.writeError(w, r, errorf(http.StatusMethodNotAllowed, "Method %s is not allowed on %s.", r.Method, r.URL.Path))
 	})
 
-	// Public: version documents and liveness.
+	// Public: version documents, liveness and readiness.
 	r.HandleFunc("/", s.rootVersions).Methods(http.MethodGet)
 	r.HandleFunc("/v1", s.v1Version).Methods(http.MethodGet)
 	r.HandleFunc("/v1/", s.v1Version).Methods(http.MethodGet)
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
+	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
 
 	// Everything else needs a caller. (Not a subrouter: gorilla/mux
 	// answers 404 instead of 405 for a method a subrouter lacks.)
@@ -97,5 +118,5 @@ func (s *Server) routes() {
 // ServeHTTP runs the middleware every request goes through, then the
 // router.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.withRequestID(s.recoverPanics(s.limitBody(s.router))).ServeHTTP(w, r)
+	s.withRequestID(s.recoverPanics(s.whileStarting(s.limitBody(s.router)))).ServeHTTP(w, r)
 }

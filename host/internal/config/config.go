@@ -54,6 +54,25 @@ type API struct {
 	// MaxConnections bounds the connections served at once (more wait in
 	// the kernel's backlog); 0 = no bound.
 	MaxConnections int
+	// MetricsEnabled serves /metrics: on the API's listener, or on
+	// MetricsHostIP:MetricsPort when MetricsPort is set.
+	MetricsEnabled bool
+	MetricsHostIP  string
+	// MetricsPort is 0 when /metrics is on the API's port.
+	MetricsPort int
+}
+
+// MetricsAddr is the address of the metrics listener of its own, "" when
+// /metrics is on the API's port (or off).
+func (a API) MetricsAddr() string {
+	if !a.MetricsEnabled || a.MetricsPort == 0 {
+		return ""
+	}
+	host := a.MetricsHostIP
+	if host == "" {
+		host = a.HostIP
+	}
+	return net.JoinHostPort(host, strconv.Itoa(a.MetricsPort))
 }
 
 // Addr is host_ip:port.
@@ -246,7 +265,8 @@ func (c *Config) fill(values map[string]map[string]string) error {
 	c.ClientSocketTimeout = p.seconds("DEFAULT", "client_socket_timeout")
 
 	c.API = API{HostIP: p.str("api", "host_ip"), Port: p.integer("api", "port"), PublicEndpoint: p.str("api", "public_endpoint"),
-		MaxConnections: p.integer("api", "max_connections")}
+		MaxConnections: p.integer("api", "max_connections"), MetricsEnabled: p.boolean("api", "metrics_enabled"),
+		MetricsHostIP: p.str("api", "metrics_host_ip"), MetricsPort: p.integer("api", "metrics_port")}
 	c.Database = Database{Connection: p.str("database", "connection")}
 	c.Driver = Driver{
 		Name:        driverName,

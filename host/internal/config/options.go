@@ -54,6 +54,9 @@ func sections() map[string][]option {
 			{name: "port", kind: kindPort, def: "6688", help: "TCP port the API listens on."},
 			{name: "public_endpoint", help: "Base URL of links and Location headers, e.g. https://mogan.example.com:6688. Unset, links use the Host each client sends: set it when the API is reachable beyond loopback."},
 			{name: "max_connections", kind: kindInt, def: "1000", help: "Connections served at once; more wait in the kernel's backlog until one closes. Keep it below the open-file limit. 0 = no bound."},
+			{name: "metrics_enabled", kind: kindBool, def: "true", help: "Serve Prometheus metrics at /metrics, without authentication: on the API's port, or on metrics_host_ip:metrics_port when metrics_port is set. false = no /metrics anywhere."},
+			{name: "metrics_host_ip", help: "IP address of the metrics listener when metrics_port is set.", sample: "<[api] host_ip>"},
+			{name: "metrics_port", kind: kindPort, help: "TCP port of a listener of its own for /metrics (then not served on the API's port). Unset: /metrics is on the API's port.", sample: "<unset: the API's port>"},
 		},
 		"database": {
 			{name: "connection", secret: true, help: "Database URL: sqlite:///absolute/path or postgresql://user:password@host/db. Unset: SQLite in state_path/mogan.sqlite."},

@@ -27,15 +27,27 @@ type Client struct {
 // logs that and connects again at the first lookup, so that a Keystone
 // down at start does not keep the host down: each lookup is ErrUnavailable
 // until it is back.
-func New(ctx context.Context, opts map[string]string, log hclog.Logger) (*Client, error) {
+// observe, when set, is told of every request (the host's metrics).
+func New(ctx context.Context, opts map[string]string, log hclog.Logger, observe osclient.Observer) (*Client, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
 	l, err := osclient.Open(ctx, "glance", opts, osclient.Spec{}, osclient.Service{
-		Name: "Glance", New: openstack.NewImageV2, Version: "v2", Unavailable: ErrUnavailable,
+		Name: "Glance", Observe: observe, New: openstack.NewImageV2, Version: "v2", Unavailable: ErrUnavailable,
 	}, log.Named("glance"))
 	if err != nil {
 		return nil, err
 	}
 	return &Client{glance: l}, nil
+}
+
+// probeID is an image id no Glance has: looking it up costs one small
+// listing and finds nothing.
+const probeID = "00000000-0000-0000-0000-000000000000"
+
+// Check reports whether Glance answers (for /readyz): nil, or the
+// ErrUnavailable an image lookup would get.
+func (c *Client) Check(ctx context.Context) error {
+	_, err := c.Existing(ctx, []string{probeID})
+	return err
 }

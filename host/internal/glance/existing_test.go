@@ -21,7 +21,7 @@ import (
 
 func newClient(t *testing.T, url string) *glance.Client {
 	t.Helper()
-	c, err := glance.New(t.Context(), map[string]string{"url": url, "timeout": "5"}, hclog.NewNullLogger())
+	c, err := glance.New(t.Context(), map[string]string{"url": url, "timeout": "5"}, hclog.NewNullLogger(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

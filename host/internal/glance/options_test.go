@@ -40,7 +40,7 @@ func TestNewRefusesBadOptions(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			c, err := glance.New(t.Context(), tc.options, hclog.NewNullLogger())
+			c, err := glance.New(t.Context(), tc.options, hclog.NewNullLogger(), nil)
 			want := "[glance] " + tc.wantOption + ": "
 			if c != nil || err == nil || !strings.HasPrefix(err.Error(), want) {
 				t.Errorf("New(%v) = %v, want an error starting %q", tc.options, err, want)
@@ -56,7 +56,7 @@ func TestKeystoneDownAtStart(t *testing.T) {
 	c, err := glance.New(t.Context(), map[string]string{
 		"auth_type": "password", "auth_url": authURL, "username": "mogan", "password": "s3cret",
 		"project_name": "service", "user_domain_name": "Default", "project_domain_name": "Default",
-	}, hclog.NewNullLogger())
+	}, hclog.NewNullLogger(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
 	"github.com/mogan-manage/mogan-manage/host/internal/neutron"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
@@ -49,7 +50,8 @@ type Request struct {
 // Adopt takes req.NodeUUID under management as a new server: claim, plan,
 // execute, each step recorded before it acts; on failure every done step
 // is undone in reverse. It returns the server as recorded.
-func (s *Service) Adopt(ctx context.Context, req Request) (Server, error) {
+func (s *Service) Adopt(ctx context.Context, req Request) (_ Server, err error) {
+	defer func() { s.metrics.Adoption(adoptionOutcome(err)) }()
 	rec := newRecord(req, s.now())
 	in := store.Intent{
 		ServerUUID: rec.UUID, NodeUUID: rec.NodeUUID, RequestID: req.Caller.RequestID,
@@ -79,6 +81,20 @@ func (s *Service) Adopt(ctx context.Context, req Request) (Server, error) {
 	a.fail(ctx, err)
 	s.notifyServer(ctx, req.Caller, eventManageError, serverFromRecord(rec), err)
 	return Server{}, err
+}
+
+// adoptionOutcome is the metrics label of an adoption that ended with err:
+// refused when the caller gets a 4xx (nothing is left changed), failed
+// for anything else.
+func adoptionOutcome(err error) string {
+	switch {
+	case err == nil:
+		return metrics.AdoptionAdopted
+	case errors.Is(err, ErrNodeNotFound), errors.Is(err, ErrNotManageable), errors.Is(err, ErrConflict),
+		errors.Is(err, ErrInvalidArgument), errors.Is(err, ErrBusy), errors.Is(err, ErrNotImplemented):
+		return metrics.AdoptionRefused
+	}
+	return metrics.AdoptionFailed
 }
 
 // newRecord is the claimed server: building, until the adoption ends.

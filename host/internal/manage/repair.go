@@ -8,9 +8,11 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
 	"github.com/mogan-manage/mogan-manage/host/internal/neutron"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
+	"github.com/mogan-manage/mogan-manage/shared/requestid"
 )
 
 // repairConcurrency bounds the intents repaired at once.
@@ -53,6 +55,11 @@ func (s *Service) repairAll(ctx context.Context, atStart bool) (RepairReport, er
 		g.Go(func() error {
 			rctx, cancel := context.WithTimeout(gctx, s.repairFor)
 			defer cancel()
+			// The driver and the services see the id of the request
+			// that began it.
+			if requestid.Valid(in.RequestID) {
+				rctx = requestid.With(rctx, in.RequestID)
+			}
 			results[i] = s.repair(rctx, in)
 			return nil
 		})
@@ -80,6 +87,10 @@ func (s *Service) repairAll(ctx context.Context, atStart bool) (RepairReport, er
 			log.Info("repaired an interrupted release: finished it")
 		}
 	}
+	s.metrics.Recoveries(metrics.RecoveryCompleted, rep.Completed)
+	s.metrics.Recoveries(metrics.RecoveryRolledBack, rep.RolledBack)
+	s.metrics.Recoveries(metrics.RecoveryReleased, rep.Released)
+	s.metrics.Recoveries(metrics.RecoveryLeft, rep.Left)
 	return rep, nil
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
 	"github.com/mogan-manage/mogan-manage/host/internal/neutron"
 	"github.com/mogan-manage/mogan-manage/host/internal/notify"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
@@ -56,6 +57,9 @@ type Config struct {
 	// for a late association; zero means DefaultTombstoneRetention.
 	TombstoneRetention time.Duration
 	Logger             hclog.Logger
+	// Metrics counts adoptions and recoveries by outcome; nil counts
+	// nothing.
+	Metrics *metrics.Metrics
 
 	// stepHook, when set (tests only), runs after each step of an
 	// adoption has acted; an error it returns fails the adoption there.
@@ -82,6 +86,7 @@ type Service struct {
 	retention time.Duration
 	repairFor time.Duration
 	log       hclog.Logger
+	metrics   *metrics.Metrics
 	now       func() time.Time
 	stepHook  func(ctx context.Context, step string) error
 }
@@ -91,7 +96,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		store: cfg.Store, driver: cfg.Driver, images: cfg.Images, networks: cfg.Networks,
 		notifier: cfg.Notifier, owner: cfg.Owner, lease: cfg.Lease, interval: cfg.ReconcileInterval,
-		retention: cfg.TombstoneRetention, repairFor: cfg.RepairTimeout, log: cfg.Logger, now: time.Now, stepHook: cfg.stepHook,
+		retention: cfg.TombstoneRetention, repairFor: cfg.RepairTimeout, log: cfg.Logger, metrics: cfg.Metrics, now: time.Now, stepHook: cfg.stepHook,
 	}
 	if s.log == nil {
 		s.log = hclog.NewNullLogger()

@@ -32,13 +32,14 @@ type Client struct {
 // logs that and connects again at the next call, so that a Keystone down
 // at start does not keep the host down: each call is ErrUnavailable until
 // it is back.
-func New(ctx context.Context, opts map[string]string, log hclog.Logger) (*Client, error) {
+// observe, when set, is told of every request (the host's metrics).
+func New(ctx context.Context, opts map[string]string, log hclog.Logger, observe osclient.Observer) (*Client, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
 	log = log.Named("neutron")
 	l, err := osclient.Open(ctx, "neutron", opts, osclient.Spec{}, osclient.Service{
-		Name: "Neutron", New: openstack.NewNetworkV2, Version: "v2.0", Unavailable: ErrUnavailable,
+		Name: "Neutron", Observe: observe, New: openstack.NewNetworkV2, Version: "v2.0", Unavailable: ErrUnavailable,
 		ErrorMessage: func(body []byte) string { _, msg := neutronError(body); return msg },
 	}, log)
 	if err != nil {
@@ -58,4 +59,15 @@ func neutronError(body []byte) (typ, message string) {
 		return e.NeutronError.Type, e.NeutronError.Message
 	}
 	return "", ""
+}
+
+// probeID is a port id no Neutron has: looking it up costs one small
+// listing and finds nothing.
+const probeID = "00000000-0000-0000-0000-000000000000"
+
+// Check reports whether Neutron answers (for /readyz): nil, or the
+// ErrUnavailable a port lookup would get.
+func (c *Client) Check(ctx context.Context) error {
+	_, err := c.Ports(ctx, []string{probeID})
+	return err
 }

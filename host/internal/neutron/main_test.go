@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 func newClient(t *testing.T, url string) *neutron.Client {
 	t.Helper()
 	log := hclog.New(&hclog.LoggerOptions{Output: testWriter{t}, Level: hclog.Debug})
-	c, err := neutron.New(t.Context(), map[string]string{"url": url, "auth_type": "none", "timeout": "10"}, log)
+	c, err := neutron.New(t.Context(), map[string]string{"url": url, "auth_type": "none", "timeout": "10"}, log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

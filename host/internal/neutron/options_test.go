@@ -45,7 +45,7 @@ func TestNewOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := neutron.New(t.Context(), tt.opts, hclog.NewNullLogger())
+			_, err := neutron.New(t.Context(), tt.opts, hclog.NewNullLogger(), nil)
 			if err == nil || !strings.HasPrefix(err.Error(), tt.wantPrefix) {
 				t.Errorf("err %v, want it to start with %q", err, tt.wantPrefix)
 			}
@@ -68,7 +68,7 @@ func TestKeystoneDownAtStart(t *testing.T) {
 	c, err := neutron.New(t.Context(), map[string]string{
 		"auth_type": "password", "auth_url": authURL, "username": "mogan", "password": "s3cret",
 		"project_name": "service", "user_domain_name": "Default", "project_domain_name": "Default",
-	}, hclog.NewNullLogger())
+	}, hclog.NewNullLogger(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

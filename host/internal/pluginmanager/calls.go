@@ -18,7 +18,9 @@ type supervised struct{ m *Manager }
 var _ driver.Full = supervised{}
 
 // call runs one unary driver call under the call timeout.
-func (m *Manager) call(ctx context.Context, op string, fn func(context.Context, driver.Full) error) error {
+func (m *Manager) call(ctx context.Context, op string, fn func(context.Context, driver.Full) error) (err error) {
+	start := time.Now()
+	defer func() { m.cfg.Metrics.DriverCall(op, err, time.Since(start)) }()
 	// Waiting for a restart counts against the call's time too.
 	te := &timeoutError{msg: fmt.Sprintf("driver %q: %s got no answer within %s", m.cfg.Name, op, m.timeout)}
 	callerDeadline, callerHasDeadline := ctx.Deadline()

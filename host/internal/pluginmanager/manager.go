@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 	"github.com/mogan-manage/mogan-manage/shared/driverplugin"
 )
@@ -47,6 +48,8 @@ type Config struct {
 	// Logger receives the manager's and the plugin's log lines, tagged with
 	// the driver name; nil discards them.
 	Logger hclog.Logger
+	// Metrics counts driver calls and plugin restarts; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Manager supervises one driver plugin process. Its methods are safe for

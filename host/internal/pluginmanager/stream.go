@@ -16,7 +16,9 @@ import (
 // silent for the call timeout is cut off with context.DeadlineExceeded.
 // Time spent in send (the API writing to a slow client) is not the driver's
 // silence and does not count.
-func (m *Manager) stream(ctx context.Context, opts driver.ListOptions, send func(driver.Node) error) error {
+func (m *Manager) stream(ctx context.Context, opts driver.ListOptions, send func(driver.Node) error) (err error) {
+	start := time.Now()
+	defer func() { m.cfg.Metrics.DriverCall("ListManageableNodes", err, time.Since(start)) }()
 	actx, acancel := context.WithTimeout(ctx, m.timeout)
 	inst, err := m.acquire(actx)
 	acancel()
