@@ -265,9 +265,33 @@ func TestRecoverAfterCrash(t *testing.T) {
 				e.backend.set(func() { e.backend.nodes[nodeA].instance = rec.UUID })
 			}
 
+			// The dry run (mogan-api recover --dry-run) says what the
+			// pass will do, and changes nothing.
+			before, err := e.store.GetIntent(ctx, rec.UUID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan, err := e.svc.PlanRecovery(ctx)
+			if err != nil || len(plan) != 1 {
+				t.Fatalf("PlanRecovery = %+v, %v", plan, err)
+			}
+			after, err := e.store.GetIntent(ctx, rec.UUID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(before, after); diff != "" {
+				t.Errorf("the dry run changed the intent (-before +after):\n%s", diff)
+			}
+			if e.backend.instanceOf(nodeA) != map[bool]string{true: rec.UUID}[tc.associated] {
+				t.Errorf("the dry run changed the node's association")
+			}
+
 			rep, err := e.svc.Recover(ctx)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if len(rep.Intents) != 1 || rep.Intents[0].Outcome != plan[0].Outcome {
+				t.Errorf("the dry run said %q, the pass did %+v", plan[0].Outcome, rep.Intents)
 			}
 			if _, err := e.store.GetIntent(ctx, rec.UUID); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("intent left after recovery: %v", err)
