@@ -26,6 +26,9 @@ func CheckOptions(schema []ConfigOption, options map[string]string) error {
 	slices.Sort(names)
 	for _, name := range names {
 		o, ok := known[name]
+		if !ok && len(schema) == 0 {
+			return InvalidOption(name, "unknown option: the driver takes no options")
+		}
 		if !ok {
 			all := make([]string, 0, len(schema))
 			for _, s := range schema {

@@ -1,6 +1,7 @@
 package driver_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -29,6 +30,9 @@ func TestCheckOptions(t *testing.T) {
 		"required missing":      {options: map[string]string{}, wantOption: "url", want: "is required"},
 		"secret never echoed":   {options: map[string]string{"url": "u", "pin": "s3cr3t-pin"}, wantOption: "pin", want: "the value is not an integer"},
 		"first culprit by name": {options: map[string]string{"url": "u", "timeout": "x", "insecure": "x"}, wantOption: "insecure"},
+	}
+	if err := driver.CheckOptions(nil, map[string]string{"x": "1"}); !strings.Contains(fmt.Sprint(err), "the driver takes no options") {
+		t.Errorf("an option for a driver without options: %v", err)
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -29,9 +29,10 @@ func checkConfig(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	// Warnings (a service not reachable yet) are worth seeing; the rest
-	// of the start-up log is not.
-	log := hclog.New(&hclog.LoggerOptions{Name: "mogan-api", Level: hclog.Warn, Output: redactingWriter{stderr}})
+	// The answer is one line: the start-up's log (and its warnings, such
+	// as a service not reachable yet, which is no configuration error)
+	// stays out of it.
+	log := hclog.New(&hclog.LoggerOptions{Name: "mogan-api", Level: hclog.Error, Output: redactingWriter{stderr}})
 	if err := checkStartup(ctx, cfg, log); err != nil {
 		return namedError(cfg, err)
 	}
