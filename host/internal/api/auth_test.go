@@ -80,9 +80,9 @@ func TestAuthAndPolicy(t *testing.T) {
 		"unknown user":               {"mallory", "x", http.MethodGet, "/v1/servers/detail", "", 401},
 		"member lists manageable":    {"reader", "readerpw", http.MethodGet, "/v1/manageable_servers", "", 403},
 		"member adopts":              {"reader", "readerpw", http.MethodPost, "/v1/manageable_servers", validBody(otherNode), 403},
-		"member unmanages":           {"reader", "readerpw", http.MethodPost, "/v1/servers/" + server + "/unmanage", "", 403},
+		"member unmanages another's": {"reader", "readerpw", http.MethodPost, "/v1/servers/" + server + "/unmanage", "", 404}, // as Nova: not told it exists
 		"member lists all tenants":   {"reader", "readerpw", http.MethodGet, "/v1/servers?all_tenants=true", "", 403},
-		"member shows another's":     {"reader", "readerpw", http.MethodGet, "/v1/servers/" + server, "", 403},
+		"member shows another's":     {"reader", "readerpw", http.MethodGet, "/v1/servers/" + server, "", 404},
 		"no credentials unmanage":    {"", "", http.MethodPost, "/v1/servers/" + server + "/unmanage", "", 401},
 		"version documents are open": {"", "", http.MethodGet, "/", "", 200},
 	}

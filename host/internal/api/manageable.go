@@ -139,6 +139,10 @@ type manageRequest struct {
 	Description string            `json:"description"`
 	Metadata    map[string]string `json:"metadata"`
 	NodeUUID    string            `json:"node_uuid"`
+	// This project's additions: the owner of the server ("" for the
+	// caller's own; the schema refuses an empty id).
+	ProjectID string `json:"project_id"`
+	UserID    string `json:"user_id"`
 }
 
 // manageServer adopts a node as a server: 201 with the server. With
@@ -161,15 +165,19 @@ func (s *Server) manageServer(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	caller := s.managerCaller(ctx)
+	projectID, userID, err := s.owner(ctx, req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	adoption := manage.Request{
 		Name:        req.Name,
 		Description: req.Description,
 		Metadata:    req.Metadata,
 		NodeUUID:    req.NodeUUID,
-		ProjectID:   caller.ProjectID,
-		UserID:      caller.UserID,
-		Caller:      caller,
+		ProjectID:   projectID,
+		UserID:      userID,
+		Caller:      s.managerCaller(ctx),
 	}
 	if dryRun {
 		s.planServer(w, r, adoption)

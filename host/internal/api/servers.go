@@ -108,7 +108,7 @@ func (s *Server) showServer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.authorize(r.Context(), policy.ServerGet, map[string]string{"project_id": srv.ProjectID}); err != nil {
-		s.writeError(w, r, err)
+		s.writeError(w, r, s.hideOthers(r.Context(), srv, err))
 		return
 	}
 	writeJSON(w, http.StatusOK, newServerView(srv, s.baseURL(r), s.isAdmin(r.Context())))
@@ -116,18 +116,21 @@ func (s *Server) showServer(w http.ResponseWriter, r *http.Request) {
 
 // unmanageServer releases the node (the driver forgets the association)
 // and removes the server record; the machine keeps running untouched.
+// The server is read first, so that a tenant refused by the policy
+// (admin only by default) learns nothing of another project's server:
+// 404 for those, 403 for its own project's.
 func (s *Server) unmanageServer(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := s.authorize(ctx, policy.ServerUnmanage, nil); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	id, err := uuidFromPath(r)
+	srv, err := s.serverFromPath(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.manage.Unmanage(ctx, s.managerCaller(ctx), id); err != nil {
+	if err := s.authorize(ctx, policy.ServerUnmanage, map[string]string{"project_id": srv.ProjectID, "user_id": srv.UserID}); err != nil {
+		s.writeError(w, r, s.hideOthers(ctx, srv, err))
+		return
+	}
+	if err := s.manage.Unmanage(ctx, s.managerCaller(ctx), srv.UUID); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

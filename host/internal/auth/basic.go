@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -22,8 +23,11 @@ import (
 // Each line is "user:hash". As Ironic, whose basic-auth users act as
 // admins, a user gets the admin role; this project adds an optional third
 // column, "user:hash:role1,role2", giving the user exactly those roles
-// (e.g. "member" for a user who may read but not adopt). Blank lines and
-// lines starting with # are skipped. The file is read once, at start.
+// (e.g. "member" for a user who may read but not adopt), and an optional
+// fourth, "user:hash:roles:project_id", tying the user to a project: it
+// sees that project's servers, as a Keystone user of the project would.
+// Without it a user has no project. Blank lines and lines starting with #
+// are skipped. The file is read once, at start.
 type HTTPBasic struct {
 	users map[string]basicUser
 	// dummy is compared for unknown users, so that refusing one costs
@@ -34,9 +38,15 @@ type HTTPBasic struct {
 }
 
 type basicUser struct {
-	hash  []byte
-	roles []string
+	hash      []byte
+	roles     []string
+	projectID string
 }
+
+// projectIDPattern is what a project id may be: the manage body's
+// project_id pattern, so that any project a user is tied to can be
+// adopted into.
+var projectIDPattern = regexp.MustCompile(`^[0-9a-zA-Z_-]{1,64}$`)
 
 // NewHTTPBasic reads the user file. A missing, unreadable or malformed
 // file is an error naming the file and line.
@@ -102,8 +112,8 @@ func dummyHash(users map[string]basicUser) ([]byte, error) {
 
 func parseUserLine(line string) (string, basicUser, error) {
 	fields := strings.Split(line, ":")
-	if len(fields) < 2 || len(fields) > 3 {
-		return "", basicUser{}, errors.New(`want "user:bcrypt-hash" or "user:bcrypt-hash:role,role"`)
+	if len(fields) < 2 || len(fields) > 4 {
+		return "", basicUser{}, errors.New(`want "user:bcrypt-hash", "user:bcrypt-hash:role,role" or "user:bcrypt-hash:role,role:project_id"`)
 	}
 	name, hash := fields[0], fields[1]
 	if name == "" {
@@ -118,7 +128,7 @@ func parseUserLine(line string) (string, basicUser, error) {
 		return "", basicUser{}, fmt.Errorf("bad bcrypt hash for %s: %w", name, err)
 	}
 	u := basicUser{hash: []byte(hash), roles: []string{"admin"}}
-	if len(fields) == 3 {
+	if len(fields) >= 3 {
 		u.roles = nil
 		for r := range strings.SplitSeq(fields[2], ",") {
 			if r = strings.TrimSpace(r); r != "" {
@@ -127,6 +137,12 @@ func parseUserLine(line string) (string, basicUser, error) {
 		}
 		if len(u.roles) == 0 {
 			return "", basicUser{}, fmt.Errorf("empty role list for %s", name)
+		}
+	}
+	if len(fields) == 4 {
+		u.projectID = strings.TrimSpace(fields[3])
+		if !projectIDPattern.MatchString(u.projectID) {
+			return "", basicUser{}, fmt.Errorf("project id of %s is not 1 to 64 letters, digits, - or _", name)
 		}
 	}
 	return name, u, nil
@@ -158,7 +174,7 @@ func (b *HTTPBasic) Authenticate(_ context.Context, r *http.Request) (Caller, er
 	if err := b.compare(hash, []byte(password)); err != nil || !known {
 		return Caller{}, fmt.Errorf("%w: wrong user name or password", ErrUnauthenticated)
 	}
-	return Caller{UserID: name, UserName: name, Roles: slices.Clone(u.roles)}, nil
+	return Caller{UserID: name, UserName: name, ProjectID: u.projectID, Roles: slices.Clone(u.roles)}, nil
 }
 
 // Challenge asks for Basic credentials.

@@ -44,6 +44,7 @@ func TestHTTPBasic(t *testing.T) {
 		"",
 		"bob:"+hash(t, "bob:pw", "$2b$")+":member,reader",
 		"carol:"+hash(t, "carol-pw", "$2a$"),
+		"dave:"+hash(t, "dave-pw", "$2y$")+":member:tenant-B_1",
 	)
 	a, err := auth.New(t.Context(), auth.Config{Strategy: "http_basic", HTTPBasicUserFile: path}, nil)
 	if err != nil {
@@ -64,6 +65,8 @@ func TestHTTPBasic(t *testing.T) {
 			want: auth.Caller{UserID: "bob", UserName: "bob", Roles: []string{"member", "reader"}}},
 		"$2a$ entry, lower-case scheme": {header: "basic " + base64.StdEncoding.EncodeToString([]byte("carol:carol-pw")),
 			want: auth.Caller{UserID: "carol", UserName: "carol", Roles: []string{"admin"}}},
+		"project column": {header: basicHeader("dave", "dave-pw"),
+			want: auth.Caller{UserID: "dave", UserName: "dave", ProjectID: "tenant-B_1", Roles: []string{"member"}}},
 		"wrong password":       {header: basicHeader("alice", "bob:pw"), err: true},
 		"empty password":       {header: basicHeader("alice", ""), err: true},
 		"unknown user":         {header: basicHeader("mallory", "alice-pw"), err: true},
@@ -107,14 +110,19 @@ func TestHTTPBasic(t *testing.T) {
 // TestHTTPBasicBadFile: each is a start-up error naming the file and line.
 func TestHTTPBasicBadFile(t *testing.T) {
 	good := "ok:" + hash(t, "pw", "$2y$")
+	const columns = `want "user:bcrypt-hash", "user:bcrypt-hash:role,role" or "user:bcrypt-hash:role,role:project_id"`
 	tests := map[string]struct {
 		lines []string
 		want  string // after "http_basic_auth_user_file <path>"
 	}{
 		"md5 entry":        {[]string{good, "old:$apr1$abc$def"}, " line 2: only bcrypt digested passwords are supported for old"},
 		"sha entry":        {[]string{"sha:{SHA}abc"}, " line 1: only bcrypt digested passwords are supported for sha"},
-		"no colon":         {[]string{"# c", good, "justaname"}, ` line 3: want "user:bcrypt-hash" or "user:bcrypt-hash:role,role"`},
-		"too many columns": {[]string{good + ":admin:x"}, ` line 1: want "user:bcrypt-hash" or "user:bcrypt-hash:role,role"`},
+		"no colon":         {[]string{"# c", good, "justaname"}, ` line 3: ` + columns},
+		"too many columns": {[]string{good + ":admin:p:x"}, ` line 1: ` + columns},
+		"empty project":    {[]string{good + ":admin:"}, " line 1: project id of ok is not 1 to 64 letters, digits, - or _"},
+		"project with dot": {[]string{good + ":admin:a.b"}, " line 1: project id of ok is not 1 to 64 letters, digits, - or _"},
+		"project too long": {[]string{good + ":admin:" + strings.Repeat("p", 65)}, " line 1: project id of ok is not 1 to 64 letters, digits, - or _"},
+		"project, no role": {[]string{good + "::p"}, " line 1: empty role list for ok"},
 		"empty name":       {[]string{":" + hash(t, "pw", "$2y$")}, " line 1: empty user name"},
 		"truncated hash":   {[]string{"cut:$2y$10$abc"}, " line 1: bad bcrypt hash for cut: crypto/bcrypt: hashedSecret too short to be a bcrypted password"},
 		"empty roles":      {[]string{good + ": , "}, " line 1: empty role list for ok"},

@@ -17,6 +17,8 @@ func FuzzValidateMatchesGojsonschema(f *testing.F) {
 		`{"name": "a", "metadata": {"k": "v", "a/b": 1, "c": {"x": null}}, "node_uuid": "x"}`,
 		`{"metadata": {"": "", "k.k": "` + "\u00e9" + `"}, "extra": [1, 2]}`,
 		`{"metadata": []}`, `{"metadata": {"k": 1.5e3}}`, `null`, `7`,
+		`{"name": "a", "project_id": "p-1_X", "user_id": "u", "node_uuid": "aacdbd78-d670-409e-95aa-ecfcfb94fee2"}`,
+		`{"project_id": "a b", "user_id": 1, "tenant_id": "x"}`, `{"project_id": "", "user_id": null}`,
 	} {
 		f.Add([]byte(seed))
 	}

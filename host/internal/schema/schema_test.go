@@ -48,6 +48,21 @@ func TestManageServerSchema(t *testing.T) {
 		"metadata value float":    {body: `{"name": "a", "metadata": {"k": 1.5}, ` + node + `}`, wantField: "metadata.k", wantText: "given: number"},
 		"long bad key is cut":     {body: `{"name": "a", "metadata": {"` + strings.Repeat("/", 5000) + `": "v"}, ` + node + `}`, wantField: "metadata", wantText: "is not allowed"},
 		"array body":              {body: `[]`, wantText: "Expected: object, given: array"},
+
+		// This project's project_id and user_id (adopt into a tenant's project).
+		"project and user":        {body: `{"name": "a", "project_id": "0123456789abcdef0123456789abcdef", "user_id": "svc_user-1", ` + node + `}`},
+		"64-char project_id":      {body: `{"name": "a", "project_id": "` + strings.Repeat("p", 64) + `", ` + node + `}`},
+		"65-char project_id":      {body: `{"name": "a", "project_id": "` + strings.Repeat("p", 65) + `", ` + node + `}`, wantField: "project_id", wantText: "Does not match pattern"},
+		"65-char user_id":         {body: `{"name": "a", "user_id": "` + strings.Repeat("u", 65) + `", ` + node + `}`, wantField: "user_id", wantText: "Does not match pattern"},
+		"empty project_id":        {body: `{"name": "a", "project_id": "", ` + node + `}`, wantField: "project_id", wantText: "Does not match pattern"},
+		"project_id with a space": {body: `{"name": "a", "project_id": "my project", ` + node + `}`, wantField: "project_id", wantText: "Does not match pattern"},
+		"project_id with a dot":   {body: `{"name": "a", "project_id": "a.b", ` + node + `}`, wantField: "project_id", wantText: "Does not match pattern"},
+		"user_id with a newline":  {body: `{"name": "a", "user_id": "abc\n", ` + node + `}`, wantField: "user_id", wantText: "Does not match pattern"},
+		"user_id non-ASCII":       {body: `{"name": "a", "user_id": "usér", ` + node + `}`, wantField: "user_id", wantText: "Does not match pattern"},
+		"project_id a number":     {body: `{"name": "a", "project_id": 42, ` + node + `}`, wantField: "project_id", wantText: "Expected: string, given: integer"},
+		"user_id null":            {body: `{"name": "a", "user_id": null, ` + node + `}`, wantField: "user_id", wantText: "Expected: string, given: null"},
+		"user_id an object":       {body: `{"name": "a", "user_id": {"id": "u"}, ` + node + `}`, wantField: "user_id", wantText: "Expected: string, given: object"},
+		"domain_id still refused": {body: `{"name": "a", "project_id": "p", "domain_id": "default", ` + node + `}`, wantField: "domain_id", wantText: "not allowed"},
 	}
 	v, err := ManageServer()
 	if err != nil {
