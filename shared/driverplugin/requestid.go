@@ -57,7 +57,7 @@ func incoming(ctx context.Context) context.Context {
 func serverInterceptors(log hclog.Logger) []grpc.ServerOption {
 	done := func(ctx context.Context, method string, start time.Time, err error) {
 		requestid.Logger(ctx, log).Debug("driver call", "method", method, "code", status.Code(err).String(),
-			"duration", time.Since(start))
+			"duration", time.Since(start).String())
 	}
 	return []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo,

@@ -73,14 +73,19 @@ func TestCrashMidStream(t *testing.T) {
 // Unary calls in flight when the plugin dies fail; calls after it go to
 // the one new process, however many arrive at once.
 func TestOneRestartForConcurrentCalls(t *testing.T) {
-	m, _, _ := setup(t, `{"get": "slow", "delay": "10s"}`, 0)
+	m, _, logs := setup(t, `{"get": "slow", "delay": "10s"}`, 0)
 	oldPid := m.Pid()
+	reached := logs.seen("call=GetManageableNode mode=slow")
 	inFlight := make(chan error)
 	go func() {
 		_, err := m.Driver().GetManageableNode(t.Context(), "00000000-0000-4000-8000-000000000001")
 		inFlight <- err
 	}()
-	time.Sleep(100 * time.Millisecond) // let the call reach the plugin
+	select { // the plugin logs the call once it has it
+	case <-reached:
+	case err := <-inFlight:
+		t.Fatalf("the call ended before the plugin was killed: %v", err)
+	}
 	kill(t, oldPid)
 	if err := <-inFlight; !errors.Is(err, ErrDriverUnavailable) {
 		t.Fatalf("call in flight = %v, want ErrDriverUnavailable", err)

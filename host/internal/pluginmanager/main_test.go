@@ -1,11 +1,14 @@
 package pluginmanager
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -141,8 +144,49 @@ func setup(t testing.TB, control string, timeout time.Duration) (*Manager, strin
 	return m, controlPath, logs
 }
 
-// logBuffer collects the host's log lines.
-type logBuffer struct{ proctest.Buffer }
+// logBuffer collects the host's log lines, and tells a test when one
+// containing a given text arrives (seen).
+type logBuffer struct {
+	proctest.Buffer
+
+	mu      sync.Mutex
+	waiters map[string]chan struct{}
+}
+
+// Write keeps p (hclog writes one line per call) and wakes the waiters of
+// any text it contains.
+func (b *logBuffer) Write(p []byte) (int, error) {
+	n, err := b.Buffer.Write(p)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for text, ch := range b.waiters {
+		if bytes.Contains(p, []byte(text)) {
+			close(ch)
+			delete(b.waiters, text)
+		}
+	}
+	return n, err
+}
+
+// seen returns a channel closed once a line containing text is logged
+// (at once when one already was): an event to wait on, not a sleep.
+func (b *logBuffer) seen(text string) <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ch := make(chan struct{})
+	if strings.Contains(b.Buffer.String(), text) {
+		close(ch)
+		return ch
+	}
+	if b.waiters == nil {
+		b.waiters = map[string]chan struct{}{}
+	}
+	if old, ok := b.waiters[text]; ok {
+		return old
+	}
+	b.waiters[text] = ch
+	return ch
+}
 
 func (b *logBuffer) logger() hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{Name: "host", Output: b, Level: hclog.Debug})

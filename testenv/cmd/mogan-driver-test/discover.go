@@ -57,6 +57,10 @@ func (d *testDriver) get(ctx context.Context, call string, mode func(control) st
 	if err != nil {
 		return driver.Node{}, err
 	}
+	if m := mode(c); m == modeSlow || m == modeHang {
+		// A test waits for this line to know the call reached the plugin.
+		d.log.Info("call is waiting", "call", call, "mode", m)
+	}
 	if err := misbehave(ctx, c, mode(c), call, uuid); err != nil {
 		return driver.Node{}, err
 	}
