@@ -3,6 +3,7 @@ package manage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/mogan-manage/mogan-manage/host/internal/neutron"
 	"github.com/mogan-manage/mogan-manage/host/internal/notify"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
 )
@@ -205,4 +207,28 @@ func (r *recorder) servers(event string) []string {
 		}
 	}
 	return out
+}
+
+// TestPortDeletedDuringAdoption: a Neutron port deleted between the plan
+// and its binding is a conflict (409) naming it, rolled back, and the
+// error action says so.
+func TestPortDeletedDuringAdoption(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	e.neutron.mu.Lock()
+	e.neutron.failBind[portA2+"@"+nodeA] = fmt.Errorf("port %s: %w", portA2, neutron.ErrPortNotFound)
+	e.neutron.mu.Unlock()
+	_, err := e.svc.Adopt(ctx, request(nodeA))
+	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), portA2) || !strings.Contains(err.Error(), "deleted during the adoption") {
+		t.Fatalf("Adopt = %v; want a conflict naming port %s", err, portA2)
+	}
+	e.untouched(t, nodeA)
+	starts := e.events.servers(eventManageStart)
+	if len(starts) != 1 {
+		t.Fatalf("manage.start notifications: %v", starts)
+	}
+	got, aerr := e.svc.ServerActions(ctx, starts[0])
+	if aerr != nil || len(got) != 1 || got[0].Result != ResultError || got[0].Message != err.Error() {
+		t.Errorf("actions = %+v, %v; want one error with %q", got, aerr, err.Error())
+	}
 }

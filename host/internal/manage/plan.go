@@ -173,10 +173,15 @@ func (s *Service) portsToBind(ctx context.Context, node Node) ([]PortBinding, []
 }
 
 // upstreamError makes Glance's or Neutron's unavailability one of our
-// kinds (503), keeping its message, which names the service and URL.
+// kinds (503), keeping its message, which names the service and URL; a
+// Neutron port deleted between the plan and its binding is a conflict
+// (409), not a fault of the host.
 func upstreamError(err error) error {
-	if errors.Is(err, glance.ErrUnavailable) || errors.Is(err, neutron.ErrUnavailable) {
+	switch {
+	case errors.Is(err, glance.ErrUnavailable) || errors.Is(err, neutron.ErrUnavailable):
 		return &refusal{kind: ErrUnavailable, msg: err.Error()}
+	case errors.Is(err, neutron.ErrPortNotFound):
+		return &refusal{kind: ErrConflict, msg: err.Error() + ": it was deleted during the adoption; adopt the node again"}
 	}
 	return fmt.Errorf("%w", err)
 }
