@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mogan-manage/mogan-manage/testenv/cloud"
+	"github.com/mogan-manage/mogan-manage/testenv/holdproxy"
 	"github.com/mogan-manage/mogan-manage/testenv/ironic"
 )
 
@@ -93,9 +95,9 @@ func listManageable(t *testing.T, hostURL string) (map[string]manageableNode, in
 }
 
 func TestAdoptWithGlanceAndNeutron(t *testing.T) {
-	c, nodes := startCloud(t, 4)
+	c, nodes := startCloud(t, 5)
 	ctx := t.Context()
-	plain, urlImage, lostPort, badMAC := nodes[0], nodes[1], nodes[2], nodes[3]
+	plain, urlImage, lostPort, badMAC, vanishing := nodes[0], nodes[1], nodes[2], nodes[3], nodes[4]
 	if err := c.SetImageSource(ctx, urlImage.UUID, "http://images.example/disk.qcow2"); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +108,14 @@ func TestAdoptWithGlanceAndNeutron(t *testing.T) {
 	if err := c.SetNeutronMAC(ctx, vifsOf(badMAC)[0], "52:54:00:12:34:56"); err != nil {
 		t.Fatal(err)
 	}
-	h := startHost(t, cloudHostConfig(t, c, "", c.Neutron.URL, ""))
+	// Neutron behind a proxy, to delete a port while its binding is held.
+	neutronProxy, err := holdproxy.Start(c.Neutron.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(neutronProxy.Close)
+	dbPath := filepath.Join(t.TempDir(), "mogan.sqlite")
+	h := startHost(t, cloudHostConfig(t, c, "sqlite://"+dbPath, neutronProxy.URL, ""))
 
 	// The listing: known images and ports by id, the rest null.
 	listed, code, body := listManageable(t, h.URL)
@@ -125,7 +134,7 @@ func TestAdoptWithGlanceAndNeutron(t *testing.T) {
 
 	// Adopt: the ports are bound to the node, the addresses come from them.
 	before := bindings(t, c, vifsOf(plain))
-	code, body = post(t, h.URL+"/v1/manageable_servers", `{"name": "web-1", "node_uuid": "`+plain.UUID+`"}`)
+	code, adoptRequest, body := postWithID(t, h.URL+"/v1/manageable_servers", `{"name": "web-1", "node_uuid": "`+plain.UUID+`"}`)
 	if code != http.StatusCreated {
 		t.Fatalf("adopt: %d %s", code, body)
 	}
@@ -152,6 +161,13 @@ func TestAdoptWithGlanceAndNeutron(t *testing.T) {
 	if inst, _ := c.InstanceUUID(ctx, plain.UUID); inst != srv.UUID {
 		t.Errorf("Ironic instance_uuid = %q, want %s", inst, srv.UUID)
 	}
+	// The audit trail: the adoption, by the caller (noauth's admin), with
+	// its request id.
+	adoptedAction := actionRow{Action: "manage", ServerUUID: srv.UUID, RequestID: adoptRequest, UserID: "admin",
+		ProjectID: "admin", Result: "success"}
+	if got := serverActions(t, h.URL, srv.UUID); len(got) != 1 || !sameAction(got[0], adoptedAction) {
+		t.Errorf("actions after the adoption = %+v, want %+v", got, adoptedAction)
+	}
 
 	// The variants: a URL image is no image; a deleted port is skipped.
 	code, body = post(t, h.URL+"/v1/manageable_servers", `{"name": "u", "node_uuid": "`+urlImage.UUID+`"}`)
@@ -176,12 +192,59 @@ func TestAdoptWithGlanceAndNeutron(t *testing.T) {
 		t.Errorf("bindings changed by a refused adoption: %v, were %v", got, badBefore)
 	}
 
-	// Release: the bindings are back as they were.
-	if code, body := post(t, h.URL+"/v1/servers/"+srv.UUID+"/unmanage", ""); code != http.StatusNoContent {
+	// Release: the bindings are back as they were; both actions stay
+	// readable (by the admin) after the server is gone.
+	code, releaseRequest, body := postWithID(t, h.URL+"/v1/servers/"+srv.UUID+"/unmanage", "")
+	if code != http.StatusNoContent {
 		t.Fatalf("unmanage: %d %s", code, body)
 	}
 	if got := bindings(t, c, vifsOf(plain)); fmt.Sprint(got) != fmt.Sprint(before) {
 		t.Errorf("bindings after unmanage = %v, want %v", got, before)
+	}
+	if code, _ := status(t, h.URL+"/v1/servers/"+srv.UUID); code != http.StatusNotFound {
+		t.Errorf("the released server reads %d, want 404", code)
+	}
+	releasedAction := adoptedAction
+	releasedAction.Action, releasedAction.RequestID = "unmanage", releaseRequest
+	if got := serverActions(t, h.URL, srv.UUID); len(got) != 2 || !sameAction(got[0], releasedAction) || !sameAction(got[1], adoptedAction) {
+		t.Errorf("actions after the release = %+v, want the release then the adoption", got)
+	}
+	if got := serverActionByRequest(t, h.URL, srv.UUID, adoptRequest); !sameAction(got, adoptedAction) {
+		t.Errorf("action %s = %+v", adoptRequest, got)
+	}
+
+	// A rollback: a Neutron port deleted while its binding is held makes
+	// the adoption fail (409) and roll back; its action is an error with
+	// the fault the client got.
+	gone := vifsOf(vanishing)[0]
+	hold := neutronProxy.Hold(http.MethodPut, `/ports/`+gone, holdproxy.BeforeForward)
+	type result struct {
+		code     int
+		id, body string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, id, body := postWithID(t, h.URL+"/v1/manageable_servers", `{"name": "v", "node_uuid": "`+vanishing.UUID+`"}`)
+		done <- result{code, id, body}
+	}()
+	<-hold.Reached
+	if err := c.DeleteNeutronPort(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	hold.Release()
+	failed := <-done
+	if failed.code != http.StatusConflict || !strings.Contains(failed.body, gone) {
+		t.Fatalf("adoption whose port vanished: %d %s; want 409 naming %s", failed.code, failed.body, gone)
+	}
+	if inst, _ := c.InstanceUUID(ctx, vanishing.UUID); inst != "" {
+		t.Errorf("rolled-back node associated with %s", inst)
+	}
+	rolledBack := actionServer(t, dbPath, failed.id)
+	got := serverActions(t, h.URL, rolledBack)
+	wantFault := bodyFaultString(t, failed.body)
+	if len(got) != 1 || got[0].Result != "error" || got[0].Message == nil || *got[0].Message != wantFault ||
+		got[0].RequestID != failed.id || got[0].Action != "manage" {
+		t.Errorf("actions of the rolled-back adoption = %+v; want one error with %q", got, wantFault)
 	}
 
 	// Glance or Neutron down: 503 naming it, never silent nulls.

@@ -70,7 +70,9 @@ func TestDryRunChangesNothing(t *testing.T) {
 			"[oslo_messaging_notifications]\ndriver = messagingv2\n",
 		proxies["ironic"].URL, proxies["glance"].URL, proxies["neutron"].URL, exchange)))
 
-	body := func(node string) string { return `{"name": "dry", "metadata": {"rack": "r1"}, "node_uuid": "` + node + `"}` }
+	body := func(node string) string {
+		return `{"name": "dry", "metadata": {"rack": "r1"}, "node_uuid": "` + node + `"}`
+	}
 	var dryRequests, realRequests []string
 
 	// The real adoption of managed before the cases, and of inFlight held
