@@ -302,3 +302,12 @@ func TestRecoverCommand(t *testing.T) {
 		t.Errorf("a second dry run:\n%s", stdout)
 	}
 }
+
+// TestUnknownCommandDoesNotServe: a mistyped admin command exits 2 naming
+// the commands, instead of starting a server.
+func TestUnknownCommandDoesNotServe(t *testing.T) {
+	_, stderr, code := admin(t, "dirvers", "--plugin-dir", binDir)
+	if code != 2 || !strings.Contains(stderr, `unknown command "dirvers" (commands: db sync, drivers, check-config, recover, sample-config`) {
+		t.Errorf("exit %d\n%s", code, stderr)
+	}
+}

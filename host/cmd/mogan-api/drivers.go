@@ -163,4 +163,3 @@ func oneLine(err error) error {
 	msg, _, _ := strings.Cut(err.Error(), "\n")
 	return fmt.Errorf("%s", strings.TrimSpace(msg))
 }
-

@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/mogan-manage/mogan-manage/shared/osclient"
@@ -56,6 +57,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return recoverIntents(ctx, args[1:], stdout, stderr)
 		case "sample-config":
 			return sampleConfig(ctx, args[1:], stdout, stderr)
+		}
+		if !strings.HasPrefix(args[0], "-") {
+			// A mistyped command must not start a server.
+			return fmt.Errorf("unknown command %q (commands: db sync, drivers, check-config, recover, sample-config; "+
+				"none serves the API)", args[0])
 		}
 	}
 	return serve(ctx, args, stderr)
