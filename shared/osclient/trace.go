@@ -22,7 +22,7 @@ type Observer func(service string, code int, d time.Duration)
 // id, X-OpenStack-Request-ID: oslo.middleware records it, and the
 // service's log lines show it as global_request_id. Each answer is logged
 // at debug level with the service's own id (its x-openstack-request-id
-// response header) beside ours, and told to observe. service names the
+// response header, Ironic's openstack-request-id) beside ours, and told to observe. service names the
 // service in log lines and to observe; a request to identity's host is
 // Keystone's. log and observe may be nil.
 func Traced(next http.RoundTripper, service, identity string, log hclog.Logger, observe Observer) http.RoundTripper {
@@ -63,14 +63,23 @@ func (t *tracer) RoundTrip(req *http.Request) (*http.Response, error) {
 	code := 0
 	if err != nil {
 		log.Debug("upstream request failed", "service", service, "method", req.Method, "path", req.URL.Path,
-			"error", RedactText(err.Error()), "duration", d)
+			"error", RedactText(err.Error()), "duration", d.String())
 	} else {
 		code = resp.StatusCode
 		log.Debug("upstream request", "service", service, "method", req.Method, "path", req.URL.Path,
-			"status", code, "upstream_request_id", resp.Header.Get(requestid.Header), "duration", d)
+			"status", code, "upstream_request_id", upstreamID(resp.Header), "duration", d.String())
 	}
 	if t.observe != nil {
 		t.observe(service, code, d)
 	}
 	return resp, err
+}
+
+// upstreamID is the service's own id for a request: oslo's middleware
+// answers X-OpenStack-Request-ID, Ironic's API Openstack-Request-Id.
+func upstreamID(h http.Header) string {
+	if id := h.Get(requestid.Header); id != "" {
+		return id
+	}
+	return h.Get("Openstack-Request-Id")
 }
