@@ -306,8 +306,8 @@ func TestRecoverCommand(t *testing.T) {
 // TestUnknownCommandDoesNotServe: a mistyped admin command exits 2 naming
 // the commands, instead of starting a server.
 func TestUnknownCommandDoesNotServe(t *testing.T) {
-	_, stderr, code := admin(t, "dirvers", "--plugin-dir", binDir)
-	if code != 2 || !strings.Contains(stderr, `unknown command "dirvers" (commands: db sync, drivers, check-config, recover, sample-config`) {
+	_, stderr, code := admin(t, "driver", "--plugin-dir", binDir)
+	if code != 2 || !strings.Contains(stderr, `unknown command "driver" (commands: db sync, drivers, check-config, recover, sample-config`) {
 		t.Errorf("exit %d\n%s", code, stderr)
 	}
 }

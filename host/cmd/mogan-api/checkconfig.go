@@ -40,7 +40,7 @@ func checkConfig(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if where == "" {
 		where = "the defaults"
 	}
-	fmt.Fprintf(stdout, "mogan-api check-config: %s is valid (auth_strategy %s, driver %s, notifications %s)\n",
+	printf(stdout, "mogan-api check-config: %s is valid (auth_strategy %s, driver %s, notifications %s)\n",
 		where, cfg.AuthStrategy, cfg.Driver.Name, cfg.Notifier.Driver)
 	return nil
 }

@@ -45,13 +45,13 @@ func drivers(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("reading the plugin directory %s: %w", pluginDir, err)
 	}
-	fmt.Fprintf(stdout, "Driver plugins in %s:\n", pluginDir)
+	printf(stdout, "Driver plugins in %s:\n", pluginDir)
 	if len(names) == 0 {
-		fmt.Fprintln(stdout, "(none: no executable mogan-driver-* file)")
+		printf(stdout, "(none: no executable mogan-driver-* file)\n")
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tVERSION\tPROTOCOL\tCAPABILITIES\tSHA256")
+	printf(tw, "NAME\tVERSION\tPROTOCOL\tCAPABILITIES\tSHA256\n")
 	var failed []string
 	for _, name := range names {
 		p := probe(ctx, filepath.Join(pluginDir, "mogan-driver-"+name))
@@ -61,23 +61,23 @@ func drivers(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		if p.err != nil {
 			failed = append(failed, fmt.Sprintf("mogan-driver-%s: %v", name, p.err))
-			fmt.Fprintf(tw, "%s%s\t-\t-\t-\t%s\n", name, mark, p.sum)
+			printf(tw, "%s%s\t-\t-\t-\t%s\n", name, mark, p.sum)
 			continue
 		}
 		caps := strings.Join(p.caps, ",")
 		if caps == "" {
 			caps = "-"
 		}
-		fmt.Fprintf(tw, "%s%s\t%s\t%d\t%s\t%s\n", name, mark, p.version, p.protocol, caps, p.sum)
+		printf(tw, "%s%s\t%s\t%d\t%s\t%s\n", name, mark, p.version, p.protocol, caps, p.sum)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if configured != "" {
-		fmt.Fprintf(stdout, "* [driver] name in %s\n", *file)
+		printf(stdout, "* [driver] name in %s\n", *file)
 	}
 	for _, f := range failed {
-		fmt.Fprintln(stdout, f)
+		printf(stdout, "%s\n", f)
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d driver plugins did not start (this host speaks protocol %d)",

@@ -63,9 +63,9 @@ func recoverIntents(ctx context.Context, args []string, stdout, stderr io.Writer
 			return err
 		}
 		for _, ir := range plan {
-			fmt.Fprintln(stdout, "would be "+ir.String())
+			printf(stdout, "would be %s\n", ir)
 		}
-		fmt.Fprintf(stdout, "dry run: %s; nothing was changed\n", summary(plan))
+		printf(stdout, "dry run: %s; nothing was changed\n", summary(plan))
 		return nil
 	}
 	runCtx, stopRun := context.WithCancel(ctx)
@@ -76,9 +76,9 @@ func recoverIntents(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fmt.Errorf("repair pass: %w", err)
 	}
 	for _, ir := range rep.Intents {
-		fmt.Fprintln(stdout, ir.String())
+		printf(stdout, "%s\n", ir)
 	}
-	fmt.Fprintf(stdout, "repair pass done: %s\n", summary(rep.Intents))
+	printf(stdout, "repair pass done: %s\n", summary(rep.Intents))
 	return nil
 }
 
