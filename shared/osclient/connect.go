@@ -92,11 +92,12 @@ func (o *Options) Connect(ctx context.Context, svc Service) (*gophercloud.Servic
 		Username:         o.Username,
 		Password:         o.Password,
 		DomainName:       o.UserDomainName,
+		DomainID:         o.UserDomainID,
 		TenantName:       o.ProjectName,
 		AllowReauth:      true,
 	}
 	if o.ProjectName != "" {
-		ao.Scope = &gophercloud.AuthScope{ProjectName: o.ProjectName, DomainName: o.ProjectDomainName}
+		ao.Scope = &gophercloud.AuthScope{ProjectName: o.ProjectName, DomainName: o.ProjectDomainName, DomainID: o.ProjectDomainID}
 	}
 	eo := gophercloud.EndpointOpts{Region: o.RegionName}
 	authType := o.AuthType

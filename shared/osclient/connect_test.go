@@ -169,6 +169,19 @@ func TestConnectWithKeystone(t *testing.T) {
 			t.Errorf("request %+v, want /v2/images with a token", got)
 		}
 	})
+	t.Run("domains by id", func(t *testing.T) {
+		byID := with("user_domain_id", "default", "project_domain_id", "default")
+		delete(byID, "user_domain_name")
+		delete(byID, "project_domain_name")
+		sc, err := connect(t, byID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listImages(t, sc)
+		if got := inCatalog.last(t); got.Path != "/v2/images" || got.Token == "" {
+			t.Errorf("request %+v, want /v2/images with a token", got)
+		}
+	})
 	t.Run("url overrides the catalog", func(t *testing.T) {
 		sc, err := connect(t, with("url", override.URL))
 		if err != nil {

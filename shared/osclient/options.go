@@ -31,7 +31,9 @@ type Options struct {
 	AuthURL           string
 	ProjectName       string
 	UserDomainName    string
+	UserDomainID      string // instead of UserDomainName (keystoneauth's user_domain_id)
 	ProjectDomainName string
+	ProjectDomainID   string // instead of ProjectDomainName
 	RegionName        string
 	Cloud             string // a clouds.yaml entry
 	Timeout           time.Duration
@@ -92,6 +94,8 @@ var sharedOptions = map[string]setter{
 	"project_name":        func(o *Options, v string) error { o.ProjectName = v; return nil },
 	"user_domain_name":    func(o *Options, v string) error { o.UserDomainName = v; return nil },
 	"project_domain_name": func(o *Options, v string) error { o.ProjectDomainName = v; return nil },
+	"user_domain_id":      func(o *Options, v string) error { o.UserDomainID = v; return nil },
+	"project_domain_id":   func(o *Options, v string) error { o.ProjectDomainID = v; return nil },
 	"region_name":         func(o *Options, v string) error { o.RegionName = v; return nil },
 	"cloud":               func(o *Options, v string) error { o.Cloud = v; return nil },
 	"timeout": func(o *Options, v string) error {
@@ -190,14 +194,21 @@ func (o *Options) check() error {
 			return optionError(name, "is required with auth_type = %s", o.AuthType)
 		}
 	}
+	// A domain by name or by id, as keystoneauth: never both.
+	if o.UserDomainName != "" && o.UserDomainID != "" {
+		return optionError("user_domain_id", "cannot be combined with user_domain_name: set one of them")
+	}
+	if o.ProjectDomainName != "" && o.ProjectDomainID != "" {
+		return optionError("project_domain_id", "cannot be combined with project_domain_name: set one of them")
+	}
 	if o.AuthType == AuthPassword {
 		// keystoneauth has no default domain: without these Keystone
 		// refuses at the first request. Refused here, at start instead.
-		if o.UserDomainName == "" {
-			return optionError("user_domain_name", "is required with auth_type = password (keystoneauth has no default domain): set it to the user's domain, e.g. user_domain_name = Default")
+		if o.UserDomainName == "" && o.UserDomainID == "" {
+			return optionError("user_domain_name", "is required with auth_type = password (keystoneauth has no default domain): set it to the user's domain, e.g. user_domain_name = Default (or user_domain_id)")
 		}
-		if o.ProjectName != "" && o.ProjectDomainName == "" {
-			return optionError("project_domain_name", "is required with project_name (keystoneauth has no default domain): set it to the project's domain, e.g. project_domain_name = Default")
+		if o.ProjectName != "" && o.ProjectDomainName == "" && o.ProjectDomainID == "" {
+			return optionError("project_domain_name", "is required with project_name (keystoneauth has no default domain): set it to the project's domain, e.g. project_domain_name = Default (or project_domain_id)")
 		}
 	}
 	return nil
