@@ -174,7 +174,7 @@ func (b *logBuffer) seen(text string) <-chan struct{} {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ch := make(chan struct{})
-	if strings.Contains(b.Buffer.String(), text) {
+	if strings.Contains(b.String(), text) {
 		close(ch)
 		return ch
 	}
