@@ -49,7 +49,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer func() { _ = st.Close() }()
 
-	authn, err := auth.New(ctx, authConfig(cfg), log.Named("auth"))
+	// One registry for this process, handed to whoever counts.
+	mtr := metrics.New()
+	authCfg := authConfig(cfg)
+	authCfg.Keystone.Observe = mtr.UpstreamRequest
+	authn, err := auth.New(ctx, authCfg, log.Named("auth"))
 	if err != nil {
 		return err
 	}
@@ -58,8 +62,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
-	// One registry for this process, handed to whoever counts.
-	mtr := metrics.New()
 	plugins, err := pluginmanager.New(pluginmanager.Config{
 		Name:        cfg.Driver.Name,
 		PluginDir:   cfg.Driver.PluginDir,

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/mogan-manage/mogan-manage/shared/osclient"
 )
 
 // Errors Authenticate returns; test them with errors.Is. Their messages
@@ -100,6 +102,9 @@ type KeystoneConfig struct {
 	// Timeout bounds each call to Keystone (http_request_max_retries is
 	// not supported); 0 means DefaultTimeout.
 	Timeout time.Duration
+	// Observe, when set, is told of every request to Keystone (the
+	// host's metrics, service "keystone").
+	Observe osclient.Observer
 }
 
 // Defaults for KeystoneConfig's zero values.

@@ -88,8 +88,12 @@ func newKeystone(_ context.Context, cfg KeystoneConfig, logger hclog.Logger) (*K
 		v3:  v3,
 		// Sent to anonymous callers: never with the URL's userinfo.
 		challenge: fmt.Sprintf("Keystone uri=%q", osclient.Redact(uri)),
-		provider:  &gophercloud.ProviderClient{HTTPClient: http.Client{Transport: transport, Timeout: cfg.Timeout}},
-		log:       logger,
+		// Traced: the caller's request id goes to Keystone, each call
+		// is logged with Keystone's own and counted.
+		provider: &gophercloud.ProviderClient{HTTPClient: http.Client{
+			Transport: osclient.Traced(transport, "keystone", "", logger, cfg.Observe), Timeout: cfg.Timeout,
+		}},
+		log: logger,
 	}
 	k.provider.UseTokenLock()
 	if cfg.CacheTTL > 0 {
