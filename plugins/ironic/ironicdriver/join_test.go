@@ -1,7 +1,6 @@
 package ironicdriver
 
 import (
-	"context"
 	"slices"
 	"testing"
 
@@ -9,13 +8,15 @@ import (
 )
 
 // The join's bookkeeping, step by step: which nodes are out after each
-// page arrives, whatever order the three streams deliver in.
-func TestJoinerEmitsNodesOnceTheirPortsArePast(t *testing.T) {
+// page arrives, whatever order the three streams deliver in, and what the
+// listing should read next.
+func TestUnitJoinerEmitsNodesOnceTheirPortsArePast(t *testing.T) {
 	type step struct {
 		nodes []string            // a node page
 		ports map[string][]string // node -> port uuids, a port page (in node order)
 		pgs   []string            // a portgroup page: node uuids
 		end   string              // "nodes", "ports" or "portgroups" stream ends
+		tail  map[string][]string // the last needed node's ports, looked up
 	}
 	type result struct {
 		Node  string
@@ -23,8 +24,14 @@ func TestJoinerEmitsNodesOnceTheirPortsArePast(t *testing.T) {
 		PGs   int
 	}
 	tests := map[string]struct {
-		steps []step
-		want  [][]result // emitted after each step
+		limit    int
+		unwanted string // a node the listing drops
+		steps    []step
+		want     [][]result // emitted after each step
+		// after the last step
+		finished    bool
+		portOrphans int
+		portsAtTail bool // the ports are at the last needed node
 	}{
 		"ports before their nodes, one node filtered out": {
 			steps: []step{
@@ -41,6 +48,7 @@ func TestJoinerEmitsNodesOnceTheirPortsArePast(t *testing.T) {
 				nil,
 				{{"b", []string{"p3"}, 0}},
 			},
+			finished: true,
 		},
 		"nodes first, ports stream passing them one by one": {
 			steps: []step{
@@ -57,29 +65,65 @@ func TestJoinerEmitsNodesOnceTheirPortsArePast(t *testing.T) {
 				{{"a", []string{"p1"}, 0}, {"b", nil, 1}},
 				{{"c", []string{"p2"}, 0}},
 			},
+			finished: true,
+		},
+		"an item of a node not listed completes the node before it": {
+			steps: []step{
+				{nodes: []string{"a", "b"}},
+				{end: "portgroups"},
+				{ports: map[string][]string{"a": {"p1"}, "x": {"p9"}}},
+			},
+			// b may still have ports: x may sort before it (filtered out)
+			// or after it (not listed yet).
+			want:        [][]result{nil, nil, {{"a", []string{"p1"}, 0}}},
+			portOrphans: 1,
+		},
+		"orphans before a listed node's item are dropped": {
+			steps: []step{
+				{nodes: []string{"a"}},
+				{end: "portgroups"},
+				{ports: map[string][]string{"x": {"p0"}}}, // x sorts after a: a is complete? unknown (a has no ports yet)
+				{nodes: []string{"b"}},
+				{ports: map[string][]string{"b": {"p1"}}},
+			},
+			want:        [][]result{nil, nil, nil, nil, {{"a", nil, 0}}},
+			portOrphans: 0,
+		},
+		"limit: nodes past the last needed one only tell where the streams stand": {
+			limit: 2, unwanted: "u",
+			steps: []step{
+				{nodes: []string{"a", "u", "b", "c"}},
+				{end: "portgroups"},
+				{ports: map[string][]string{"a": {"p1"}, "b": {"p2"}, "c": {"p3"}}},
+			},
+			want:     [][]result{nil, nil, {{"a", []string{"p1"}, 0}, {"u", nil, 0}, {"b", []string{"p2"}, 0}}},
+			finished: true,
+		},
+		"the last needed node completed by a lookup of it": {
+			limit: 1,
+			steps: []step{
+				{nodes: []string{"a"}},
+				{end: "portgroups"},
+				{ports: map[string][]string{"a": {"p1"}}},
+				{tail: map[string][]string{"a": {"p1", "p2"}}},
+			},
+			want:     [][]result{nil, nil, nil, {{"a", []string{"p1", "p2"}, 0}}},
+			finished: true,
+		},
+		"at the last needed node, before its lookup": {
+			limit: 2,
+			steps: []step{
+				{nodes: []string{"a", "b"}},
+				{end: "portgroups"},
+				{ports: map[string][]string{"a": {"p1"}, "b": {"p2"}}},
+			},
+			want:        [][]result{nil, nil, {{"a", []string{"p1"}, 0}}},
+			portsAtTail: true,
 		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			nodeCh := make(chan []ironicNode, 1)
-			portCh := make(chan []ironicPort, 1)
-			pgCh := make(chan []ironicPortgroup, 1)
-			emitted := make(chan result, 16)
-			done := make(chan error, 1)
-			var j joiner
-			go func() {
-				done <- j.run(context.Background(), nodeCh, portCh, pgCh, func(n *ironicNode, ps []ironicPort, pgs []ironicPortgroup) error {
-					r := result{Node: n.UUID, PGs: len(pgs)}
-					for _, p := range ps {
-						r.Ports = append(r.Ports, p.UUID)
-					}
-					emitted <- r
-					return nil
-				})
-			}()
-			// A step is consumed once the next send is accepted (capacity
-			// 1, one reader); a final empty send on an open channel, or the
-			// run ending, flushes the last.
+			j := newJoiner(tc.limit, func(n *ironicNode) bool { return n.UUID != tc.unwanted })
 			for i, s := range tc.steps {
 				switch {
 				case s.nodes != nil:
@@ -87,7 +131,7 @@ func TestJoinerEmitsNodesOnceTheirPortsArePast(t *testing.T) {
 					for _, u := range s.nodes {
 						page = append(page, ironicNode{UUID: u})
 					}
-					nodeCh <- page
+					j.addNodes(page)
 				case s.ports != nil:
 					var page []ironicPort
 					for _, node := range sortedKeys(s.ports) {
@@ -95,39 +139,56 @@ func TestJoinerEmitsNodesOnceTheirPortsArePast(t *testing.T) {
 							page = append(page, ironicPort{UUID: p, NodeUUID: node})
 						}
 					}
-					portCh <- page
+					j.ports.take(j, page)
 				case s.pgs != nil:
 					var page []ironicPortgroup
 					for _, node := range s.pgs {
 						page = append(page, ironicPortgroup{NodeUUID: node})
 					}
-					pgCh <- page
+					j.portgroups.take(j, page)
+				case s.tail != nil:
+					e, ok := atLastNeeded(j, &j.ports)
+					if !ok {
+						t.Fatalf("step %d: the ports are not at the last needed node", i)
+					}
+					var items []ironicPort
+					for _, p := range s.tail[e.node.UUID] {
+						items = append(items, ironicPort{UUID: p, NodeUUID: e.node.UUID})
+					}
+					j.ports.complete(e, items)
 				}
 				switch s.end {
 				case "nodes":
-					close(nodeCh)
+					j.endNodes()
 				case "ports":
-					close(portCh)
+					j.ports.end()
 				case "portgroups":
-					close(pgCh)
-				}
-				if i == len(tc.steps)-1 {
-					if err := <-done; err != nil {
-						t.Fatal(err)
-					}
+					j.portgroups.end()
 				}
 				var got []result
-				for len(got) < len(tc.want[i]) {
-					got = append(got, <-emitted)
+				err := j.flush(func(n *ironicNode, ps []ironicPort, pgs []ironicPortgroup) error {
+					r := result{Node: n.UUID, PGs: len(pgs)}
+					for _, p := range ps {
+						r.Ports = append(r.Ports, p.UUID)
+					}
+					got = append(got, r)
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
 				}
 				if diff := cmp.Diff(tc.want[i], got); diff != "" {
 					t.Errorf("after step %d (-want +got):\n%s", i, diff)
 				}
 			}
-			select {
-			case r := <-emitted:
-				t.Errorf("emitted more: %+v", r)
-			default:
+			if got := j.finished(); got != tc.finished {
+				t.Errorf("finished = %v, want %v", got, tc.finished)
+			}
+			if j.ports.orphanItems != tc.portOrphans {
+				t.Errorf("port orphans kept = %d, want %d", j.ports.orphanItems, tc.portOrphans)
+			}
+			if _, got := atLastNeeded(j, &j.ports); got != tc.portsAtTail {
+				t.Errorf("ports at the last needed node = %v, want %v", got, tc.portsAtTail)
 			}
 		})
 	}

@@ -3,22 +3,19 @@ package ironicdriver
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
+	"sync"
 
 	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
-	"github.com/gophercloud/gophercloud/v2/pagination"
 	"github.com/hashicorp/go-hclog"
-	"golang.org/x/sync/errgroup"
 
-	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/nodefilter"
-	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/portgroups"
-	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/portlist"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
 // pageSize is the page the driver asks for: Ironic's default [api]
 // max_limit, its largest. A smaller configured max_limit caps it, and the
-// next links carry on.
+// next pages carry on.
 const pageSize = 1000
 
 // errStopListing ends a listing early (the caller's limit is reached).
@@ -27,61 +24,59 @@ var errStopListing = errors.New("enough nodes")
 // ListManageableNodes streams the adoptable nodes (with
 // IncludeUnmanageable, every node, with the reason the others are not),
 // in Ironic's node order, each with its ports and portgroups.
+//
+// Three listings are read at once — nodes, ports and portgroups, the
+// latter two sorted by node (node_id, the order nodes come in) — and
+// joined as they come (join.go), a page at a time and only on demand: a
+// stream's next page is asked for when the join has consumed the previous
+// one and still needs it, and while the stream is not more than about a
+// page ahead of the others. So a listing with a limit reads the node
+// pages the limit needs and the port pages those nodes need, and the
+// plugin's memory is a few pages whatever the number of nodes. A page
+// after the first resumes the port streams where the previous page
+// stopped (resume.go).
 func (d *Driver) ListManageableNodes(ctx context.Context, opts driver.ListOptions, send func(driver.Node) error) error {
 	sc, err := d.serviceClient(ctx)
 	if err != nil {
 		return err
 	}
-	nf := nodefilter.ListOpts{
-		ResourceClass: opts.ResourceClass,
-		Fields:        nodeFields,
-		Limit:         pageSize,
-		Marker:        opts.Marker,
-	}
-	if opts.Limit > 0 && opts.Limit < pageSize {
-		nf.Limit = opts.Limit
+	nq := fieldsQuery(nodeFields)
+	if opts.ResourceClass != "" {
+		nq.Set("resource_class", opts.ResourceClass)
 	}
 	if !opts.IncludeUnmanageable {
 		// What Ironic can filter it does; resource_class unset it cannot,
 		// so those few are dropped below.
-		nf.ProvisionState = nodes.Active
-		nf.Associated = nodefilter.Bool(false)
-		nf.Maintenance = nodefilter.Bool(false)
+		nq.Set("provision_state", "active")
+		nq.Set("associated", "false")
+		nq.Set("maintenance", "false")
 	}
-	// Ports and portgroups sorted by node (node_id, the order nodes come
-	// in) let the join send nodes before the whole port list is read; a
-	// page after the first resumes them where the previous page stopped
-	// (resume.go).
 	var at cursor
 	if opts.Marker != "" {
 		if at, err = d.resumeAt(ctx, sc, opts.Marker); err != nil {
 			return classify(err, "ironic", sc.Endpoint)
 		}
 	}
-	nodePager := nodefilter.List(sc, nf)
-	portPager := func(marker string) pagination.Pager {
-		return portlist.List(sc, portlist.ListOpts{Fields: portFields, SortKey: "node_id", Limit: pageSize, Marker: marker})
+	sorted := func(fields []string) url.Values {
+		q := fieldsQuery(fields)
+		q.Set("sort_key", "node_id")
+		return q
 	}
-	pgPager := func(marker string) pagination.Pager {
-		return portgroups.List(sc, portgroups.ListOpts{Fields: portgroupFields, SortKey: "node_id", Limit: pageSize, Marker: marker})
+	l := &listing{
+		sc:  sc,
+		log: d.log,
+		j: newJoiner(opts.Limit, func(n *ironicNode) bool {
+			return opts.IncludeUnmanageable || unmanageableReason(n) == ""
+		}),
+		nodes:      stream{q: pageQuery{resource: "nodes", query: nq, marker: opts.Marker}, resumed: opts.Marker != ""},
+		ports:      stream{q: pageQuery{resource: "ports", query: sorted(portFields), marker: at.port}, resumed: at.port != ""},
+		portgroups: stream{q: pageQuery{resource: "portgroups", query: sorted(portgroupFields), marker: at.portgroup}, resumed: at.portgroup != ""},
+		results:    make(chan fetched, 5),
 	}
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	g, gctx := errgroup.WithContext(ctx)
-	nodeCh := make(chan []ironicNode, 2)
-	portCh := make(chan []ironicPort, 2)
-	pgCh := make(chan []ironicPortgroup, 2)
-	g.Go(func() error { return fetch(gctx, nodePager, nodefilter.ExtractNodesInto, nodeCh) })
-	g.Go(func() error { return fetchResumed(gctx, d.log, portPager, at.port, portlist.ExtractPortsInto, portCh) })
-	g.Go(func() error {
-		return fetchResumed(gctx, d.log, pgPager, at.portgroup, portgroups.ExtractPortgroupsInto, pgCh)
-	})
 
 	sent := 0
 	lastNode := ""
-	var j joiner
-	joinErr := j.run(gctx, nodeCh, portCh, pgCh, func(n *ironicNode, ps []ironicPort, pgs []ironicPortgroup) error {
+	err = l.run(ctx, func(n *ironicNode, ps []ironicPort, pgs []ironicPortgroup) error {
 		// Where the next page resumes if this listing ends here.
 		if len(ps) > 0 {
 			at.port = ps[len(ps)-1].UUID
@@ -106,52 +101,242 @@ func (d *Driver) ListManageableNodes(ctx context.Context, opts driver.ListOption
 	if lastNode != "" {
 		d.cursors.put(lastNode, at)
 	}
-	// Done (or failed): the fetchers still reading ports stop here.
-	cancel()
-	fetchErr := g.Wait()
+	var fe *fetchError
 	switch {
-	case joinErr == nil:
+	case err == nil, errors.Is(err, errStopListing):
 		return nil
-	case fetchErr != nil && !errors.Is(fetchErr, context.Canceled):
-		if opts.Marker != "" && gophercloud.ResponseCodeIs(fetchErr, 404) {
-			return driver.InvalidArgument("marker %s: no such node in Ironic", opts.Marker)
-		}
-		return classify(fetchErr, "ironic", sc.Endpoint)
-	}
-	return joinErr
-}
-
-// fetchResumed is fetch starting after marker; a marker Ironic no longer
-// knows (deleted since) makes it read from the start instead.
-func fetchResumed[T any](ctx context.Context, log hclog.Logger, pager func(marker string) pagination.Pager, marker string,
-	extract func(pagination.Page, any) error, out chan<- []T,
-) error {
-	err := fetch(ctx, pager(marker), extract, out)
-	if marker != "" && gophercloud.ResponseCodeIs(err, 404) {
-		log.Debug("the listing's resume point is gone; reading from the start", "marker", marker)
-		return fetch(ctx, pager(""), extract, out)
+	case errors.As(err, &fe) && fe.atMarker && gophercloud.ResponseCodeIs(fe.err, 404):
+		return driver.InvalidArgument("marker %s: no such node in Ironic", opts.Marker)
+	case errors.As(err, &fe):
+		return classify(fe.err, "ironic", sc.Endpoint)
 	}
 	return err
 }
 
-// fetch pages through pager, decoding each page into []T and sending it
-// on out, which it closes when the listing is complete — and only then, so
-// that a failed listing never looks finished to the join.
-func fetch[T any](ctx context.Context, pager pagination.Pager, extract func(pagination.Page, any) error, out chan<- []T) error {
-	err := pager.EachPage(ctx, func(ctx context.Context, page pagination.Page) (bool, error) {
-		var items []T
-		if err := extract(page, &items); err != nil {
-			return false, err
+// listing reads the three streams of one listing on the join's demand.
+type listing struct {
+	sc  *gophercloud.ServiceClient
+	log hclog.Logger
+	j   *joiner
+
+	nodes, ports, portgroups stream
+
+	results  chan fetched // one slot per kind of request: never blocks
+	inFlight int
+	wg       sync.WaitGroup
+}
+
+// stream is where one of the three listings stands.
+type stream struct {
+	q pageQuery // the next page's request
+	// resumed: q.marker is where the caller's page or a remembered
+	// resume point is, which Ironic answers 404 for when it has been
+	// deleted since.
+	resumed    bool
+	busy, done bool
+}
+
+type fetchKind int
+
+const (
+	nodePage fetchKind = iota
+	portPage
+	portgroupPage
+	portTail      // the last needed node's ports
+	portgroupTail // and its portgroups
+)
+
+type fetched struct {
+	kind  fetchKind
+	page  *ironicPage
+	entry *joinEntry // of a tail lookup
+	err   error
+}
+
+// fetchError is a failed Ironic request, with the resource it was for;
+// atMarker: it was the node stream's first, after the caller's marker.
+type fetchError struct {
+	resource string
+	atMarker bool
+	err      error
+}
+
+func (e *fetchError) Error() string { return fmt.Sprintf("listing %s: %v", e.resource, e.err) }
+func (e *fetchError) Unwrap() error { return e.err }
+
+// run joins the streams and emits each node, reading pages as the join
+// asks for them; it returns emit's error (errStopListing included) or the
+// first failed request's.
+func (l *listing) run(ctx context.Context, emit func(*ironicNode, []ironicPort, []ironicPortgroup) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer func() {
+		// Done (or failed): requests still in flight are abandoned.
+		cancel()
+		l.wg.Wait()
+	}()
+	j := l.j
+	for !j.finished() {
+		l.schedule(ctx)
+		if l.inFlight == 0 {
+			l.unblock(ctx)
 		}
+		if l.inFlight == 0 {
+			return errors.New("ironic listing: the join is stalled") // a bug: nothing to read, nothing to emit
+		}
+		var r fetched
 		select {
-		case out <- items:
-			return true, nil
 		case <-ctx.Done():
-			return false, ctx.Err()
+			return ctx.Err()
+		case r = <-l.results:
 		}
-	})
-	if err == nil {
-		close(out)
+		l.inFlight--
+		if err := l.take(r); err != nil {
+			return err
+		}
+		if err := j.flush(emit); err != nil {
+			return err
+		}
 	}
-	return err
+	return nil
+}
+
+// schedule starts the reads the join needs now.
+func (l *listing) schedule(ctx context.Context) {
+	j := l.j
+	// Ports and portgroups: while a needed node is open and the stream is
+	// not a page ahead of the nodes (its orphans); the last needed node
+	// is completed by a lookup of it rather than a page past it.
+	for _, kind := range []fetchKind{portPage, portgroupPage} {
+		var (
+			st          = l.stream(kind)
+			need, ahead bool
+			tail        *joinEntry
+			atTail      bool
+		)
+		if kind == portPage {
+			need, ahead = needs(j, &j.ports), j.ports.orphanItems >= pageSize
+			tail, atTail = atLastNeeded(j, &j.ports)
+		} else {
+			need, ahead = needs(j, &j.portgroups), j.portgroups.orphanItems >= pageSize
+			tail, atTail = atLastNeeded(j, &j.portgroups)
+		}
+		switch {
+		case st.busy || st.done || !need:
+		case atTail:
+			l.startTail(ctx, kind, tail)
+		case !ahead:
+			l.start(ctx, kind)
+		}
+	}
+	// Nodes: until the limit's worth has come (or past it, when a port
+	// stream a page ahead can only tell where it stands from a later
+	// node), and not more than about a page ahead of the port streams.
+	if !l.nodes.busy && !l.nodes.done && len(j.pending) < pageSize &&
+		(j.lastNeeded < 0 || stuck(j, &j.ports) || stuck(j, &j.portgroups)) {
+		l.start(ctx, nodePage)
+	}
+}
+
+// unblock reads something when schedule's bounds leave nothing in flight
+// and nothing to emit: a port stream a page ahead over nodes the listing
+// filters out, or a stuck one with a page of nodes already pending.
+func (l *listing) unblock(ctx context.Context) {
+	j := l.j
+	switch {
+	case !l.ports.done && needs(j, &j.ports):
+		l.start(ctx, portPage)
+	case !l.portgroups.done && needs(j, &j.portgroups):
+		l.start(ctx, portgroupPage)
+	case !l.nodes.done:
+		l.start(ctx, nodePage)
+	}
+}
+
+func (l *listing) stream(kind fetchKind) *stream {
+	switch kind {
+	case portPage, portTail:
+		return &l.ports
+	case portgroupPage, portgroupTail:
+		return &l.portgroups
+	}
+	return &l.nodes
+}
+
+// start reads the stream's next page.
+func (l *listing) start(ctx context.Context, kind fetchKind) {
+	st := l.stream(kind)
+	q := st.q
+	q.limit = pageSize
+	if kind == nodePage && l.j.limit > 0 && l.j.lastNeeded < 0 {
+		q.limit = min(pageSize, l.j.limit-l.j.candidates)
+	}
+	st.busy = true
+	l.inFlight++
+	l.wg.Go(func() {
+		page, err := getPage(ctx, l.sc, q)
+		l.results <- fetched{kind: kind, page: page, err: err}
+	})
+}
+
+// startTail reads all the items of the listing's last needed node.
+func (l *listing) startTail(ctx context.Context, kind fetchKind, e *joinEntry) {
+	st := l.stream(kind)
+	resource, fields, tailKind := "ports", portFields, portTail
+	if kind == portgroupPage {
+		resource, fields, tailKind = "portgroups", portgroupFields, portgroupTail
+	}
+	st.busy = true
+	l.inFlight++
+	l.wg.Go(func() {
+		page, err := nodeItems(ctx, l.sc, resource, e.node.UUID, fields)
+		l.results <- fetched{kind: tailKind, page: page, entry: e, err: err}
+	})
+}
+
+// take hands a fetched page to the join and moves its stream on.
+func (l *listing) take(r fetched) error {
+	st := l.stream(r.kind)
+	st.busy = false
+	j := l.j
+	if r.err != nil {
+		if st.resumed && st.q.marker != "" && gophercloud.ResponseCodeIs(r.err, 404) && (r.kind == portPage || r.kind == portgroupPage) {
+			// The resume point was deleted since: read from the start.
+			l.log.Debug("the listing's resume point is gone; reading from the start", "resource", st.q.resource, "marker", st.q.marker)
+			st.q.marker, st.resumed = "", false
+			return nil
+		}
+		return &fetchError{resource: st.q.resource, atMarker: r.kind == nodePage && st.resumed, err: r.err}
+	}
+	st.resumed = false
+	switch r.kind {
+	case portTail:
+		j.ports.complete(r.entry, r.page.Ports)
+		st.done = true
+		return nil
+	case portgroupTail:
+		j.portgroups.complete(r.entry, r.page.Portgroups)
+		st.done = true
+		return nil
+	case nodePage:
+		j.addNodes(r.page.Nodes)
+	case portPage:
+		j.ports.take(j, r.page.Ports)
+	case portgroupPage:
+		j.portgroups.take(j, r.page.Portgroups)
+	}
+	n, last := r.page.itemsOf(st.q.resource)
+	if r.page.Next == "" || n == 0 {
+		st.done = true
+		switch r.kind {
+		case nodePage:
+			j.endNodes()
+		case portPage:
+			j.ports.end()
+		case portgroupPage:
+			j.portgroups.end()
+		}
+		return nil
+	}
+	st.q.marker = last
+	return nil
 }

@@ -7,9 +7,6 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"golang.org/x/sync/errgroup"
-
-	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/portgroups"
-	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/portlist"
 )
 
 // Resuming a paged listing. Nodes come in Ironic's node order (its
@@ -88,24 +85,16 @@ func (d *Driver) resumeAt(ctx context.Context, sc *gophercloud.ServiceClient, ma
 	var cur cursor
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		var ps []ironicPort
-		page, err := portlist.List(sc, portlist.ListOpts{Node: marker, Fields: []string{"uuid"}, Limit: pageSize}).AllPages(gctx)
-		if err == nil {
-			err = portlist.ExtractPortsInto(page, &ps)
-		}
-		if len(ps) > 0 {
-			cur.port = ps[len(ps)-1].UUID
+		page, err := nodeItems(gctx, sc, "ports", marker, []string{"uuid"})
+		if err == nil && len(page.Ports) > 0 {
+			cur.port = page.Ports[len(page.Ports)-1].UUID
 		}
 		return err
 	})
 	g.Go(func() error {
-		var pgs []ironicPortgroup
-		page, err := portgroups.List(sc, portgroups.ListOpts{Node: marker, Fields: []string{"uuid"}, Limit: pageSize}).AllPages(gctx)
-		if err == nil {
-			err = portgroups.ExtractPortgroupsInto(page, &pgs)
-		}
-		if len(pgs) > 0 {
-			cur.portgroup = pgs[len(pgs)-1].UUID
+		page, err := nodeItems(gctx, sc, "portgroups", marker, []string{"uuid"})
+		if err == nil && len(page.Portgroups) > 0 {
+			cur.portgroup = page.Portgroups[len(page.Portgroups)-1].UUID
 		}
 		return err
 	})
