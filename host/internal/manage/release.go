@@ -40,7 +40,7 @@ func (s *Service) Unmanage(ctx context.Context, caller Caller, serverUUID string
 	if err := s.release(ctx, in, rec); err != nil {
 		s.notifyServer(ctx, caller, eventUnmanageError, srv, err)
 		if serr := s.store.SetIntentState(context.WithoutCancel(ctx), in.ServerUUID, in.Owner, store.IntentRetry, err.Error()); serr != nil {
-			s.log.Error("recording a failed release", "server_uuid", in.ServerUUID, "error", serr)
+			s.log.Error("recording a failed release", "server_uuid", in.ServerUUID, "request_id", caller.RequestID, "error", serr)
 		}
 		return fmt.Errorf("%w (the release of server %s is recorded and will be finished by the reconciler)", err, serverUUID)
 	}
