@@ -25,6 +25,9 @@ type Block struct {
 	// SameAs is a file, relative to the repository's root, whose content
 	// the block must equal.
 	SameAs string
+	// ExcerptOf is a file, relative to the repository's root, that must
+	// contain the block's text.
+	ExcerptOf string
 }
 
 // Runs reports whether the tests run the block.
@@ -35,6 +38,7 @@ var (
 	skipRE      = regexp.MustCompile(`^skip \((.+)\)$`)
 	expectRE    = regexp.MustCompile(`^expect ("(?:[^"\\]|\\.)*")$`)
 	sameAsRE    = regexp.MustCompile(`^same-as (\S+)$`)
+	excerptRE   = regexp.MustCompile(`^excerpt-of (\S+)$`)
 )
 
 // Parse returns the fenced blocks of a Markdown document with their
@@ -116,11 +120,15 @@ func (b *Block) apply(d string) error {
 		b.SameAs = m[1]
 		return nil
 	}
-	return fmt.Errorf("unknown doctest directive %q: want skip (reason), expect \"text\" or same-as path", d)
+	if m := excerptRE.FindStringSubmatch(d); m != nil {
+		b.ExcerptOf = m[1]
+		return nil
+	}
+	return fmt.Errorf("unknown doctest directive %q: want skip (reason), expect \"text\", same-as path or excerpt-of path", d)
 }
 
 // Rewrite maps the absolute paths in a shell block to root: each key of
-// paths, where it starts a path (after a space, quote, =, :, (, / or the start of
+// paths, where it starts a path (after a space, quote, =, :, (, /, <, > or the start of
 // a line), becomes its value.
 func Rewrite(text string, paths map[string]string) string {
 	keys := make([]string, 0, len(paths))
@@ -130,7 +138,7 @@ func Rewrite(text string, paths map[string]string) string {
 	if len(keys) == 0 {
 		return text
 	}
-	re := regexp.MustCompile(`(?m)(^|[\s"'=:(/])(` + strings.Join(keys, "|") + `)([/\s"')]|$)`)
+	re := regexp.MustCompile(`(?m)(^|[\s"'=:(/<>])(` + strings.Join(keys, "|") + `)([/\s"')]|$)`)
 	// ReplaceAll does not see overlapping matches ("/a /b"): repeat until
 	// nothing changes.
 	for {

@@ -30,6 +30,10 @@ func TestParse(t *testing.T) {
 		"```",
 		"plain",
 		"```",
+		"<!-- doctest: excerpt-of shared/driver/driver.go -->",
+		"```go",
+		"type Driver interface {",
+		"```",
 	}, "\n")
 	got, err := Parse([]byte(md))
 	if err != nil {
@@ -41,6 +45,7 @@ func TestParse(t *testing.T) {
 		{Line: 12, Lang: "sh", Text: "```\n", Expect: []string{"HTTP 201", `a "quoted" word`}},
 		{Line: 16, Lang: "ini", Text: "[Unit]\n", SameAs: "etc/x.service"},
 		{Line: 19, Lang: "", Text: "plain\n"},
+		{Line: 23, Lang: "go", Text: "type Driver interface {\n", ExcerptOf: "shared/driver/driver.go"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Parse (-want +got):\n%s", diff)
@@ -87,6 +92,7 @@ func TestRewrite(t *testing.T) {
 		"only whole names":    {"/etc/moganx /x/etc/mogan http://h/etc/mogan", "/etc/moganx /x/etc/mogan http://h/etc/mogan"},
 		"ini value":           {"plugin_dir = /usr/local/bin", "plugin_dir = /r/usr/local/bin"},
 		"sqlite URL":          {"sqlite:///etc/mogan/m.sqlite", "sqlite:///r/etc/mogan/m.sqlite"},
+		"redirections":        {"a >/etc/mogan/log 2>/etc/mogan/err </etc/mogan/in", "a >/r/etc/mogan/log 2>/r/etc/mogan/err </r/etc/mogan/in"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

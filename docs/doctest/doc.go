@@ -12,6 +12,7 @@
 //	<!-- doctest: skip (needs systemd as PID 1) -->   not run; the reason is required
 //	<!-- doctest: expect "HTTP 201" -->                the block's output must contain it
 //	<!-- doctest: same-as etc/systemd/mogan-api.service -->   the block is that file, verbatim
+//	<!-- doctest: excerpt-of shared/driver/driver.go -->      the file contains the block
 //
 // A comment that starts with "doctest:" but is none of these, or that no
 // fence follows, fails the test: a typo never silently turns a check off.
