@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -83,4 +84,22 @@ func sameAction(got, want actionRow) bool {
 	}
 	got.Message, want.Message = nil, nil
 	return got == want && gm == wm
+}
+
+// checkRepairAction checks the audit trail of an adoption a killed host
+// left unfinished and the restarted one repaired: one manage action under
+// the killed request's id and caller (noauth's admin), a success when it
+// was completed, an error saying it was interrupted when rolled back.
+func checkRepairAction(t *testing.T, hostURL, serverUUID string, adopted bool) {
+	t.Helper()
+	got := serverActions(t, hostURL, serverUUID)
+	want := "success"
+	if !adopted {
+		want = "error"
+	}
+	if len(got) != 1 || got[0].Action != "manage" || got[0].Result != want || got[0].UserID != "admin" ||
+		got[0].ProjectID != "admin" || !strings.HasPrefix(got[0].RequestID, "req-") ||
+		adopted != (got[0].Message == nil) || (!adopted && !strings.Contains(*got[0].Message, "interrupted")) {
+		t.Errorf("actions of the repaired adoption %s = %+v; want one manage %s", serverUUID, got, want)
+	}
 }

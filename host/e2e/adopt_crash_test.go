@@ -141,10 +141,15 @@ func TestKillMidAdoptionThenRestart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			db := "sqlite://" + filepath.Join(t.TempDir(), "mogan.sqlite")
+			dbPath := filepath.Join(t.TempDir(), "mogan.sqlite")
+			db := "sqlite://" + dbPath
 			h := startHost(t, ironicHostConfig(t, db, proxy.URL, ""))
 			rule := proxy.Hold(http.MethodPatch, `^/v1/nodes/`, tc.phase)
 			killMidStep(t, h, proxy, rule, nodes[0].UUID)
+			unfinished := intentServers(t, dbPath)
+			if len(unfinished) != 1 {
+				t.Fatalf("intents left by the killed host: %v; want one", unfinished)
+			}
 
 			h2 := startHost(t, ironicHostConfig(t, db, ironicSrv.URL, ""))
 			bad, adopted := broken(t, h2.URL, ironicSrv.URL, nodes)
@@ -157,6 +162,7 @@ func TestKillMidAdoptionThenRestart(t *testing.T) {
 			if !strings.Contains(h2.logs.String(), "repaired an interrupted adoption") {
 				t.Errorf("the repair pass logged nothing:\n%s", h2.logs)
 			}
+			checkRepairAction(t, h2.URL, unfinished[0], tc.wantAdopted)
 		})
 	}
 }

@@ -53,7 +53,8 @@ func TestKillMatrix(t *testing.T) {
 				ironicURL = proxy.URL
 			}
 			before := bindings(t, c, vifsOf(node))
-			db := "sqlite://" + filepath.Join(t.TempDir(), "mogan.sqlite")
+			dbPath := filepath.Join(t.TempDir(), "mogan.sqlite")
+			db := "sqlite://" + dbPath
 			conf := func(ironicAt, neutronAt string) string {
 				return hostConfig(t, db, fmt.Sprintf(
 					"[driver]\nname = ironic\ncall_timeout = 60\n[ironic]\nurl = %s\nauth_type = none\n"+
@@ -63,6 +64,10 @@ func TestKillMatrix(t *testing.T) {
 			h := startHost(t, conf(ironicURL, neutronURL))
 			rule := proxy.Hold(p.method, p.path, p.phase)
 			killMidStep(t, h, proxy, rule, node.UUID)
+			unfinished := intentServers(t, dbPath)
+			if len(unfinished) != 1 {
+				t.Fatalf("intents left by the killed host: %v; want one", unfinished)
+			}
 
 			h2 := startHost(t, conf(c.Ironic.URL, c.Neutron.URL))
 			bad, adopted := broken(t, h2.URL, c.Ironic.URL, []ironic.Node{node})
@@ -79,6 +84,7 @@ func TestKillMatrix(t *testing.T) {
 			if got := bindings(t, c, vifsOf(node)); fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("bindings after the repair = %v, want %v", got, want)
 			}
+			checkRepairAction(t, h2.URL, unfinished[0], p.wantAdopted)
 		})
 	}
 }
