@@ -170,6 +170,10 @@ func TestCheckConfigCommand(t *testing.T) {
 			extra: "name = nosuch\n", wantCode: 2,
 			want: `mogan.conf: [driver] name: driver "nosuch" not found`,
 		},
+		"bad database URL, its password not echoed": {
+			extra: "name = noop\n[database]\nconnection = mysql://u:" + secret + "@127.0.0.1/mogan\n", wantCode: 2,
+			want: `mogan.conf: [database] connection: unsupported scheme "mysql"`,
+		},
 		"secret in a bad URL not echoed": {
 			extra: "name = noop\n[glance]\nurl = ftp://u:" + secret + "@127.0.0.1:9292\n", wantCode: 2,
 			want: "mogan.conf: [glance] url: ",

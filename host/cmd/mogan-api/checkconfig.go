@@ -13,6 +13,7 @@ import (
 	"github.com/mogan-manage/mogan-manage/host/internal/config"
 	"github.com/mogan-manage/mogan-manage/host/internal/pluginmanager"
 	"github.com/mogan-manage/mogan-manage/host/internal/policy"
+	"github.com/mogan-manage/mogan-manage/host/internal/store"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
@@ -20,8 +21,9 @@ import (
 // with the same code, and exits: the file itself (sections, options,
 // values), the authentication and policy it names, the driver (found,
 // pinned, its section checked against the options it describes and
-// accepted by its Configure), Glance, Neutron and the notifier. It does
-// not open the database (that could create it) and opens no listener.
+// accepted by its Configure), Glance, Neutron and the notifier. It reads
+// the database URL but does not open the database (that could create it),
+// and opens no listener.
 // Success is one line on stdout; a failure is one line naming the file,
 // section and option (exit 2). A secret's value is never printed.
 func checkConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -48,6 +50,10 @@ func checkConfig(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // checkStartup builds what serve builds from the configuration, with the
 // same calls, and stops it again.
 func checkStartup(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
+	if err := store.CheckConnection(cfg.Database.Connection); err != nil {
+		return &config.Error{File: cfg.File, Section: "database", Option: "connection",
+			Problem: strings.TrimPrefix(err.Error(), store.ErrInvalidConnection.Error()+": ")}
+	}
 	if _, err := auth.New(ctx, authConfig(cfg), log.Named("auth")); err != nil {
 		return err
 	}
