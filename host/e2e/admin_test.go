@@ -276,11 +276,13 @@ func TestRecoverCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, code = admin(t, "recover", "--config-file", path)
-	_ = l.Close()
-	if code != 2 || !strings.Contains(stderr, "something answers on [api] host_ip:port 127.0.0.1:"+port) {
-		t.Errorf("recover while the API answers: exit %d\n%s", code, stderr)
+	for _, args := range [][]string{{"recover"}, {"recover", "--dry-run"}} {
+		_, stderr, code = admin(t, append(args, "--config-file", path)...)
+		if code != 2 || !strings.Contains(stderr, "something answers on [api] host_ip:port 127.0.0.1:"+port) {
+			t.Errorf("%v while the API answers: exit %d\n%s", args, code, stderr)
+		}
 	}
+	_ = l.Close()
 	if diff := cmp.Diff(before, countRows(t, dbPath)); diff != "" {
 		t.Errorf("a refused recover changed rows (-before +after):\n%s", diff)
 	}

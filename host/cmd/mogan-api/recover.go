@@ -18,8 +18,8 @@ import (
 // and every one whose lease expired, is finished or rolled back, one line
 // per intent and a summary on stdout. With --dry-run it changes nothing: it
 // says what the pass would do, reading the intent log and the driver only.
-// Without --dry-run it refuses while something answers on [api]
-// host_ip:port: a running mogan-api owns this replica's intents.
+// Both refuse while something answers on [api] host_ip:port: a running
+// mogan-api owns this replica's intents.
 func recoverIntents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dryRun := false
 	args = slices.DeleteFunc(slices.Clone(args), func(a string) bool {
@@ -34,12 +34,13 @@ func recoverIntents(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	if !dryRun {
-		if conn, err := net.DialTimeout("tcp", cfg.API.Addr(), time.Second); err == nil {
-			_ = conn.Close()
-			return fmt.Errorf("something answers on [api] host_ip:port %s, probably mogan-api, which owns the intents of "+
-				"[DEFAULT] host %s: stop it first (a restart runs this repair pass), or use --dry-run", cfg.API.Addr(), cfg.Host)
-		}
+	// A running mogan-api of this replica owns its intents: repairing
+	// them would fight its adoptions in flight, and a dry run would call
+	// them interrupted.
+	if conn, err := net.DialTimeout("tcp", cfg.API.Addr(), time.Second); err == nil {
+		_ = conn.Close()
+		return fmt.Errorf("something answers on [api] host_ip:port %s, probably mogan-api, which owns the intents of "+
+			"[DEFAULT] host %s: stop it first (a restart runs this repair pass)", cfg.API.Addr(), cfg.Host)
 	}
 	st, err := store.OpenWithOptions(ctx, cfg.Database.Connection, log.Named("store"), store.OpenOptions{})
 	if err != nil {
