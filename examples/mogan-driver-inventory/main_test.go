@@ -89,6 +89,7 @@ func TestListingFilters(t *testing.T) {
 
 // A file that cannot be read is an InvalidOption naming "file", across the
 // plugin boundary: the host refuses to start and names [inventory] file.
+// The option is described, required, for the host's checks.
 func TestBadFileNamesTheOption(t *testing.T) {
 	p, err := driverplugin.Launch(driverplugin.LaunchConfig{Path: drivertest.Build(t, ".", "inventory")})
 	if err != nil {
@@ -98,6 +99,16 @@ func TestBadFileNamesTheOption(t *testing.T) {
 	notJSON := filepath.Join(t.TempDir(), "inventory.json")
 	if err := os.WriteFile(notJSON, []byte("web-1 52:54:00:00:00:01\n"), 0o600); err != nil {
 		t.Fatal(err)
+	}
+	// The option the host checks a section against, and prints in the
+	// sample configuration.
+	describer, ok := p.Driver().(driver.ConfigDescriber)
+	if !ok {
+		t.Fatal("the host's view of the plugin is no driver.ConfigDescriber")
+	}
+	schema, err := describer.ConfigSchema(t.Context())
+	if err != nil || len(schema) != 1 || schema[0].Name != "file" || !schema[0].Required {
+		t.Errorf("ConfigSchema = %+v, %v; want the one required option file", schema, err)
 	}
 	for name, file := range map[string]string{"missing": "/nonexistent/inventory.json", "not JSON": notJSON} {
 		err := p.Driver().Configure(t.Context(), map[string]string{"file": file})
