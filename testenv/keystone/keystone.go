@@ -140,6 +140,11 @@ func (k *Keystone) populate(ctx context.Context) error {
 	}
 
 	for _, u := range []*User{&k.Member, &k.Service} {
+		// A fresh token for each user: with WithTokenExpiration's short
+		// lifetimes a busy machine can outlast one token here.
+		if token, err = k.AdminToken(ctx); err != nil {
+			return err
+		}
 		var project struct{ Project struct{ ID string } }
 		body := map[string]any{"project": map[string]any{"name": u.Project, "domain_id": "default"}}
 		if err := k.Request(ctx, token, http.MethodPost, "/projects", body, &project); err != nil {
