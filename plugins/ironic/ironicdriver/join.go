@@ -56,9 +56,10 @@ type side[T any] struct {
 	// item to (-1: none yet); every listed node at or before passedUpTo
 	// has all its items.
 	cur, passedUpTo int
-	// orphans are the items, in stream order, of nodes not listed (yet)
-	// given since cur's; orphanAt finds a node's group.
+	// orphans[head:] are the items, in stream order, of nodes not listed
+	// (yet) given since cur's; orphanAt finds a node's group.
 	orphans     []orphanGroup[T]
+	head        int
 	orphanAt    map[string]int
 	orphanItems int
 }
@@ -132,15 +133,18 @@ func (s *side[T]) claim(e *joinEntry) {
 	// The remaining groups stay orphans after the new cur.
 }
 
-// dropOrphans forgets the first n orphan groups.
-func (s *side[T]) dropOrphans(n int) {
-	for _, g := range s.orphans[:n] {
+// dropOrphans forgets the orphan groups before index upTo (of s.orphans,
+// whose live groups start at head; orphanAt holds those indexes, so
+// dropping does not shift them).
+func (s *side[T]) dropOrphans(upTo int) {
+	for _, g := range s.orphans[s.head:upTo] {
 		delete(s.orphanAt, g.node)
 		s.orphanItems -= len(g.items)
 	}
-	s.orphans = append(s.orphans[:0], s.orphans[n:]...)
-	for i, g := range s.orphans {
-		s.orphanAt[g.node] = i
+	s.head = upTo
+	if s.head == len(s.orphans) {
+		clear(s.orphans)
+		s.orphans, s.head = s.orphans[:0], 0
 	}
 }
 
@@ -163,7 +167,7 @@ func (s *side[T]) take(j *joiner, page []T) {
 		if j.nodesDone {
 			continue // no node can claim it any more
 		}
-		if n := len(s.orphans); n > 0 && s.orphans[n-1].node == node {
+		if n := len(s.orphans); n > s.head && s.orphans[n-1].node == node {
 			s.orphans[n-1].items = append(s.orphans[n-1].items, item)
 		} else {
 			s.orphanAt[node] = len(s.orphans)
@@ -223,7 +227,7 @@ func needs[T any](j *joiner, s *side[T]) bool {
 // stream's next page would read a page of nodes the listing does not need.
 func atLastNeeded[T any](j *joiner, s *side[T]) (*joinEntry, bool) {
 	last := j.lastNeededPos()
-	if !j.nodesFinished() || last < 0 || s.done || s.cur != last || s.passed(last) || len(s.orphans) > 0 {
+	if !j.nodesFinished() || last < 0 || s.done || s.cur != last || s.passed(last) || s.orphanItems > 0 {
 		return nil, false
 	}
 	for _, e := range j.pending {
