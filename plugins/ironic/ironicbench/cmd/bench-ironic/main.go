@@ -33,17 +33,13 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -189,7 +185,7 @@ func run(ctx context.Context, o options) (err error) {
 		b.raw = append(b.raw, line)
 	}
 
-	h, err := b.startHost(ctx, "sqlite", "sqlite:///"+filepath.Join(dir, "mogan", "mogan.sqlite"))
+	h, err := b.startHost(ctx, "sqlite", "")
 	if err != nil {
 		return err
 	}
@@ -197,7 +193,7 @@ func run(ctx context.Context, o options) (err error) {
 	if listErr == nil {
 		listErr = b.adoptionCase(ctx, h, "SQLite")
 	}
-	if stopErr := h.stop(); listErr == nil {
+	if stopErr := h.Stop(); listErr == nil {
 		listErr = stopErr
 	}
 	if listErr != nil {
@@ -212,7 +208,7 @@ func run(ctx context.Context, o options) (err error) {
 }
 
 // listingCases measures the full and the paged listing and the RSS.
-func (b *bench) listingCases(ctx context.Context, h *host) error {
+func (b *bench) listingCases(ctx context.Context, h *ironicbench.Host) error {
 	n := b.o.nodes
 	raw := func(ctx context.Context) error {
 		counts, err := ironicbench.RawFetch(ctx, b.hc, b.ironic.URL, pageSize)
@@ -222,7 +218,7 @@ func (b *bench) listingCases(ctx context.Context, h *host) error {
 		return err
 	}
 	full := func(ctx context.Context) error {
-		got, _, err := h.list(ctx, b.hc, h.URL+"/v1/manageable_servers")
+		got, _, err := h.List(ctx, b.hc, h.URL+"/v1/manageable_servers")
 		if err == nil && got != n {
 			err = fmt.Errorf("the host listed %d nodes, want %d", got, n)
 		}
@@ -231,7 +227,7 @@ func (b *bench) listingCases(ctx context.Context, h *host) error {
 	paged := func(ctx context.Context) error {
 		next, got, pages := h.URL+"/v1/manageable_servers?limit="+strconv.Itoa(pageSize), 0, 0
 		for next != "" {
-			c, link, err := h.list(ctx, b.hc, next)
+			c, link, err := h.List(ctx, b.hc, next)
 			if err != nil {
 				return err
 			}
@@ -255,7 +251,7 @@ func (b *bench) listingCases(ctx context.Context, h *host) error {
 	if err := b.sideBySide(ctx, h, fmt.Sprintf("the same %d nodes paged, limit=%d", n, pageSize), 1.3, paged, raw); err != nil {
 		return err
 	}
-	hostRSS, pluginRSS := vmHWM(h.pid()), vmHWM(h.plugin)
+	hostRSS, pluginRSS := vmHWM(h.PID), vmHWM(h.PluginPID)
 	const goal = 100 << 20
 	b.rows = append(b.rows, row{
 		name: fmt.Sprintf("peak RSS while listing %d nodes (VmHWM)", n),
@@ -269,7 +265,7 @@ func (b *bench) listingCases(ctx context.Context, h *host) error {
 
 // sideBySide runs host and raw alternately o.runs times and records the
 // medians, with the CPU seconds of each process per run.
-func (b *bench) sideBySide(ctx context.Context, h *host, name string, goal float64, hostCase, rawCase func(context.Context) error) error {
+func (b *bench) sideBySide(ctx context.Context, h *ironicbench.Host, name string, goal float64, hostCase, rawCase func(context.Context) error) error {
 	var ht, rt []time.Duration
 	for i := range b.o.runs {
 		for _, side := range []struct {
@@ -306,7 +302,7 @@ func (b *bench) sideBySide(ctx context.Context, h *host, name string, goal float
 
 // adoptionCase adopts o.adoptions distinct nodes through the host and
 // as many straight through Ironic, o.concurrency at a time.
-func (b *bench) adoptionCase(ctx context.Context, h *host, engine string) error {
+func (b *bench) adoptionCase(ctx context.Context, h *ironicbench.Host, engine string) error {
 	need := 2 * b.o.runs * b.o.adoptions
 	if len(b.pool) < need {
 		more, err := b.ironic.Fixture().BulkLoad(ctx, need-len(b.pool), ironic.BulkOptions{Portgroup: true})
@@ -408,7 +404,7 @@ func (b *bench) postgresCase(ctx context.Context) (err error) {
 		return err
 	}
 	err = b.adoptionCase(ctx, h, "PostgreSQL")
-	if stopErr := h.stop(); err == nil {
+	if stopErr := h.Stop(); err == nil {
 		err = stopErr
 	}
 	return err
@@ -424,160 +420,14 @@ func databaseURL(admin, name string) (string, error) {
 	return u.String(), nil
 }
 
-// host is a running mogan-api and its plugin.
-type host struct {
-	URL    string
-	cmd    *exec.Cmd
-	plugin int
-	done   chan struct{}
-}
-
-func (h *host) pid() int { return h.cmd.Process.Pid }
-
-// startHost writes a configuration for engine at conn, syncs the schema
-// (PostgreSQL), starts mogan-api and waits for it and its plugin.
-func (b *bench) startHost(ctx context.Context, engine, conn string) (*host, error) {
-	state := filepath.Join(b.dir, "mogan-"+engine)
-	if err := os.MkdirAll(state, 0o700); err != nil {
-		return nil, err
-	}
-	if engine == "sqlite" {
-		conn = "sqlite://" + filepath.Join(state, "mogan.sqlite")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	port := l.Addr().(*net.TCPAddr).Port //nolint:forcetypeassert // a TCP listener
-	_ = l.Close()
-	conf := filepath.Join(state, "mogan.conf")
-	text := fmt.Sprintf(`[DEFAULT]
-auth_strategy = noauth
-state_path = %s
-host = bench
-
-[api]
-host_ip = 127.0.0.1
-port = %d
-
-[database]
-connection = %s
-
-[driver]
-name = ironic
-plugin_dir = %s
-call_timeout = 120
-
-[ironic]
-url = %s
-
-[manage]
-# The reconciler would list every node in the background, once at start
-# and then every minute, and skew the measurements.
-reconcile_interval = 0
-`, state, port, conn, b.o.bin, b.ironic.URL)
-	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-		return nil, err
-	}
-	exe := filepath.Join(b.o.bin, "mogan-api")
+// startHost starts mogan-api for engine ("sqlite", or "postgresql" at
+// conn), with Glance and Neutron when glanceNeutron.
+func (b *bench) startHost(ctx context.Context, engine, conn string) (*ironicbench.Host, error) {
+	cfg := ironicbench.HostConfig{Bin: b.o.bin, Dir: filepath.Join(b.dir, "mogan-"+engine), IronicURL: b.ironic.URL}
 	if engine != "sqlite" {
-		if out, err := exec.CommandContext(ctx, exe, "db", "sync", "--config-file", conf).CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("mogan-api db sync: %w\n%s", err, out)
-		}
+		cfg.Database = conn
 	}
-	logFile, err := os.Create(filepath.Join(state, "mogan-api.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = logFile.Close() }()
-	h := &host{URL: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{})}
-	h.cmd = exec.Command(exe, "--config-file", conf)
-	h.cmd.Stdout, h.cmd.Stderr = logFile, logFile
-	// Its own process group (the plugin joins it), killed with us.
-	h.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := h.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() { _ = h.cmd.Wait(); close(h.done) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case <-h.done:
-			return nil, fmt.Errorf("mogan-api exited at start-up; see %s", logFile.Name())
-		case <-ctx.Done():
-			_ = h.stop()
-			return nil, ctx.Err()
-		default:
-		}
-		if status, _, err := request(ctx, b.hc, "GET", h.URL+"/healthz", "", nil); err == nil && status == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			_ = h.stop()
-			return nil, fmt.Errorf("mogan-api did not answer in 60 s; see %s", logFile.Name())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	for time.Now().Before(deadline) {
-		if kids := children(h.pid()); len(kids) == 1 {
-			h.plugin = kids[0]
-			return h, nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	_ = h.stop()
-	return nil, fmt.Errorf("mogan-api %d has no single plugin child: %v", h.pid(), children(h.pid()))
-}
-
-// stop sends SIGTERM, waits, and kills the process group whatever is left.
-func (h *host) stop() error {
-	_ = h.cmd.Process.Signal(syscall.SIGTERM)
-	var err error
-	select {
-	case <-h.done:
-	case <-time.After(30 * time.Second):
-		err = errors.New("mogan-api did not exit within 30 s of SIGTERM; killed")
-	}
-	_ = syscall.Kill(-h.pid(), syscall.SIGKILL)
-	<-h.done
-	return err
-}
-
-// list GETs one listing page and returns how many nodes it held and its
-// next link.
-func (h *host) list(ctx context.Context, hc *http.Client, page string) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, page, nil)
-	if err != nil {
-		return 0, "", err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		text, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return 0, "", fmt.Errorf("GET %s: %s %s", page, resp.Status, text)
-	}
-	var doc struct {
-		Servers []struct {
-			UUID string `json:"uuid"`
-		} `json:"manageable_servers"`
-		Links []struct {
-			Href string `json:"href"`
-			Rel  string `json:"rel"`
-		} `json:"manageable_servers_links"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
-		return 0, "", fmt.Errorf("GET %s: %w", page, err)
-	}
-	next := ""
-	for _, l := range doc.Links {
-		if l.Rel == "next" {
-			next = l.Href
-		}
-	}
-	return len(doc.Servers), next, nil
+	return ironicbench.StartHost(ctx, cfg)
 }
 
 // request sends one request with a JSON body (unless empty) and returns
@@ -670,8 +520,8 @@ func ironicRequests(logPath string, offset int64) string {
 // cpuTimes are CPU seconds (user+system) used so far.
 type cpuTimes struct{ host, plugin, ironic float64 }
 
-func (b *bench) cpu(h *host) cpuTimes {
-	return cpuTimes{host: procCPU(h.pid()), plugin: procCPU(h.plugin), ironic: groupCPU(b.ironic.PID)}
+func (b *bench) cpu(h *ironicbench.Host) cpuTimes {
+	return cpuTimes{host: procCPU(h.PID), plugin: procCPU(h.PluginPID), ironic: groupCPU(b.ironic.PID)}
 }
 
 // clockTicks is USER_HZ, 100 on Linux.
@@ -731,24 +581,6 @@ func vmHWM(pid int) int64 {
 		}
 	}
 	return 0
-}
-
-// children lists the processes whose parent is pid.
-func children(pid int) []int {
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-	var pids []int
-	for _, path := range tasks {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			continue
-		}
-		for _, f := range strings.Fields(string(data)) {
-			if p, err := strconv.Atoi(f); err == nil {
-				pids = append(pids, p)
-			}
-		}
-	}
-	return pids
 }
 
 func median(ds []time.Duration) time.Duration {
