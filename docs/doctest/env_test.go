@@ -48,6 +48,15 @@ func (w *world) paths() map[string]string {
 // test ends.
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	// What the guide's commands run besides the built binaries.
+	for tool, from := range map[string]string{
+		"openstack": "python3-openstackclient: run `make test-deps` (as root)",
+		"curl":      "curl", "jq": "jq", "openssl": "openssl", "sha256sum": "coreutils",
+	} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("docs/operator.md runs %s, which is not installed (Debian: %s)", tool, from)
+		}
+	}
 	ctx := t.Context()
 	dir := t.TempDir()
 	w := &world{Root: filepath.Join(dir, "root"), Work: filepath.Join(dir, "work")}

@@ -5,7 +5,9 @@
 # test packages running in parallel never race for apt's lock. Only these
 # python3-* packages, without recommends.
 set -euo pipefail
-pkgs=(python3-ironic python3-keystone python3-glance python3-neutron python3-psycopg2)
+# python3-openstackclient (a dependency of python3-keystone anyway) is the
+# `openstack` command that docs/doctest runs as the operator guide does.
+pkgs=(python3-ironic python3-keystone python3-glance python3-neutron python3-psycopg2 python3-openstackclient)
 need=()
 for pkg in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
