@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -89,7 +90,8 @@ plugin_dir = %s
 `, freePort(t), dbConnection, binDir) + extra
 }
 
-// startHost runs mogan-api with conf and waits until it answers /healthz.
+// startHost runs mogan-api with conf and waits until it has started: its
+// repair pass done, its API routes served.
 // It is stopped with SIGTERM at the end of the test.
 func startHost(t testing.TB, conf string) *host {
 	t.Helper()
@@ -131,18 +133,29 @@ func startHostWithEnv(t testing.TB, conf string, env []string) *host {
 			t.Fatalf("mogan-api exited at start-up:\n%s", h.logs)
 		default:
 		}
-		resp, err := http.Get(h.URL + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return h
-			}
+		if h.started() {
+			return h
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("mogan-api did not answer in 30 s:\n%s", h.logs)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// started reports whether the host answers and its start-up repair pass
+// is done: /readyz says anything but "starting" (a 503 naming a backend
+// that is down is started too). The API's routes are 503 until then.
+func (h *host) started() bool {
+	resp, err := http.Get(h.URL + "/readyz")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var ready struct {
+		Status string `json:"status"`
+	}
+	return json.NewDecoder(resp.Body).Decode(&ready) == nil && ready.Status != "" && ready.Status != "starting"
 }
 
 // dbSync runs `mogan-api db sync` with conf.

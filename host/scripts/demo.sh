@@ -82,12 +82,14 @@ api=http://127.0.0.1:$port
 say "Starting mogan-api ($demo/mogan.conf, SQLite at $demo/mogan.sqlite)"
 "$bin/mogan-api" --config-file "$demo/mogan.conf" >"$demo/mogan-api.log" 2>&1 &
 api_pid=$!
-for _ in $(seq 100); do
-  curl -sf "$api/healthz" >/dev/null && break
+# /readyz is 200 once the start-up repair pass is done and the store, the
+# driver plugin and Ironic answer (/healthz answers before that).
+for _ in $(seq 300); do
+  curl -sf "$api/readyz" >/dev/null && break
   kill -0 "$api_pid" 2>/dev/null || { cat "$demo/mogan-api.log"; exit 1; }
   sleep 0.1
 done
-curl -sf "$api/healthz" >/dev/null || { echo "mogan-api did not answer; log:"; cat "$demo/mogan-api.log"; exit 1; }
+curl -sf "$api/readyz" >/dev/null || { echo "mogan-api is not ready; /readyz says:"; curl -s "$api/readyz"; echo; cat "$demo/mogan-api.log"; exit 1; }
 echo "mogan-api at $api (pid $api_pid, log $demo/mogan-api.log)"
 
 say "GET /v1/manageable_servers (image_source and neutron_port_id checked in Glance and Neutron)"
@@ -133,6 +135,12 @@ curl -sf -H 'X-OpenStack-Ironic-API-Version: latest' "$ironic/v1/nodes/$node?fie
 say "Notifications ([oslo_messaging_notifications] driver = log) in $demo/mogan-api.log"
 grep -E 'event_type=server\.(un)?manage\.' "$demo/mogan-api.log" || {
   echo "no server.manage/unmanage notification in the log"; exit 1
+}
+
+say "GET /readyz, and what GET /metrics counted (requests by route template, driver calls, upstream calls, adoptions)"
+curl -sf "$api/readyz" | jq -c .
+curl -sf "$api/metrics" | grep -E '^mogan_(http_requests_total|driver_calls_total|upstream_requests_total|adoptions_total|driver_plugin_restarts_total|notifications_dropped_total)' || {
+  echo "no mogan_ counters in /metrics"; exit 1
 }
 
 if [ "${DEMO_KEEP:-}" = 1 ]; then
