@@ -1,11 +1,14 @@
 package doctest
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
 // The documents whose blocks the tests check.
@@ -108,5 +111,31 @@ func TestSystemdUnitVerifies(t *testing.T) {
 	out, err := exec.CommandContext(t.Context(), analyze, "verify", path).CombinedOutput()
 	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
 		t.Errorf("systemd-analyze verify mogan-api.service: %v\n%s", err, out)
+	}
+}
+
+// TestPluginGuideInventoryDecodes decodes the inventory file the plugin
+// guide shows as the example driver does, refusing a field driver.Node
+// does not have: the guide's field names are the SDK's.
+func TestPluginGuideInventoryDecodes(t *testing.T) {
+	var found int
+	for _, b := range readDoc(t, "docs/plugin-authors.md") {
+		if b.Lang != "json" {
+			continue
+		}
+		found++
+		dec := json.NewDecoder(strings.NewReader(b.Text))
+		dec.DisallowUnknownFields()
+		var nodes []driver.Node
+		if err := dec.Decode(&nodes); err != nil {
+			t.Errorf("docs/plugin-authors.md:%d: %v", b.Line, err)
+			continue
+		}
+		if len(nodes) == 0 || !nodes[0].Manageable || nodes[len(nodes)-1].Reason == "" {
+			t.Errorf("docs/plugin-authors.md:%d: %+v; want a manageable node first and one with a reason last", b.Line, nodes)
+		}
+	}
+	if found != 1 {
+		t.Errorf("docs/plugin-authors.md has %d json blocks, want the inventory file's one", found)
 	}
 }
