@@ -3,7 +3,7 @@
 // by side in one run, and prints a markdown table (`make bench-ironic`):
 //
 //	bench-ironic -bin bin -nodes 10000 [-runs 3] [-adoptions 100] [-concurrency 20]
-//	             [-postgres postgres://postgres@127.0.0.1:5432/test?sslmode=disable]
+//	             [-postgres postgres://postgres@127.0.0.1:5432/test?sslmode=disable] [-glance-neutron=false]
 //
 // It starts a standalone Ironic (max_limit 1000), bulk-loads N adoptable
 // nodes into its database (testenv/ironic BulkLoad: one node enrolled
@@ -22,7 +22,11 @@
 //     same Ironic reads (node, its ports, its portgroups, concurrently) and
 //     PATCH of instance_uuid sent straight to Ironic at that concurrency —
 //     on SQLite and (unless -postgres is empty) on a PostgreSQL database it
-//     creates and drops.
+//     creates and drops;
+//   - with -glance-neutron (the default), one full listing through a
+//     mogan-api with [glance] and [neutron] configured (standalone Glance
+//     and Neutron), vs RawFetchEnriched: the raw fetch plus the same
+//     batched image and VIF lookups.
 //
 // It also reports the CPU seconds each process (host, plugin, Ironic)
 // spent per case, which says where a ratio comes from. Every process it
@@ -54,7 +58,9 @@ import (
 
 	"github.com/mogan-manage/mogan-manage/plugins/ironic/ironicbench"
 	"github.com/mogan-manage/mogan-manage/plugins/ironic/ironicdriver"
+	"github.com/mogan-manage/mogan-manage/testenv/glance"
 	"github.com/mogan-manage/mogan-manage/testenv/ironic"
+	"github.com/mogan-manage/mogan-manage/testenv/neutron"
 )
 
 // pageSize is Ironic's max_limit here and the page every client asks for.
@@ -70,6 +76,7 @@ type options struct {
 	keep        bool
 	powerSync   bool
 	idle        time.Duration
+	enrich      bool
 }
 
 func main() {
@@ -83,6 +90,7 @@ func main() {
 		"PostgreSQL server to create the adoption case's database on; empty skips PostgreSQL (env POSTGRES)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the working directory (logs, databases)")
 	flag.BoolVar(&o.powerSync, "power-sync", false, "leave Ironic's periodic power-state sync on (off by default: with thousands of nodes it keeps Ironic busy)")
+	flag.BoolVar(&o.enrich, "glance-neutron", envString("GLANCE_NEUTRON", "1") != "", "also measure a full listing with Glance and Neutron configured, against RawFetchEnriched (env GLANCE_NEUTRON; empty skips it)")
 	flag.DurationVar(&o.idle, "idle", 10*time.Second, "how long to measure Ironic's CPU while nothing asks it anything, before the cases")
 	flag.Parse()
 	if o.nodes < 1 || o.runs < 1 || o.adoptions < 1 || o.concurrency < 1 {
@@ -190,6 +198,10 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 	listErr := b.listingCases(ctx, h)
+	if listErr == nil && o.enrich {
+		// Before the adoptions, which take nodes out of the listing.
+		listErr = b.enrichedCase(ctx)
+	}
 	if listErr == nil {
 		listErr = b.adoptionCase(ctx, h, "SQLite")
 	}
@@ -377,6 +389,73 @@ func (b *bench) each(ctx context.Context, nodes []string, f func(ctx context.Con
 		g.Go(func() error { return f(ctx, i, n) })
 	}
 	return g.Wait()
+}
+
+// enrichedCase starts Glance and Neutron and a mogan-api configured with
+// them, and measures one full listing against RawFetchEnriched: the same
+// Ironic reads plus the same batched image and VIF lookups. The nodes'
+// images and VIFs exist in neither (the bulk loader makes them up), so
+// every lookup finds nothing, on both sides alike.
+func (b *bench) enrichedCase(ctx context.Context) error {
+	logf("starting Glance and Neutron")
+	var (
+		gl *glance.Glance
+		nt *neutron.Neutron
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { gl, err = glance.Start(gctx, filepath.Join(b.dir, "glance")); return err })
+	g.Go(func() (err error) { nt, err = neutron.Start(gctx, filepath.Join(b.dir, "neutron")); return err })
+	err := g.Wait()
+	if gl != nil {
+		defer gl.Stop()
+	}
+	if nt != nil {
+		defer nt.Stop()
+	}
+	if err != nil {
+		return err
+	}
+	h, err := ironicbench.StartHost(ctx, ironicbench.HostConfig{
+		Bin: b.o.bin, Dir: filepath.Join(b.dir, "mogan-enriched"), IronicURL: b.ironic.URL, GlanceURL: gl.URL, NeutronURL: nt.URL,
+	})
+	if err != nil {
+		return err
+	}
+	n := b.o.nodes
+	lookups := ironicbench.Lookups{GlanceURL: gl.URL, NeutronURL: nt.URL}
+	raw := func(ctx context.Context) error {
+		counts, err := ironicbench.RawFetchEnriched(ctx, b.hc, b.ironic.URL, pageSize, lookups)
+		if err == nil && counts["nodes"] != n {
+			err = fmt.Errorf("raw fetch read %d nodes, want %d", counts["nodes"], n)
+		}
+		if err == nil {
+			b.raw = append(b.raw, fmt.Sprintf("raw fetch with lookups: %d Glance and %d Neutron requests", counts["glance"], counts["neutron"]))
+		}
+		return err
+	}
+	full := func(ctx context.Context) error {
+		got, _, err := h.List(ctx, b.hc, h.URL+"/v1/manageable_servers")
+		if err == nil && got != n {
+			err = fmt.Errorf("the host listed %d nodes, want %d", got, n)
+		}
+		return err
+	}
+	logf("warming up with Glance and Neutron (one full listing and one raw fetch, not counted)")
+	err = full(ctx)
+	if err == nil {
+		err = raw(ctx)
+	}
+	if err == nil {
+		err = b.sideBySide(ctx, h, fmt.Sprintf("one full listing with Glance and Neutron configured, %d nodes", n), 1.15, full, raw)
+	}
+	if err == nil {
+		hostRSS, pluginRSS := vmHWM(h.PID), vmHWM(h.PluginPID)
+		b.raw = append(b.raw, fmt.Sprintf("peak RSS with Glance and Neutron: host %d kB, plugin %d kB", hostRSS>>10, pluginRSS>>10))
+	}
+	if stopErr := h.Stop(); err == nil {
+		err = stopErr
+	}
+	return err
 }
 
 // postgresCase runs the adoption case on a fresh PostgreSQL database.
