@@ -202,8 +202,14 @@ func TestCLIConnections(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(ks.Stop)
+		// The host's user reads projects to check --project (Keystone's
+		// identity:get_project wants the admin role).
+		svcUser, err := ks.AddUser(ctx, "mogan-cli", "service", "admin")
+		if err != nil {
+			t.Fatal(err)
+		}
 		conf := strings.Replace(hostConfig(t, "", fmt.Sprintf("[driver]\nname = test\n\n[keystone_authtoken]\nauth_url = %s\nusername = %s\npassword = %s\nproject_name = %s\n",
-			ks.URL, ks.Service.Name, ks.Service.Password, ks.Service.Project)), "auth_strategy = noauth", "auth_strategy = keystone", 1)
+			ks.URL, svcUser.Name, svcUser.Password, svcUser.Project)), "auth_strategy = noauth", "auth_strategy = keystone", 1)
 		h := startHost(t, conf)
 		admin, err := ks.AdminToken(ctx)
 		if err != nil {
@@ -253,6 +259,29 @@ func TestCLIConnections(t *testing.T) {
 					t.Errorf("exit %d\nstdout %q\nstderr %q\nwant %d with %q", r.code, r.stdout, r.stderr, tc.wantCode, tc.wantOut)
 				}
 			})
+		}
+
+		// The admin adopts into the member's project: the member sees the
+		// server, the audit trail names the admin.
+		const node = "00000000-0000-4000-8000-000000000000" // the test driver's first node
+		r := runMogan(t, env, "--os-cloud", "admin", "adopt", "-f", "json", "--project", ks.Member.ProjectID, node)
+		server := deref(adoptResults(t, r)[node].ServerUUID)
+		if r.code != 0 || server == "" {
+			t.Fatalf("adopt --project: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		r = runMogan(t, env, "--os-cloud", "member", "server", "list", "-f", "json")
+		var mine []map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &mine); r.code != 0 || err != nil || len(mine) != 1 || mine[0]["uuid"] != server {
+			t.Errorf("the member's server list: exit %d, %v: %s%s", r.code, err, r.stdout, r.stderr)
+		}
+		r = runMogan(t, env, "--os-cloud", "admin", "server", "actions", "-f", "json", server)
+		var actions []map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &actions); r.code != 0 || err != nil || len(actions) != 1 ||
+			actions[0]["action"] != "manage" || actions[0]["user_id"] != ks.Admin.ID || actions[0]["result"] != "success" {
+			t.Errorf("server actions: exit %d, %v: %s%s", r.code, err, r.stdout, r.stderr)
+		}
+		if r := runMogan(t, env, "--os-cloud", "member", "unmanage", server); r.code != 1 || !strings.Contains(r.stderr, "HTTP 403") {
+			t.Errorf("the member unmanages: exit %d, %s; want 1 and 403", r.code, r.stderr)
 		}
 	})
 }
