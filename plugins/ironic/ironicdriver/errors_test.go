@@ -12,7 +12,7 @@ import (
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
-func TestFaultString(t *testing.T) {
+func TestUnitFaultString(t *testing.T) {
 	tests := map[string]struct{ body, want string }{
 		"ironic, JSON in a string": {`{"error_message": "{\"faultcode\": \"Client\", \"faultstring\": \"Node n is locked by host h\", \"debuginfo\": null}"}`, "Node n is locked by host h"},
 		"ironic, object":           {`{"error_message": {"faultstring": "no such node"}}`, "no such node"},
@@ -31,7 +31,7 @@ func TestFaultString(t *testing.T) {
 
 // Keystone failures, and failures without an HTTP answer, are Unavailable;
 // only a transport failure is called unreachable.
-func TestClassifyUnavailable(t *testing.T) {
+func TestUnitClassifyUnavailable(t *testing.T) {
 	tests := map[string]struct {
 		err  error
 		want string

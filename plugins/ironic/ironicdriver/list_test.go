@@ -23,7 +23,7 @@ func TestListShowsExactlyTheAdoptableNodes(t *testing.T) {
 	d := launch(t)
 	got := list(t, d, driver.ListOptions{ResourceClass: listRC})
 	var wantNodes []driver.Node
-	for _, n := range fixtureOf(ironic.KindAdoptable) {
+	for _, n := range fixtureOf(t, ironic.KindAdoptable) {
 		wantNodes = append(wantNodes, want(n))
 	}
 	byUUID := func(a, b driver.Node) int { return strings.Compare(a.UUID, b.UUID) }
@@ -51,7 +51,7 @@ func TestListCriteria(t *testing.T) {
 		ironic.KindAvailable, ironic.KindNoResourceClass, ironic.KindAdoptable,
 	} {
 		t.Run(string(kind), func(t *testing.T) {
-			n := fixtureOf(kind)[0]
+			n := fixtureOf(t, kind)[0]
 			if listed := plain[n.UUID]; listed != (kind == ironic.KindAdoptable) {
 				t.Errorf("node listed = %v without include_unmanageable", listed)
 			}
@@ -133,7 +133,7 @@ func TestListFollowsPages(t *testing.T) {
 	d := newTestDriver(t)
 	counter := countRequests(d)
 	got := list(t, d, driver.ListOptions{ResourceClass: listRC})
-	adoptable := len(fixtureOf(ironic.KindAdoptable))
+	adoptable := len(fixtureOf(t, ironic.KindAdoptable))
 	if len(got) != adoptable {
 		t.Errorf("listed %d nodes, want %d", len(got), adoptable)
 	}

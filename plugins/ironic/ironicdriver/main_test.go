@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,55 +30,85 @@ const (
 	scratchRC = "scratch"
 )
 
-// env is the one standalone Ironic of this package and what it holds,
-// set up by TestMain.
-var env struct {
+// testEnv is the one standalone Ironic of this package and what it holds.
+type testEnv struct {
 	ironic  *ironic.Server
 	fixture []ironic.Node
 	plugin  string // built mogan-driver-ironic
 }
 
+// env is started on the first test that needs it (ironicEnv), so that the
+// pure tests (TestUnit…) run offline in seconds:
+//
+//	go test ./plugins/ironic/ironicdriver -run Unit
+var env struct {
+	once sync.Once
+	err  error
+	dir  string
+	testEnv
+}
+
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
 
 func testMain(m *testing.M) int {
+	code := m.Run()
+	if env.ironic != nil {
+		_ = env.ironic.Stop()
+	}
+	if env.dir != "" {
+		_ = os.RemoveAll(env.dir)
+	}
+	return code
+}
+
+// ironicEnv returns the package's Ironic, with its fixture and the built
+// plugin, starting them on first use; a failed start fails every test
+// that needs them.
+func ironicEnv(t testing.TB) *testEnv {
+	t.Helper()
+	env.once.Do(func() { env.err = startEnv() })
+	if env.err != nil {
+		t.Fatal(env.err)
+	}
+	return &env.testEnv
+}
+
+func startEnv() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	dir, err := os.MkdirTemp("", "ironicdriver-test-")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
-	defer os.RemoveAll(dir)
+	env.dir = dir
 	env.plugin = filepath.Join(dir, "mogan-driver-ironic")
 	if out, err := exec.CommandContext(ctx, "go", "build", "-o", env.plugin, "../cmd/mogan-driver-ironic").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the plugin: %v\n%s", err, out)
-		return 1
+		return fmt.Errorf("building the plugin: %w\n%s", err, out)
 	}
 	env.ironic, err = ironic.Start(ctx, ironic.Options{Dir: filepath.Join(dir, "ironic"), MaxLimit: pageLimit, DieWithParent: true})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
-	defer env.ironic.Stop()
 	env.fixture, err = env.ironic.Fixture().Enroll(ctx, ironic.Mix{
 		Adoptable: 2*pageLimit + 2, Associated: 1, Maintenance: 1, Available: 1, NoResourceClass: 1,
 		ResourceClass: listRC,
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "fixture:", err, "\nironic log:", env.ironic.Log)
-		return 1
+		return fmt.Errorf("fixture: %w\nironic log: %s", err, env.ironic.Log)
 	}
-	return m.Run()
+	return nil
 }
 
 // options configure a driver for the test Ironic.
-func options() map[string]string { return map[string]string{"url": env.ironic.URL} }
+func options(t testing.TB) map[string]string {
+	return map[string]string{"url": ironicEnv(t).ironic.URL}
+}
 
 // newTestDriver is an in-process driver on the test Ironic.
 func newTestDriver(t *testing.T) *Driver {
 	t.Helper()
 	d := newDriver(hclog.New(&hclog.LoggerOptions{Output: t.Output(), Level: hclog.Debug}))
-	if err := d.Configure(t.Context(), options()); err != nil {
+	if err := d.Configure(t.Context(), options(t)); err != nil {
 		t.Fatal(err)
 	}
 	return d
@@ -88,23 +119,23 @@ func newTestDriver(t *testing.T) *Driver {
 func launch(t *testing.T) driver.Full {
 	t.Helper()
 	p, err := driverplugin.Launch(driverplugin.LaunchConfig{
-		Path:   env.plugin,
+		Path:   ironicEnv(t).plugin,
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "plugin", Output: t.Output(), Level: hclog.Debug}),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Kill)
-	if err := p.Driver().Configure(t.Context(), options()); err != nil {
+	if err := p.Driver().Configure(t.Context(), options(t)); err != nil {
 		t.Fatal(err)
 	}
 	return p.Driver()
 }
 
 // fixtureOf returns the fixture nodes of one kind.
-func fixtureOf(kind ironic.Kind) []ironic.Node {
+func fixtureOf(t testing.TB, kind ironic.Kind) []ironic.Node {
 	var out []ironic.Node
-	for _, n := range env.fixture {
+	for _, n := range ironicEnv(t).fixture {
 		if n.Kind == kind {
 			out = append(out, n)
 		}
@@ -115,7 +146,7 @@ func fixtureOf(kind ironic.Kind) []ironic.Node {
 // scratchNode enrolls a fresh adoptable node for a test that manages it.
 func scratchNode(t *testing.T) ironic.Node {
 	t.Helper()
-	nodes, err := env.ironic.Fixture().Enroll(t.Context(), ironic.Mix{Adoptable: 1, ResourceClass: scratchRC})
+	nodes, err := ironicEnv(t).ironic.Fixture().Enroll(t.Context(), ironic.Mix{Adoptable: 1, ResourceClass: scratchRC})
 	if err != nil {
 		t.Fatal(err)
 	}

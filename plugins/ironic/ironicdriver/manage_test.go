@@ -35,7 +35,7 @@ func ironicCall(t *testing.T, method, path string, body, out any) {
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), method, env.ironic.URL+path, rd)
+	req, err := http.NewRequestWithContext(t.Context(), method, ironicEnv(t).ironic.URL+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestGetManageableNode(t *testing.T) {
 		ironic.KindAvailable, ironic.KindNoResourceClass,
 	} {
 		t.Run(string(kind), func(t *testing.T) {
-			n := fixtureOf(kind)[0]
+			n := fixtureOf(t, kind)[0]
 			got, err := d.GetManageableNode(t.Context(), n.UUID)
 			if err != nil {
 				t.Fatal(err)
@@ -142,7 +142,7 @@ func TestManageAndUnmanage(t *testing.T) {
 		}
 	})
 	t.Run("a node associated with another instance", func(t *testing.T) {
-		a := fixtureOf(ironic.KindAssociated)[0]
+		a := fixtureOf(t, ironic.KindAssociated)[0]
 		_, err := d.Manage(t.Context(), driver.ManageRequest{NodeUUID: a.UUID, ServerUUID: other})
 		if !errors.Is(err, driver.ErrConflict) {
 			t.Errorf("err = %v, want ErrConflict", err)

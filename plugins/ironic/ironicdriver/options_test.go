@@ -17,7 +17,7 @@ import (
 	"github.com/mogan-manage/mogan-manage/testenv/ironic"
 )
 
-func TestConfigureRefusesBadOptions(t *testing.T) {
+func TestUnitConfigureRefusesBadOptions(t *testing.T) {
 	url := map[string]string{"url": "http://127.0.0.1:6385"}
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{}
@@ -78,7 +78,7 @@ func TestConfigureRefusesBadOptions(t *testing.T) {
 // Through the plugin process, the option at fault survives the trip.
 func TestPluginReportsTheBadOption(t *testing.T) {
 	d := launch(t)
-	err := d.Configure(t.Context(), map[string]string{"url": env.ironic.URL, "timeout": "soon"})
+	err := d.Configure(t.Context(), map[string]string{"url": ironicEnv(t).ironic.URL, "timeout": "soon"})
 	if diff := cmp.Diff("timeout", driver.OptionOf(err)); diff != "" || !errors.Is(err, driver.ErrInvalidArgument) {
 		t.Errorf("err = %v; option (-want +got):\n%s", err, diff)
 	}
@@ -86,7 +86,7 @@ func TestPluginReportsTheBadOption(t *testing.T) {
 
 // Every request carries the configured microversion, and http_basic its
 // credentials.
-func TestRequestHeaders(t *testing.T) {
+func TestUnitRequestHeaders(t *testing.T) {
 	type seen struct{ Version, User, Password string }
 	got := make(chan seen, 8)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -147,10 +147,10 @@ func TestStoppedIronicIsUnavailable(t *testing.T) {
 		})
 	}
 	// and the plugin itself keeps serving once Ironic is back
-	if err := p.Configure(t.Context(), options()); err != nil {
+	if err := p.Configure(t.Context(), options(t)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.GetManageableNode(t.Context(), fixtureOf(ironic.KindAdoptable)[0].UUID); err != nil {
+	if _, err := p.GetManageableNode(t.Context(), fixtureOf(t, ironic.KindAdoptable)[0].UUID); err != nil {
 		t.Errorf("after reconfiguring: %v", err)
 	}
 }
@@ -158,5 +158,5 @@ func TestStoppedIronicIsUnavailable(t *testing.T) {
 // The SDK's conformance kit passes for the built plugin, a whole adoption
 // of a real node included (the kit releases it: the test Ironic is ours).
 func TestConformance(t *testing.T) {
-	drivertest.Run(t, drivertest.Config{Path: env.plugin, Options: options(), Adopt: true})
+	drivertest.Run(t, drivertest.Config{Path: ironicEnv(t).plugin, Options: options(t), Adopt: true})
 }

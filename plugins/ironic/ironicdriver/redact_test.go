@@ -11,7 +11,7 @@ import (
 )
 
 // A url or auth_url carrying user:password@ never shows in an error.
-func TestClassifyRedactsUserinfo(t *testing.T) {
+func TestUnitClassifyRedactsUserinfo(t *testing.T) {
 	const endpoint = "http://ironic:s3cret@127.0.0.1:6385/v1/"
 	tests := map[string]error{
 		"unreachable": &url.Error{Op: "Get", URL: endpoint + "nodes", Err: syscall.ECONNREFUSED},

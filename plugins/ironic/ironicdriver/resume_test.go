@@ -24,7 +24,7 @@ func TestPagedListingResumesPorts(t *testing.T) {
 	// Nodes of their own class, enrolled after the package's fixture, so
 	// that re-reading from the start would cost many pages by the end.
 	const rc = "paging"
-	nodes, err := env.ironic.Fixture().Enroll(t.Context(), ironic.Mix{Adoptable: 24, ResourceClass: rc})
+	nodes, err := ironicEnv(t).ironic.Fixture().Enroll(t.Context(), ironic.Mix{Adoptable: 24, ResourceClass: rc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestPagedListingSeesChangesBetweenPages(t *testing.T) {
 	addPort := func(node int) change {
 		return func(t *testing.T, _ string, nodes []driver.Node) {
 			body := map[string]any{"node_uuid": nodes[node].UUID, "address": fmt.Sprintf("52:54:00:%02x:%02x:%02x", rand.IntN(256), rand.IntN(256), rand.IntN(256))}
-			if err := env.ironic.Fixture().Request(t.Context(), "POST", "/v1/ports", body, nil); err != nil {
+			if err := ironicEnv(t).ironic.Fixture().Request(t.Context(), "POST", "/v1/ports", body, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -117,7 +117,7 @@ func TestPagedListingSeesChangesBetweenPages(t *testing.T) {
 	deletePort := func(node int) change {
 		return func(t *testing.T, _ string, nodes []driver.Node) {
 			ps := nodes[node].Ports
-			if err := env.ironic.Fixture().Request(t.Context(), "DELETE", "/v1/ports/"+ps[len(ps)-1].UUID, nil, nil); err != nil {
+			if err := ironicEnv(t).ironic.Fixture().Request(t.Context(), "DELETE", "/v1/ports/"+ps[len(ps)-1].UUID, nil, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -132,12 +132,12 @@ func TestPagedListingSeesChangesBetweenPages(t *testing.T) {
 		{"a later node's port deleted", deletePort(4), []bool{false}},
 		{"the resume point deleted", deletePort(1), []bool{false, true}},
 		{"a later node put in maintenance", func(t *testing.T, _ string, nodes []driver.Node) {
-			if err := env.ironic.Fixture().Request(t.Context(), "PUT", "/v1/nodes/"+nodes[3].UUID+"/maintenance", map[string]string{"reason": "test"}, nil); err != nil {
+			if err := ironicEnv(t).ironic.Fixture().Request(t.Context(), "PUT", "/v1/nodes/"+nodes[3].UUID+"/maintenance", map[string]string{"reason": "test"}, nil); err != nil {
 				t.Fatal(err)
 			}
 		}, []bool{false}},
 		{"a node enrolled", func(t *testing.T, rc string, _ []driver.Node) {
-			if _, err := env.ironic.Fixture().BulkLoad(t.Context(), 1, ironic.BulkOptions{ResourceClass: rc, Portgroup: true}); err != nil {
+			if _, err := ironicEnv(t).ironic.Fixture().BulkLoad(t.Context(), 1, ironic.BulkOptions{ResourceClass: rc, Portgroup: true}); err != nil {
 				t.Fatal(err)
 			}
 		}, []bool{false}},
@@ -149,7 +149,7 @@ func TestPagedListingSeesChangesBetweenPages(t *testing.T) {
 			rc := fmt.Sprintf("change-%d", i)
 			t.Run(fmt.Sprintf("%s/new process %v", tc.name, fresh), func(t *testing.T) {
 				// Bulk-loaded: 2 ports and a portgroup each, in seconds.
-				if _, err := env.ironic.Fixture().BulkLoad(t.Context(), 6, ironic.BulkOptions{ResourceClass: rc, Portgroup: true}); err != nil {
+				if _, err := ironicEnv(t).ironic.Fixture().BulkLoad(t.Context(), 6, ironic.BulkOptions{ResourceClass: rc, Portgroup: true}); err != nil {
 					t.Fatal(err)
 				}
 				d := newTestDriver(t)

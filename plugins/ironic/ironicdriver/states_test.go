@@ -36,7 +36,7 @@ func TestGetNodeStatesSmallBatch(t *testing.T) {
 	var ids []string
 	var wantStates []driver.NodeState
 	for _, kind := range []ironic.Kind{ironic.KindAssociated, ironic.KindAdoptable, ironic.KindMaintenance, ironic.KindAvailable} {
-		n := fixtureOf(kind)[0]
+		n := fixtureOf(t, kind)[0]
 		ids = append(ids, n.UUID)
 		wantStates = append(wantStates, wantState(n))
 	}
@@ -56,12 +56,12 @@ func TestGetNodeStatesSmallBatch(t *testing.T) {
 // the listing of associated nodes page by page, plus one request for each
 // requested node that is not associated.
 func TestGetNodeStatesLargeBatch(t *testing.T) {
-	associated, err := env.ironic.Fixture().Enroll(t.Context(), ironic.Mix{Associated: listStatesAbove + 2, ResourceClass: scratchRC})
+	associated, err := ironicEnv(t).ironic.Fixture().Enroll(t.Context(), ironic.Mix{Associated: listStatesAbove + 2, ResourceClass: scratchRC})
 	if err != nil {
 		t.Fatal(err)
 	}
-	associated = append(associated, fixtureOf(ironic.KindAssociated)...)
-	free := slices.Concat(fixtureOf(ironic.KindAdoptable)[:2], fixtureOf(ironic.KindAvailable))
+	associated = append(associated, fixtureOf(t, ironic.KindAssociated)...)
+	free := slices.Concat(fixtureOf(t, ironic.KindAdoptable)[:2], fixtureOf(t, ironic.KindAvailable))
 	unknown := []string{uuid.NewString(), uuid.NewString()}
 
 	var ids []string
@@ -145,7 +145,7 @@ func uuidsOf(nodes []ironic.Node) []string {
 }
 
 // Ironic unreachable: both ways of reading are Unavailable, naming Ironic.
-func TestGetNodeStatesUnavailable(t *testing.T) {
+func TestUnitGetNodeStatesUnavailable(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
