@@ -101,7 +101,7 @@ func (a *app) runAdopt(ctx context.Context, f adoptFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	tmpl, err := template.New("name").Option("missingkey=zero").Parse(f.nameTemplate)
+	tmpl, err := template.New("name").Option("missingkey=error").Parse(f.nameTemplate)
 	if err != nil {
 		return usagef("--name-template: %v", err)
 	}
@@ -144,7 +144,7 @@ func (a *app) runAdopt(ctx context.Context, f adoptFlags, args []string) error {
 		DryRun:      f.dryRun,
 		Build: func(n client.Node) (client.ManageRequest, error) {
 			var name bytes.Buffer
-			if err := tmpl.Execute(&name, n); err != nil {
+			if err := tmpl.Execute(&name, templateData(n)); err != nil {
 				return client.ManageRequest{}, fmt.Errorf("--name-template: %w", err)
 			}
 			return client.ManageRequest{
@@ -257,4 +257,26 @@ func writeResults(w interface{ Write([]byte) (int, error) }, results []adopt.Res
 		rows[i] = []string{r.NodeUUID, r.ServerUUID, string(r.Outcome), r.Reason}
 	}
 	writeTable(w, []string{"Node", "Server UUID", "Outcome", "Reason"}, rows)
+}
+
+// nodeFields are the listing's fields: a node the listing lacked (only its
+// uuid is known) has them all the same, empty, for --name-template.
+var nodeFields = []string{"uuid", "name", "resource_class", "power_state", "provision_state", "image_source"}
+
+// templateData is the node for --name-template: a null or absent field
+// reads as "" (text/template would print "<no value>"), so {{.name}} of
+// an unnamed node is empty and {{or .name .uuid}} falls back. A key that
+// is no field of the node (a typo) fails the node, naming it.
+func templateData(n client.Node) map[string]any {
+	data := make(map[string]any, len(n)+len(nodeFields))
+	for _, k := range nodeFields {
+		data[k] = ""
+	}
+	for k, v := range n {
+		if v == nil {
+			v = ""
+		}
+		data[k] = v
+	}
+	return data
 }

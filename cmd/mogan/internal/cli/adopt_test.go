@@ -151,8 +151,10 @@ var sortStrings = cmp.Transformer("sort", func(in []string) []string {
 // and user reach the manage body.
 func TestAdoptRequestBody(t *testing.T) {
 	for name, tc := range map[string]struct {
-		args []string
-		want map[string]any
+		args     []string
+		want     map[string]any
+		wantCode int
+		wantErr  string
 	}{
 		"default name is the node's name": {
 			args: []string{nodeA},
@@ -161,6 +163,19 @@ func TestAdoptRequestBody(t *testing.T) {
 		"default name falls back to the uuid": {
 			args: []string{nodeB},
 			want: map[string]any{"node_uuid": nodeB, "name": nodeB},
+		},
+		"a typo fails the node": {
+			args:     []string{nodeA, "--name-template", "{{.hostnme}}"},
+			wantCode: ExitFailed,
+			wantErr:  `map has no entry for key "hostnme"`,
+		},
+		"a null field is empty": {
+			args: []string{nodeB, "--name-template", "x{{.name}}-{{.image_source}}"},
+			want: map[string]any{"node_uuid": nodeB, "name": "x-"},
+		},
+		"a node the listing lacks has its uuid": {
+			args: []string{"99999999-0000-0000-0000-000000000009", "--name-template", "n-{{.uuid}}{{.name}}"},
+			want: map[string]any{"node_uuid": "99999999-0000-0000-0000-000000000009", "name": "n-99999999-0000-0000-0000-000000000009"},
 		},
 		"everything": {
 			args: []string{nodeA, "--name-template", "{{.resource_class}}-{{.uuid}}", "--description", "from rack 7",
@@ -175,8 +190,14 @@ func TestAdoptRequestBody(t *testing.T) {
 			fake := newFake()
 			srv := fake.serve(t)
 			code, _, stderr := run{env: map[string]string{"MOGAN_URL": srv.URL}}.mogan(t, append([]string{"adopt"}, tc.args...)...)
-			if code != ExitOK {
-				t.Fatalf("exit %d: %s", code, stderr)
+			if code != tc.wantCode || !strings.Contains(stderr, tc.wantErr) {
+				t.Fatalf("exit %d: %s; want %d with %q", code, stderr, tc.wantCode, tc.wantErr)
+			}
+			if tc.want == nil {
+				if len(fake.posted) > 0 {
+					t.Errorf("posted %v", fake.posted)
+				}
+				return
 			}
 			if len(fake.posted) != 1 {
 				t.Fatalf("posted %v", fake.posted)
