@@ -38,7 +38,6 @@ func newProgress(env Env, total int, dryRun bool) *progress {
 			progressbar.OptionShowElapsedTimeOnFinish(),
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionSetWidth(30),
-			progressbar.OptionFullWidth(),
 		)
 	}
 	return p
