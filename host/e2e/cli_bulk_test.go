@@ -57,7 +57,8 @@ func TestCLIBulkAdoption(t *testing.T) {
 		}
 		// The bar redraws one line in place and ends full; no per-node
 		// lines on a terminal.
-		if !strings.Contains(term, fmt.Sprintf("%d/%d", onTerminal, onTerminal)) || !strings.Contains(term, "\r") || strings.Contains(term, "] node ") {
+		if !strings.Contains(term, fmt.Sprintf("%d/%d", onTerminal, onTerminal)) || !strings.Contains(term, "\r") ||
+			!strings.Contains(term, "█") || strings.Contains(term, "] node ") {
 			t.Errorf("terminal output is not a progress bar:\n%q", lastBytes(term, 600))
 		}
 		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")

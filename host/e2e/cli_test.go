@@ -11,36 +11,25 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/mogan-manage/mogan-manage/testenv/ironic"
 	"github.com/mogan-manage/mogan-manage/testenv/keystone"
 )
 
-// TestCLIAgainstIronic drives bin/mogan against the host on a real
-// Ironic: the listing, a dry run that changes nothing, each outcome word
-// with its reason, the exit codes, the server commands.
-func TestCLIAgainstIronic(t *testing.T) {
+// TestCLIAgainstCloud drives bin/mogan against the host on a real Ironic,
+// Glance and Neutron: the listing, a dry run that changes nothing, each
+// outcome word with its reason (maintenance, a MAC mismatch), the exit
+// codes, the server commands.
+func TestCLIAgainstCloud(t *testing.T) {
 	ctx := t.Context()
-	ironicSrv, err := ironic.Start(ctx, ironic.Options{Dir: t.TempDir(), DieWithParent: true})
-	if err != nil {
+	c, nodes := startCloud(t, 5)
+	pre, a1, a2, badMAC, maintenance := nodes[0].UUID, nodes[1].UUID, nodes[2].UUID, nodes[3].UUID, nodes[4].UUID
+	if err := c.SetNeutronMAC(ctx, vifsOf(nodes[3])[0], "52:54:00:12:34:56"); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = ironicSrv.Stop() })
-	nodes, err := ironicSrv.Fixture().Enroll(ctx, ironic.Mix{Adoptable: 3, Maintenance: 1})
-	if err != nil {
+	if err := c.SetMaintenance(ctx, maintenance, true); err != nil {
 		t.Fatal(err)
 	}
-	var adoptable []string
-	var maintenance string
-	for _, n := range nodes {
-		switch n.Kind {
-		case ironic.KindAdoptable:
-			adoptable = append(adoptable, n.UUID)
-		case ironic.KindMaintenance:
-			maintenance = n.UUID
-		}
-	}
-	pre, a1, a2 := adoptable[0], adoptable[1], adoptable[2]
-	h := startHost(t, ironicHostConfig(t, "", ironicSrv.URL, ""))
+	ironicSrv := c.Ironic
+	h := startHost(t, cloudHostConfig(t, c, "", c.Neutron.URL, ""))
 	env := []string{"MOGAN_URL=" + h.URL}
 
 	// One node is adopted beforehand: the CLI must call it skipped.
@@ -62,21 +51,22 @@ func TestCLIAgainstIronic(t *testing.T) {
 		got[n["uuid"].(string)] = true
 		resourceClass[n["uuid"].(string)] = n["resource_class"]
 	}
-	if len(got) != 2 || !got[a1] || !got[a2] {
-		t.Errorf("manageable list -f json lists %v; want %s and %s", got, a1, a2)
+	if len(got) != 3 || !got[a1] || !got[a2] || !got[badMAC] {
+		t.Errorf("manageable list -f json lists %v; want %s, %s and %s", got, a1, a2, badMAC)
 	}
 	if r := runMogan(t, env, "manageable", "list", "--all"); r.code != 0 || !strings.Contains(r.stdout, maintenance) || !strings.Contains(r.stdout, "maintenance") {
 		t.Errorf("manageable list --all: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
 	// A dry run: each outcome as the real run would have it, nothing changed.
-	r = runMogan(t, env, "adopt", "--dry-run", "-f", "json", a1, maintenance, pre)
+	r = runMogan(t, env, "adopt", "--dry-run", "-f", "json", a1, maintenance, badMAC, pre)
 	if r.code != 1 {
 		t.Errorf("adopt --dry-run with a node in maintenance: exit %d; want 1\n%s", r.code, r.stderr)
 	}
 	res := adoptResults(t, r)
 	checkOutcome(t, res[a1], "would adopt", "", "")
 	checkOutcome(t, res[maintenance], "failed", "", "maintenance")
+	checkOutcome(t, res[badMAC], "failed", "", "52:54:00:12:34:56")
 	checkOutcome(t, res[pre], "skipped", preServer, preServer)
 	if n := len(serversByNode(t, h.URL)); n != 1 {
 		t.Errorf("%d servers after the dry run; want the 1 adopted before", n)
@@ -90,7 +80,7 @@ func TestCLIAgainstIronic(t *testing.T) {
 
 	// The real run: adopted, failed with the API's reason, skipped.
 	r = runMogan(t, env, "adopt", "-f", "json", "--name-template", "srv-{{.resource_class}}-{{.uuid}}",
-		"--property", "rack=7", "--description", "from the lab", a1, maintenance, pre)
+		"--property", "rack=7", "--description", "from the lab", a1, maintenance, badMAC, pre)
 	if r.code != 1 {
 		t.Errorf("adopt with a node in maintenance: exit %d; want 1\n%s", r.code, r.stderr)
 	}
@@ -98,7 +88,11 @@ func TestCLIAgainstIronic(t *testing.T) {
 	a1Server := deref(res[a1].ServerUUID)
 	checkOutcome(t, res[a1], "adopted", a1Server, "")
 	checkOutcome(t, res[maintenance], "failed", "", "maintenance")
+	checkOutcome(t, res[badMAC], "failed", "", "52:54:00:12:34:56")
 	checkOutcome(t, res[pre], "skipped", preServer, preServer)
+	if inst, _ := c.InstanceUUID(ctx, badMAC); inst != "" {
+		t.Errorf("the node with a MAC mismatch was associated with %s", inst)
+	}
 	if a1Server == "" || ironicNode(t, ironicSrv.URL, a1)["instance_uuid"] != a1Server {
 		t.Errorf("Ironic's instance_uuid of %s = %v; want the server %q", a1, ironicNode(t, ironicSrv.URL, a1)["instance_uuid"], a1Server)
 	}
@@ -112,13 +106,15 @@ func TestCLIAgainstIronic(t *testing.T) {
 		t.Errorf("server show: name %v, description %v, metadata %v", shown["name"], shown["description"], shown["metadata"])
 	}
 
-	// --all adopts what is left; then there is nothing left.
+	// --all adopts what is left and fails the MAC mismatch again (listed:
+	// Ironic alone cannot tell); then only that one is left.
 	r = runMogan(t, env, "adopt", "--all")
-	if r.code != 0 || !strings.Contains(r.stdout, a2) || !strings.Contains(r.stdout, "| adopted") {
+	if r.code != 1 || !strings.Contains(r.stdout, a2) || strings.Count(r.stdout, "| adopted") != 1 || strings.Count(r.stdout, "| failed") != 1 {
 		t.Errorf("adopt --all: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if r := runMogan(t, env, "adopt", "--all", "-f", "json"); r.code != 0 || strings.TrimSpace(r.stdout) != "[]" {
-		t.Errorf("adopt --all with nothing left: exit %d, %q", r.code, r.stdout)
+	r = runMogan(t, env, "adopt", "--all", "-f", "json")
+	if res := adoptResults(t, r); r.code != 1 || len(res) != 1 || res[badMAC].Outcome != "failed" {
+		t.Errorf("adopt --all with the MAC mismatch left: exit %d, %s", r.code, r.stdout)
 	}
 
 	// The server commands.
