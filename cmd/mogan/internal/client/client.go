@@ -9,7 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Client is a connection to one Mogan API.
@@ -75,15 +77,33 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		}
 		return resp, nil
 	}
-	resp, err := send()
-	if errors.Is(err, errRetry) {
+	var resp *http.Response
+	for attempt := 0; ; attempt++ {
+		var err error
 		resp, err = send()
-	}
-	if errors.Is(err, errRetry) {
-		return fmt.Errorf("%s %s: still unauthorized after a new token", method, target)
-	}
-	if err != nil {
-		return err
+		if errors.Is(err, errRetry) {
+			resp, err = send()
+		}
+		if errors.Is(err, errRetry) {
+			return fmt.Errorf("%s %s: still unauthorized after a new token", method, target)
+		}
+		if err != nil {
+			return err
+		}
+		wait, ok := retryAfter(resp)
+		if !ok || attempt >= maxRetries {
+			break
+		}
+		// 503 with Retry-After: the host refused before doing anything
+		// (its start-up repair pass, a driver plugin backing off), so the
+		// same request may go again.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+		_ = resp.Body.Close()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -103,3 +123,23 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 
 // errRetry says the request should be sent again with new credentials.
 var errRetry = errors.New("retry with new credentials")
+
+// maxRetries bounds the retries of a request answered 503 with
+// Retry-After; maxRetryAfter bounds one wait.
+const (
+	maxRetries    = 10
+	maxRetryAfter = 30 * time.Second
+)
+
+// retryAfter is how long to wait before sending again a request answered
+// 503 with a Retry-After in seconds.
+func retryAfter(resp *http.Response) (time.Duration, bool) {
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		return 0, false
+	}
+	secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	if err != nil || secs < 0 {
+		return 0, false
+	}
+	return min(time.Duration(secs)*time.Second, maxRetryAfter), true
+}

@@ -99,3 +99,42 @@ func TestListServersPages(t *testing.T) {
 		t.Errorf("markers (-want +got):\n%s", diff)
 	}
 }
+
+// TestRetryAfter: a 503 with Retry-After (the host's repair pass at
+// start) is sent again, up to maxRetries; a 503 without it is an error at
+// once.
+func TestRetryAfter(t *testing.T) {
+	for name, tc := range map[string]struct {
+		unavailable int  // 503s before a 200
+		retryAfter  bool // whether they say Retry-After
+		wantCalls   int
+		wantErr     bool
+	}{
+		"two 503s then 200":       {2, true, 3, false},
+		"503 without Retry-After": {1, false, 1, true},
+		"503 for ever":            {100, true, maxRetries + 1, true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			calls := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if calls++; calls <= tc.unavailable {
+					if tc.retryAfter {
+						w.Header().Set("Retry-After", "0")
+					}
+					w.WriteHeader(http.StatusServiceUnavailable)
+					return
+				}
+				_, _ = fmt.Fprint(w, `{"uuid": "s"}`)
+			}))
+			defer srv.Close()
+			c, err := Connect(context.Background(), Options{URL: srv.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.GetServer(context.Background(), "s")
+			if calls != tc.wantCalls || (err != nil) != tc.wantErr {
+				t.Errorf("%d calls, err %v; want %d calls, error %v", calls, err, tc.wantCalls, tc.wantErr)
+			}
+		})
+	}
+}
