@@ -62,6 +62,9 @@ type side[T any] struct {
 	head        int
 	orphanAt    map[string]int
 	orphanItems int
+	// pageLen is the length of the stream's last full page: Ironic's
+	// page, which its max_limit may make smaller than the driver's.
+	pageLen int
 }
 
 type orphanGroup[T any] struct {
@@ -148,8 +151,18 @@ func (s *side[T]) dropOrphans(upTo int) {
 	}
 }
 
+// ahead: the side has read a page's worth of items of nodes not listed
+// (yet) — about a page ahead of the node stream. Before it has reached
+// any listed node, its orphans more likely sort before the listing's
+// first node (a listing filtered by resource class, or resuming without
+// a cursor): up to pageSize of them are read on.
+func (s *side[T]) ahead() bool {
+	return s.orphanItems > 0 && s.orphanItems >= max(s.pageLen, 1) && (s.cur >= 0 || s.orphanItems >= pageSize)
+}
+
 // take consumes a page of this side's stream.
 func (s *side[T]) take(j *joiner, page []T) {
+	s.pageLen = max(s.pageLen, len(page))
 	for _, item := range page {
 		node := s.nodeOf(item)
 		if e, ok := j.byUUID[node]; ok {
@@ -177,17 +190,16 @@ func (s *side[T]) take(j *joiner, page []T) {
 	}
 }
 
-// end notes the stream's end.
-func (s *side[T]) end() {
-	s.done = true
-	s.dropOrphans(len(s.orphans))
-}
+// end notes the stream's end. Its orphans stay: nodes still to come
+// claim them.
+func (s *side[T]) end() { s.done = true }
 
-// complete gives e, the listing's last needed node, all its items, read
-// by a lookup of that node instead of the stream's next page; the stream
-// is then done for this listing.
-func (s *side[T]) complete(e *joinEntry, items []T) {
-	*s.slot(e) = items
+// complete gives each of the nodes toLookUp returned all its items, as
+// looked up; the stream is then done for this listing.
+func (s *side[T]) complete(entries []*joinEntry, items [][]T) {
+	for i, e := range entries {
+		*s.slot(e) = items[i]
+	}
 	s.end()
 }
 
@@ -221,29 +233,42 @@ func needs[T any](j *joiner, s *side[T]) bool {
 	return last >= j.pending[0].pos && !s.passed(last)
 }
 
-// atLastNeeded: the side has given items to the listing's last needed
-// node, and every node before it is complete; only whether that node has
-// more items is open — one lookup of the node answers it where the
-// stream's next page would read a page of nodes the listing does not need.
-func atLastNeeded[T any](j *joiner, s *side[T]) (*joinEntry, bool) {
+// lookupMax is the most nodes a side completes by looking each up
+// rather than by reading its stream on.
+const lookupMax = 4
+
+// toLookUp: the nodes the listing still needs are all received and few,
+// and the side has not completed them: one lookup of each (GET
+// /v1/ports?node=) completes them, where the stream's next page would
+// also read a page of nodes past the listing's end (re-read by the next
+// page) — or, when the last of them have no items at all, could not tell
+// that without a node past the limit.
+func toLookUp[T any](j *joiner, s *side[T]) []*joinEntry {
 	last := j.lastNeededPos()
-	if !j.nodesFinished() || last < 0 || s.done || s.cur != last || s.passed(last) || s.orphanItems > 0 {
-		return nil, false
+	if !j.nodesFinished() || last < 0 || s.done {
+		return nil
 	}
+	var open []*joinEntry
 	for _, e := range j.pending {
-		if e.pos == last {
-			return e, true
+		if e.pos > last {
+			break
+		}
+		if !s.passed(e.pos) {
+			if len(open) == lookupMax {
+				return nil
+			}
+			open = append(open, e)
 		}
 	}
-	return nil, false
+	return open
 }
 
 // stuck: the limit is reached, and the side has read a page of items of
-// nodes not listed while needed nodes are still open — those may have no
+// nodes not listed (ahead) while needed nodes are still open — those may have no
 // items at all, which only a later listed node can tell: read nodes past
 // the limit.
 func stuck[T any](j *joiner, s *side[T]) bool {
-	return j.lastNeeded >= 0 && !j.nodesDone && s.orphanItems >= pageSize && needs(j, s)
+	return j.lastNeeded >= 0 && !j.nodesDone && s.ahead() && needs(j, s)
 }
 
 // flush emits the leading pending nodes that are complete, up to the last

@@ -31,7 +31,7 @@ func TestUnitJoinerEmitsNodesOnceTheirPortsArePast(t *testing.T) {
 		// after the last step
 		finished    bool
 		portOrphans int
-		portsAtTail bool // the ports are at the last needed node
+		portLookups []string // the nodes whose ports to look up now
 	}{
 		"ports before their nodes, one node filtered out": {
 			steps: []step{
@@ -118,7 +118,7 @@ func TestUnitJoinerEmitsNodesOnceTheirPortsArePast(t *testing.T) {
 				{ports: map[string][]string{"a": {"p1"}, "b": {"p2"}}},
 			},
 			want:        [][]result{nil, nil, {{"a", []string{"p1"}, 0}}},
-			portsAtTail: true,
+			portLookups: []string{"b"},
 		},
 	}
 	for name, tc := range tests {
@@ -147,15 +147,17 @@ func TestUnitJoinerEmitsNodesOnceTheirPortsArePast(t *testing.T) {
 					}
 					j.portgroups.take(j, page)
 				case s.tail != nil:
-					e, ok := atLastNeeded(j, &j.ports)
-					if !ok {
-						t.Fatalf("step %d: the ports are not at the last needed node", i)
+					open := toLookUp(j, &j.ports)
+					if len(open) == 0 {
+						t.Fatalf("step %d: no node to look the ports of up", i)
 					}
-					var items []ironicPort
-					for _, p := range s.tail[e.node.UUID] {
-						items = append(items, ironicPort{UUID: p, NodeUUID: e.node.UUID})
+					items := make([][]ironicPort, len(open))
+					for k, e := range open {
+						for _, p := range s.tail[e.node.UUID] {
+							items[k] = append(items[k], ironicPort{UUID: p, NodeUUID: e.node.UUID})
+						}
 					}
-					j.ports.complete(e, items)
+					j.ports.complete(open, items)
 				}
 				switch s.end {
 				case "nodes":
@@ -187,8 +189,12 @@ func TestUnitJoinerEmitsNodesOnceTheirPortsArePast(t *testing.T) {
 			if j.ports.orphanItems != tc.portOrphans {
 				t.Errorf("port orphans kept = %d, want %d", j.ports.orphanItems, tc.portOrphans)
 			}
-			if _, got := atLastNeeded(j, &j.ports); got != tc.portsAtTail {
-				t.Errorf("ports at the last needed node = %v, want %v", got, tc.portsAtTail)
+			var lookups []string
+			for _, e := range toLookUp(j, &j.ports) {
+				lookups = append(lookups, e.node.UUID)
+			}
+			if diff := cmp.Diff(tc.portLookups, lookups); diff != "" {
+				t.Errorf("nodes whose ports to look up (-want +got):\n%s", diff)
 			}
 		})
 	}

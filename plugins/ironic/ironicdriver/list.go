@@ -9,6 +9,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/hashicorp/go-hclog"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
@@ -142,15 +143,16 @@ const (
 	nodePage fetchKind = iota
 	portPage
 	portgroupPage
-	portTail      // the last needed node's ports
-	portgroupTail // and its portgroups
+	portLookups      // the last needed nodes' ports, node by node
+	portgroupLookups // and their portgroups
 )
 
 type fetched struct {
-	kind  fetchKind
-	page  *ironicPage
-	entry *joinEntry // of a tail lookup
-	err   error
+	kind    fetchKind
+	page    *ironicPage
+	entries []*joinEntry  // of lookups
+	lookups []*ironicPage // their answers
+	err     error
 }
 
 // fetchError is a failed Ironic request, with the resource it was for;
@@ -210,20 +212,17 @@ func (l *listing) schedule(ctx context.Context) {
 		var (
 			st          = l.stream(kind)
 			need, ahead bool
-			tail        *joinEntry
-			atTail      bool
+			open        []*joinEntry
 		)
 		if kind == portPage {
-			need, ahead = needs(j, &j.ports), j.ports.orphanItems >= pageSize
-			tail, atTail = atLastNeeded(j, &j.ports)
+			need, ahead, open = needs(j, &j.ports), j.ports.ahead(), toLookUp(j, &j.ports)
 		} else {
-			need, ahead = needs(j, &j.portgroups), j.portgroups.orphanItems >= pageSize
-			tail, atTail = atLastNeeded(j, &j.portgroups)
+			need, ahead, open = needs(j, &j.portgroups), j.portgroups.ahead(), toLookUp(j, &j.portgroups)
 		}
 		switch {
 		case st.busy || st.done || !need:
-		case atTail:
-			l.startTail(ctx, kind, tail)
+		case len(open) > 0:
+			l.startLookups(ctx, kind, open)
 		case !ahead:
 			l.start(ctx, kind)
 		}
@@ -254,9 +253,9 @@ func (l *listing) unblock(ctx context.Context) {
 
 func (l *listing) stream(kind fetchKind) *stream {
 	switch kind {
-	case portPage, portTail:
+	case portPage, portLookups:
 		return &l.ports
-	case portgroupPage, portgroupTail:
+	case portgroupPage, portgroupLookups:
 		return &l.portgroups
 	}
 	return &l.nodes
@@ -278,18 +277,27 @@ func (l *listing) start(ctx context.Context, kind fetchKind) {
 	})
 }
 
-// startTail reads all the items of the listing's last needed node.
-func (l *listing) startTail(ctx context.Context, kind fetchKind, e *joinEntry) {
+// startLookups reads all the items of each of the entries, one request
+// each, at once.
+func (l *listing) startLookups(ctx context.Context, kind fetchKind, entries []*joinEntry) {
 	st := l.stream(kind)
-	resource, fields, tailKind := "ports", portFields, portTail
+	resource, fields, lookupKind := "ports", portFields, portLookups
 	if kind == portgroupPage {
-		resource, fields, tailKind = "portgroups", portgroupFields, portgroupTail
+		resource, fields, lookupKind = "portgroups", portgroupFields, portgroupLookups
 	}
 	st.busy = true
 	l.inFlight++
 	l.wg.Go(func() {
-		page, err := nodeItems(ctx, l.sc, resource, e.node.UUID, fields)
-		l.results <- fetched{kind: tailKind, page: page, entry: e, err: err}
+		pages := make([]*ironicPage, len(entries))
+		g, gctx := errgroup.WithContext(ctx)
+		for i, e := range entries {
+			g.Go(func() (err error) {
+				pages[i], err = nodeItems(gctx, l.sc, resource, e.node.UUID, fields)
+				return err
+			})
+		}
+		err := g.Wait()
+		l.results <- fetched{kind: lookupKind, lookups: pages, entries: entries, err: err}
 	})
 }
 
@@ -309,12 +317,20 @@ func (l *listing) take(r fetched) error {
 	}
 	st.resumed = false
 	switch r.kind {
-	case portTail:
-		j.ports.complete(r.entry, r.page.Ports)
+	case portLookups:
+		items := make([][]ironicPort, len(r.lookups))
+		for i, p := range r.lookups {
+			items[i] = p.Ports
+		}
+		j.ports.complete(r.entries, items)
 		st.done = true
 		return nil
-	case portgroupTail:
-		j.portgroups.complete(r.entry, r.page.Portgroups)
+	case portgroupLookups:
+		items := make([][]ironicPortgroup, len(r.lookups))
+		for i, p := range r.lookups {
+			items[i] = p.Portgroups
+		}
+		j.portgroups.complete(r.entries, items)
 		st.done = true
 		return nil
 	case nodePage:
