@@ -156,8 +156,9 @@ func FuzzManageableServersQuery(f *testing.F) {
 }
 
 // FuzzServersRoutes fuzzes the servers routes: the listings' limit, marker
-// and all_tenants, and {uuid} of show and unmanage (which calls the
-// plugin's Unmanage), over servers adopted through the plugin.
+// and all_tenants, and {uuid} of show, unmanage (which calls the plugin's
+// Unmanage) and the actions (list, and show with the marker as request
+// id), over servers adopted through the plugin.
 func FuzzServersRoutes(f *testing.F) {
 	h := newPluginHarness(f)
 	var adopted []string
@@ -189,6 +190,10 @@ func FuzzServersRoutes(f *testing.F) {
 		{3, adopted[2], "", "", ""}, // unmanaged for real, once
 		{3, testNode(5), "", "", ""},
 		{3, "%2e%2e", "", "", ""},
+		{4, adopted[0], "", "", ""},
+		{4, adopted[2], "", "", ""}, // released by the seed above, if run before
+		{5, adopted[0], "", "req-\x00", ""},
+		{5, adopted[0], "", "\xff", ""},
 	} {
 		f.Add(seed.route, seed.id, seed.limit, seed.marker, seed.allTenants)
 	}
@@ -200,13 +205,17 @@ func FuzzServersRoutes(f *testing.F) {
 			}
 		}
 		method, path := http.MethodGet, "/v1/servers"
-		switch route % 4 {
+		switch route % 6 {
 		case 1:
 			path = "/v1/servers/detail"
 		case 2:
 			path, q = "/v1/servers/"+id, nil
 		case 3:
 			method, path, q = http.MethodPost, "/v1/servers/"+id+"/unmanage", nil
+		case 4:
+			path, q = "/v1/servers/"+id+"/actions", nil
+		case 5: // the marker stands for the request id
+			path, q = "/v1/servers/"+id+"/actions/"+url.PathEscape(marker), nil
 		}
 		h.check(t, method+" "+path+"?"+q.Encode(), h.serve(t.Context(), method, path, q, ""))
 	})
