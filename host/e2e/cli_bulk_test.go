@@ -25,7 +25,7 @@ import (
 //     SIGKILLed halfway and restarted on the same database, the command
 //     rerun → every node adopted exactly once, none lost.
 //
-// (200 nodes on the terminal took 64-103 s on a loaded 2-core machine;
+// (200 nodes on the terminal took 25-103 s on this 2-core machine, by load;
 // the bar is shown as well with 40.)
 func TestCLIBulkAdoption(t *testing.T) {
 	const n, onTerminal = 200, 40
