@@ -27,7 +27,12 @@ func (s *Server) listManageableServers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	opts, err := listOptions(r.URL.Query())
+	q, err := parseQuery(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	opts, err := listOptions(q)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -82,7 +87,7 @@ func (s *Server) listManageableServers(w http.ResponseWriter, r *http.Request) {
 	}
 	_, _ = io.WriteString(out, "]")
 	if opts.Limit > 0 && count == opts.Limit {
-		next := s.baseURL(r) + "/v1/manageable_servers?" + nextQuery(r.URL.Query(), last).Encode()
+		next := s.baseURL(r) + "/v1/manageable_servers?" + nextQuery(q, last).Encode()
 		_, _ = io.WriteString(out, `, "manageable_servers_links": [`)
 		_ = enc.Encode(link{Href: next, Rel: "next"})
 		_, _ = io.WriteString(out, "]")
@@ -155,7 +160,12 @@ func (s *Server) manageServer(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	dryRun, err := queryBool(r.URL.Query(), "dry_run")
+	q, err := parseQuery(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	dryRun, err := queryBool(q, "dry_run")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -232,7 +242,16 @@ func (s *Server) decodeBody(r *http.Request, v any) error {
 	if err := s.manageSchema.Validate(doc); err != nil {
 		return errorf(http.StatusBadRequest, "%s", err.Error())
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	// Decode what was checked, not the body again: of a key given twice
+	// the checked document keeps the last value (as Python's json does),
+	// but encoding/json decoding into a struct merges two objects, so
+	// {"metadata": {<anything>}, "metadata": {}} would store metadata that
+	// the schema, the NUL check and the quota never saw.
+	checked, err := json.Marshal(doc)
+	if err != nil {
+		return errorf(http.StatusBadRequest, "Malformed request body: %s", jsonProblem(err))
+	}
+	if err := json.Unmarshal(checked, v); err != nil {
 		return errorf(http.StatusBadRequest, "Malformed request body: %s", jsonProblem(err))
 	}
 	return nil

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,36 +14,82 @@ import (
 // maxLimit caps ?limit= so that one page stays a reasonable response.
 const maxLimit = 10000
 
+// parseQuery reads the request's query string, refusing one that does not
+// parse (a bad percent escape, a ";" separator): url.URL.Query drops such a
+// pair silently, so "?dry_run=%zz" or "?x=1;dry_run=true" would adopt for
+// real.
+func parseQuery(r *http.Request) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "Malformed query string: %s", quoted(err.Error()))
+	}
+	return q, nil
+}
+
+// single reads parameter name, which may be given once: of
+// "?dry_run=false&dry_run=true" taking either value would surprise one
+// party (a proxy, a log reader, the client), so a repeated one is a 400,
+// as Ironic's WSME answers a list where it wants one value.
+func single(q url.Values, name string) (string, error) {
+	switch v := q[name]; len(v) {
+	case 0:
+		return "", nil
+	case 1:
+		return v[0], nil
+	default:
+		return "", errorf(http.StatusBadRequest, "Invalid value for %s: given %d times; give it once.", name, len(v))
+	}
+}
+
+// maxQuotedBytes is how much of a client's value an error message quotes.
+const maxQuotedBytes = 80
+
+// quoted is raw as %q shows it, cut to maxQuotedBytes on a character
+// boundary: a 1 MB parameter does not come back in the error.
+func quoted(raw string) string {
+	if len(raw) <= maxQuotedBytes {
+		return fmt.Sprintf("%q", raw)
+	}
+	cut := maxQuotedBytes
+	for cut > 0 && !utf8.RuneStart(raw[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%q...", raw[:cut])
+}
+
 // queryLimit reads ?limit= (0 when absent).
 func queryLimit(q url.Values) (int, error) {
-	raw := q.Get("limit")
-	if raw == "" {
-		return 0, nil
+	raw, err := single(q, "limit")
+	if raw == "" || err != nil {
+		return 0, err
 	}
 	n, err := strconv.Atoi(raw)
 	if err != nil || n < 1 || n > maxLimit {
 		return 0, errorf(http.StatusBadRequest,
-			"Invalid value for limit: %q. It must be an integer from 1 to %d.", raw, maxLimit)
+			"Invalid value for limit: %s. It must be an integer from 1 to %d.", quoted(raw), maxLimit)
 	}
 	return n, nil
 }
 
 // queryMarker reads ?marker=, which must be a UUID.
 func queryMarker(q url.Values) (string, error) {
-	raw := q.Get("marker")
-	if raw == "" {
-		return "", nil
+	raw, err := single(q, "marker")
+	if raw == "" || err != nil {
+		return "", err
 	}
 	id, err := uuid.Parse(raw)
 	if err != nil || len(raw) != 36 {
-		return "", errorf(http.StatusBadRequest, "Invalid value for marker: %q is not a UUID.", raw)
+		return "", errorf(http.StatusBadRequest, "Invalid value for marker: %s is not a UUID.", quoted(raw))
 	}
 	return id.String(), nil
 }
 
 // queryBool reads a boolean flag such as ?all=true.
 func queryBool(q url.Values, name string) (bool, error) {
-	raw := q.Get(name)
+	raw, err := single(q, name)
+	if err != nil {
+		return false, err
+	}
 	switch strings.ToLower(raw) {
 	case "":
 		return false, nil
@@ -51,14 +98,17 @@ func queryBool(q url.Values, name string) (bool, error) {
 	case "false", "0", "no", "off":
 		return false, nil
 	}
-	return false, errorf(http.StatusBadRequest, "Invalid value for %s: %q. It must be true or false.", name, raw)
+	return false, errorf(http.StatusBadRequest, "Invalid value for %s: %s. It must be true or false.", name, quoted(raw))
 }
 
 // queryString reads a free-form filter, bounded like a name. It must be
 // UTF-8: it crosses to the driver plugin as a protobuf string, which gRPC
 // refuses to marshal otherwise.
 func queryString(q url.Values, name string) (string, error) {
-	raw := q.Get(name)
+	raw, err := single(q, name)
+	if err != nil {
+		return "", err
+	}
 	if !utf8.ValidString(raw) {
 		return "", errorf(http.StatusBadRequest, "Invalid value for %s: not valid UTF-8.", name)
 	}

@@ -41,7 +41,10 @@ func uuidFromPath(r *http.Request) (string, error) {
 func (s *Server) listedServers(r *http.Request) ([]manage.Server, error) {
 	ctx := r.Context()
 	caller := callerFrom(ctx)
-	q := r.URL.Query()
+	q, err := parseQuery(r)
+	if err != nil {
+		return nil, err
+	}
 	opts := manage.ListServersOptions{ProjectID: caller.ProjectID}
 	allTenants, err := queryBool(q, "all_tenants")
 	if err != nil {
