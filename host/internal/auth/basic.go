@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -61,8 +63,14 @@ func NewHTTPBasic(path string) (*HTTPBasic, error) {
 	defer func() { _ = f.Close() }() // read-only
 	b := &HTTPBasic{users: map[string]basicUser{}, compare: bcrypt.CompareHashAndPassword}
 	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		if n == 1 {
+			line = strings.TrimPrefix(line, "\uFEFF") // a byte order mark an editor put there
+		}
+		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
@@ -76,7 +84,8 @@ func NewHTTPBasic(path string) (*HTTPBasic, error) {
 		b.users[name] = u
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("http_basic_auth_user_file %s: %w", path, err)
+		// bufio.Scanner's "token too long" names no line: the next one.
+		return nil, fmt.Errorf("http_basic_auth_user_file %s line %d: %w", path, n+1, err)
 	}
 	if len(b.users) == 0 {
 		return nil, fmt.Errorf("http_basic_auth_user_file %s: no users", path)
@@ -119,6 +128,12 @@ func parseUserLine(line string) (string, basicUser, error) {
 	if name == "" {
 		return "", basicUser{}, errors.New("empty user name")
 	}
+	if !printable(name) {
+		// The name is the caller's user_id, stored with each action:
+		// PostgreSQL refuses invalid UTF-8 and NUL, so every adoption
+		// by this user would fail. Not quoted: it is not printable.
+		return "", basicUser{}, errors.New("the user name is not printable UTF-8")
+	}
 	switch {
 	case strings.HasPrefix(hash, "$2y$"), strings.HasPrefix(hash, "$2a$"), strings.HasPrefix(hash, "$2b$"):
 	default:
@@ -132,6 +147,9 @@ func parseUserLine(line string) (string, basicUser, error) {
 		u.roles = nil
 		for r := range strings.SplitSeq(fields[2], ",") {
 			if r = strings.TrimSpace(r); r != "" {
+				if !printable(r) {
+					return "", basicUser{}, fmt.Errorf("a role of %s is not printable UTF-8", name)
+				}
 				u.roles = append(u.roles, r)
 			}
 		}
@@ -146,6 +164,14 @@ func parseUserLine(line string) (string, basicUser, error) {
 		}
 	}
 	return name, u, nil
+}
+
+// printable reports whether s is valid UTF-8 without control characters.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	return !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // Authenticate checks the Authorization: Basic header.

@@ -39,7 +39,7 @@ func basicHeader(user, password string) string {
 
 func TestHTTPBasic(t *testing.T) {
 	path := writeUsers(t,
-		"# operators",
+		"\uFEFF# operators", // a byte order mark an editor wrote is not part of the line
 		"alice:"+hash(t, "alice-pw", "$2y$"),
 		"",
 		"bob:"+hash(t, "bob:pw", "$2b$")+":member,reader",
@@ -115,19 +115,24 @@ func TestHTTPBasicBadFile(t *testing.T) {
 		lines []string
 		want  string // after "http_basic_auth_user_file <path>"
 	}{
-		"md5 entry":        {[]string{good, "old:$apr1$abc$def"}, " line 2: only bcrypt digested passwords are supported for old"},
-		"sha entry":        {[]string{"sha:{SHA}abc"}, " line 1: only bcrypt digested passwords are supported for sha"},
-		"no colon":         {[]string{"# c", good, "justaname"}, ` line 3: ` + columns},
-		"too many columns": {[]string{good + ":admin:p:x"}, ` line 1: ` + columns},
-		"empty project":    {[]string{good + ":admin:"}, " line 1: project id of ok is not 1 to 64 letters, digits, - or _"},
-		"project with dot": {[]string{good + ":admin:a.b"}, " line 1: project id of ok is not 1 to 64 letters, digits, - or _"},
-		"project too long": {[]string{good + ":admin:" + strings.Repeat("p", 65)}, " line 1: project id of ok is not 1 to 64 letters, digits, - or _"},
-		"project, no role": {[]string{good + "::p"}, " line 1: empty role list for ok"},
-		"empty name":       {[]string{":" + hash(t, "pw", "$2y$")}, " line 1: empty user name"},
-		"truncated hash":   {[]string{"cut:$2y$10$abc"}, " line 1: bad bcrypt hash for cut: crypto/bcrypt: hashedSecret too short to be a bcrypted password"},
-		"empty roles":      {[]string{good + ": , "}, " line 1: empty role list for ok"},
-		"duplicate user":   {[]string{good, good}, ` line 2: user "ok" is listed twice`},
-		"no users":         {[]string{"# nobody yet"}, ": no users"},
+		"md5 entry":              {[]string{good, "old:$apr1$abc$def"}, " line 2: only bcrypt digested passwords are supported for old"},
+		"sha entry":              {[]string{"sha:{SHA}abc"}, " line 1: only bcrypt digested passwords are supported for sha"},
+		"no colon":               {[]string{"# c", good, "justaname"}, ` line 3: ` + columns},
+		"too many columns":       {[]string{good + ":admin:p:x"}, ` line 1: ` + columns},
+		"empty project":          {[]string{good + ":admin:"}, " line 1: project id of ok is not 1 to 64 letters, digits, - or _"},
+		"project with dot":       {[]string{good + ":admin:a.b"}, " line 1: project id of ok is not 1 to 64 letters, digits, - or _"},
+		"project too long":       {[]string{good + ":admin:" + strings.Repeat("p", 65)}, " line 1: project id of ok is not 1 to 64 letters, digits, - or _"},
+		"project, no role":       {[]string{good + "::p"}, " line 1: empty role list for ok"},
+		"empty name":             {[]string{":" + hash(t, "pw", "$2y$")}, " line 1: empty user name"},
+		"truncated hash":         {[]string{"cut:$2y$10$abc"}, " line 1: bad bcrypt hash for cut: crypto/bcrypt: hashedSecret too short to be a bcrypted password"},
+		"empty roles":            {[]string{good + ": , "}, " line 1: empty role list for ok"},
+		"duplicate user":         {[]string{good, good}, ` line 2: user "ok" is listed twice`},
+		"no users":               {[]string{"# nobody yet"}, ": no users"},
+		"name with a C1 control": {[]string{"a\u0085b:" + hash(t, "pw", "$2y$")}, " line 1: the user name is not printable UTF-8"},
+		"name not UTF-8":         {[]string{good, "\xffroot:" + hash(t, "pw", "$2y$")}, " line 2: the user name is not printable UTF-8"},
+		"NUL in the name":        {[]string{"ro\x00ot:" + hash(t, "pw", "$2y$")}, " line 1: the user name is not printable UTF-8"},
+		"escape in a role":       {[]string{good + ":admin,\x1b[31m"}, " line 1: a role of ok is not printable UTF-8"},
+		"a 70 KB line":           {[]string{good, "x:" + strings.Repeat("y", 70<<10)}, " line 2: bufio.Scanner: token too long"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
