@@ -8,8 +8,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/nodefilter"
-	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/portgroups"
-	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/portlist"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
@@ -43,18 +41,18 @@ func fetchNode(ctx context.Context, sc *gophercloud.ServiceClient, nodeUUID stri
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return getNode(gctx) })
 	g.Go(func() error {
-		page, err := portlist.List(sc, portlist.ListOpts{Node: nodeUUID, Fields: portFields, Limit: pageSize}).AllPages(gctx)
-		if err != nil {
-			return err
+		page, err := nodeItems(gctx, sc, "ports", nodeUUID, portFields)
+		if err == nil {
+			ps = page.Ports
 		}
-		return portlist.ExtractPortsInto(page, &ps)
+		return err
 	})
 	g.Go(func() error {
-		page, err := portgroups.List(sc, portgroups.ListOpts{Node: nodeUUID, Fields: portgroupFields, Limit: pageSize}).AllPages(gctx)
-		if err != nil {
-			return err
+		page, err := nodeItems(gctx, sc, "portgroups", nodeUUID, portgroupFields)
+		if err == nil {
+			pgs = page.Portgroups
 		}
-		return portgroups.ExtractPortgroupsInto(page, &pgs)
+		return err
 	})
 	if err := g.Wait(); err != nil {
 		if gophercloud.ResponseCodeIs(err, 404) {

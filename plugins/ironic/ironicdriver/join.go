@@ -62,9 +62,10 @@ type side[T any] struct {
 	head        int
 	orphanAt    map[string]int
 	orphanItems int
-	// pageLen is the length of the stream's last full page: Ironic's
-	// page, which its max_limit may make smaller than the driver's.
-	pageLen int
+	// pageLen is the length of the stream's longest page: Ironic's page,
+	// which its max_limit may make smaller than the driver's; pages
+	// counts them.
+	pageLen, pages int
 }
 
 type orphanGroup[T any] struct {
@@ -163,6 +164,7 @@ func (s *side[T]) ahead() bool {
 // take consumes a page of this side's stream.
 func (s *side[T]) take(j *joiner, page []T) {
 	s.pageLen = max(s.pageLen, len(page))
+	s.pages++
 	for _, item := range page {
 		node := s.nodeOf(item)
 		if e, ok := j.byUUID[node]; ok {

@@ -32,8 +32,11 @@ var errStopListing = errors.New("enough nodes")
 // stream's next page is asked for when the join has consumed the previous
 // one and still needs it, and while the stream is not more than about a
 // page ahead of the others. So a listing with a limit reads the node
-// pages the limit needs and the port pages those nodes need, and the
-// plugin's memory is a few pages whatever the number of nodes. A page
+// pages the limit needs and the port pages those nodes need (the last
+// few nodes looked up one by one rather than reading a page past them),
+// and the plugin's memory is a few pages whatever the number of nodes.
+// Each page is decoded once, straight into the driver's structs
+// (page.go). A page
 // after the first resumes the port streams where the previous page
 // stopped (resume.go).
 func (d *Driver) ListManageableNodes(ctx context.Context, opts driver.ListOptions, send func(driver.Node) error) error {
@@ -206,8 +209,9 @@ func (l *listing) run(ctx context.Context, emit func(*ironicNode, []ironicPort, 
 func (l *listing) schedule(ctx context.Context) {
 	j := l.j
 	// Ports and portgroups: while a needed node is open and the stream is
-	// not a page ahead of the nodes (its orphans); the last needed node
-	// is completed by a lookup of it rather than a page past it.
+	// not a page ahead of the nodes (its orphans); the last few open
+	// nodes are completed by a lookup of each rather than a page past
+	// them (toLookUp).
 	for _, kind := range []fetchKind{portPage, portgroupPage} {
 		var (
 			st          = l.stream(kind)
@@ -220,20 +224,33 @@ func (l *listing) schedule(ctx context.Context) {
 			need, ahead, open = needs(j, &j.portgroups), j.portgroups.ahead(), toLookUp(j, &j.portgroups)
 		}
 		switch {
-		case st.busy || st.done || !need:
+		case st.busy || st.done:
 		case len(open) > 0:
 			l.startLookups(ctx, kind, open)
-		case !ahead:
+		case (need || readAhead(j, kind)) && !ahead:
 			l.start(ctx, kind)
 		}
 	}
 	// Nodes: until the limit's worth has come (or past it, when a port
 	// stream a page ahead can only tell where it stands from a later
-	// node), and not more than about a page ahead of the port streams.
-	if !l.nodes.busy && !l.nodes.done && len(j.pending) < pageSize &&
+	// node), and not more than about a page ahead of the port streams
+	// (a page pending and the next one read).
+	if !l.nodes.busy && !l.nodes.done && len(j.pending) < 2*pageSize &&
 		(j.lastNeeded < 0 || stuck(j, &j.ports) || stuck(j, &j.portgroups)) {
 		l.start(ctx, nodePage)
 	}
+}
+
+// readAhead: the side may read a page into nodes still to come, so that
+// the three streams stay in flight together, as a raw fetch's do: in a
+// listing without limit, always (up to a page ahead: ahead); with a
+// limit, only its first page, asked for with the first node page.
+func readAhead(j *joiner, kind fetchKind) bool {
+	pages := j.ports.pages
+	if kind == portgroupPage {
+		pages = j.portgroups.pages
+	}
+	return !j.nodesFinished() && (j.limit == 0 || pages == 0)
 }
 
 // unblock reads something when schedule's bounds leave nothing in flight

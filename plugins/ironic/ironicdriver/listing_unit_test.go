@@ -102,8 +102,12 @@ func TestUnitListingReadsWhatThePageNeeds(t *testing.T) {
 				got, last := listPage(t, d, 10, marker)
 				reqs := f.take()
 				if len(got) == 0 {
-					if diff := cmp.Diff(map[string]int{"nodes": 1}, reqs); diff != "" {
-						t.Errorf("the empty last page's requests (-want +got):\n%s", diff)
+					// The first page of each stream is asked for with the
+					// node page: here, at the end, they are empty.
+					for kind, n := range reqs {
+						if n > 1 || strings.HasSuffix(kind, "?node=") {
+							t.Errorf("the empty last page's requests: %v, want a page of each stream at most", reqs)
+						}
 					}
 					break
 				}
