@@ -147,7 +147,13 @@ func startHostWithEnv(t testing.TB, conf string, env []string) *host {
 // is done: /readyz says anything but "starting" (a 503 naming a backend
 // that is down is started too). The API's routes are 503 until then.
 func (h *host) started() bool {
-	resp, err := http.Get(h.URL + "/readyz")
+	req, err := http.NewRequest(http.MethodGet, h.URL+"/readyz", nil)
+	if err != nil {
+		return false
+	}
+	// No keep-alive left behind: a test of max_connections counts them.
+	req.Close = true
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return false
 	}
