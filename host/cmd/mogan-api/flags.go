@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
 
 	"github.com/hashicorp/go-hclog"
@@ -21,6 +22,13 @@ func loadConfig(name string, args []string, stderr io.Writer) (*config.Config, e
 	fs.BoolVar(&over.Debug, "debug", false, "log at debug level")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if fs.NArg() > 0 {
+		// The flag package stops at the first non-flag: "mogan-api
+		// --config-file f db sync" would otherwise serve the API,
+		// ignoring the command the operator typed.
+		return nil, fmt.Errorf("%s: unexpected argument %q (flags come after the command, as in "+
+			"\"mogan-api db sync --config-file FILE\")", name, fs.Arg(0))
 	}
 	return config.Load(*file, over)
 }
