@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gorilla/mux"
 	"github.com/hashicorp/go-hclog"
@@ -78,7 +79,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.routes()
 	if cfg.ServeMetrics && cfg.Metrics != nil {
-		s.router.Handle("/metrics", cfg.Metrics.Handler()).Methods(http.MethodGet)
+		// GET and HEAD, as the public routes and the metrics listener of
+		// its own ("GET /metrics" in a ServeMux also matches HEAD).
+		s.router.Handle("/metrics", cfg.Metrics.Handler()).Methods(http.MethodGet, http.MethodHead)
 	}
 	return s, nil
 }
@@ -89,15 +92,22 @@ func (s *Server) routes() {
 		s.writeError(w, r, errorf(http.StatusNotFound, "The resource could not be found."))
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A 405 names the methods the resource has (RFC 9110 15.5.6).
+		w.Header().Set("Allow", strings.Join(s.allowed(r), ", "))
 		s.writeError(w, r, errorf(http.StatusMethodNotAllowed, "Method %s is not allowed on %s.", r.Method, r.URL.Path))
 	})
 
-	// Public: version documents, liveness and readiness.
-	r.HandleFunc("/", s.rootVersions).Methods(http.MethodGet)
-	r.HandleFunc("/v1", s.v1Version).Methods(http.MethodGet)
-	r.HandleFunc("/v1/", s.v1Version).Methods(http.MethodGet)
-	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
-	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
+	// Public: version documents, liveness and readiness. HEAD too: load
+	// balancers probe with it (HAProxy's "option httpchk HEAD"), and
+	// net/http drops the body.
+	public := func(path string, h http.HandlerFunc) {
+		r.HandleFunc(path, h).Methods(http.MethodGet, http.MethodHead)
+	}
+	public("/", s.rootVersions)
+	public("/v1", s.v1Version)
+	public("/v1/", s.v1Version)
+	public("/healthz", s.healthz)
+	public("/readyz", s.readyz)
 
 	// Everything else needs a caller. (Not a subrouter: gorilla/mux
 	// answers 404 instead of 405 for a method a subrouter lacks.)
@@ -113,6 +123,20 @@ func (s *Server) routes() {
 	private("/v1/servers/{uuid}/actions", s.listServerActions, http.MethodGet)
 	private("/v1/servers/{uuid}/actions/{request_id}", s.showServerAction, http.MethodGet)
 	s.router = r
+}
+
+// allowed lists the methods a route has for r's path.
+func (s *Server) allowed(r *http.Request) []string {
+	var methods []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if s.router.Match(probe, &match) && match.MatchErr == nil {
+			methods = append(methods, m)
+		}
+	}
+	return methods
 }
 
 // ServeHTTP runs the middleware every request goes through, then the
