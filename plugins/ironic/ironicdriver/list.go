@@ -172,13 +172,53 @@ func (e *fetchError) Unwrap() error { return e.err }
 // run joins the streams and emits each node, reading pages as the join
 // asks for them; it returns emit's error (errStopListing included) or the
 // first failed request's.
+//
+// emit (the gRPC send to the host) runs in its own goroutine behind a
+// buffer of a page of nodes: while the host is slow to take them, the
+// join goes on asking Ironic for what it needs, as a raw fetch would.
 func (l *listing) run(ctx context.Context, emit func(*ironicNode, []ironicPort, []ironicPortgroup) error) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer func() {
-		// Done (or failed): requests still in flight are abandoned.
-		cancel()
-		l.wg.Wait()
+	type joined struct {
+		node *ironicNode
+		ps   []ironicPort
+		pgs  []ironicPortgroup
+	}
+	out := make(chan joined, pageSize)
+	var emitErr error
+	emitted := make(chan struct{})
+	go func() {
+		defer close(emitted)
+		for n := range out {
+			if emitErr != nil {
+				continue // drain
+			}
+			if emitErr = emit(n.node, n.ps, n.pgs); emitErr != nil {
+				cancel()
+			}
+		}
 	}()
+	err := l.join(ctx, func(n *ironicNode, ps []ironicPort, pgs []ironicPortgroup) error {
+		select {
+		case out <- joined{n, ps, pgs}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	close(out)
+	<-emitted
+	// Done (or failed): requests still in flight are abandoned.
+	cancel()
+	l.wg.Wait()
+	if emitErr != nil {
+		return emitErr
+	}
+	return err
+}
+
+// join is run's loop: it reads what the join needs and hands each node
+// on to emit as soon as it is complete.
+func (l *listing) join(ctx context.Context, emit func(*ironicNode, []ironicPort, []ironicPortgroup) error) error {
 	j := l.j
 	for !j.finished() {
 		l.schedule(ctx)
