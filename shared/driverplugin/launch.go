@@ -72,6 +72,7 @@ func Launch(cfg LaunchConfig) (*Plugin, error) {
 	cmd := exec.Command(cfg.Path)
 	cmd.Env = []string{plugin.EnvUnixSocketDir + "=" + socketDir}
 	setParentDeathSignal(cmd)
+	ownProcessGroup(cmd)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  Handshake,
 		Plugins:          plugin.PluginSet{PluginName: &grpcPlugin{}},
@@ -86,6 +87,11 @@ func Launch(cfg LaunchConfig) (*Plugin, error) {
 	})
 	p := &Plugin{client: client, socketDir: socketDir}
 	rpcClient, err := client.Client()
+	if cmd.Process != nil {
+		// Started (client.Client started it, or failed to): Kill's
+		// fallback needs the process also when the handshake failed.
+		p.pid, p.proc = cmd.Process.Pid, cmd.Process
+	}
 	if err != nil {
 		p.Kill()
 		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
@@ -99,8 +105,6 @@ func Launch(cfg LaunchConfig) (*Plugin, error) {
 		return nil, fmt.Errorf("driver plugin %s: %w", cfg.Path, err)
 	}
 	p.driver = raw.(*grpcClient)
-	p.pid = cmd.Process.Pid
-	p.proc = cmd.Process
 	return p, nil
 }
 
@@ -179,6 +183,10 @@ func (p *Plugin) Kill() {
 		if p.proc != nil {
 			_ = p.proc.Kill() // the shutdown request returns once it is gone
 		}
+		// And what it started: go-plugin waits for the plugin's stdout
+		// and stderr to end, which a child still holding them (a wrapper
+		// script's, the plugin's helper) never lets happen.
+		killProcessGroup(p.pid)
 		<-done
 	}
 	_ = os.RemoveAll(p.socketDir) // best effort: a leftover is only an empty socket
