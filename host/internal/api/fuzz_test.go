@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -13,25 +15,39 @@ import (
 // nor the store. `make test` runs it briefly; `make fuzz FUZZTIME=10m`
 // runs it longer.
 func FuzzManageServer(f *testing.F) {
+	head := `{"name": "a", "node_uuid": "` + nodeUUID + `", `
 	for _, seed := range []string{
 		validBody(nodeUUID),
 		`{"name": "a", "node_uuid": "` + nodeUUID + `"}`,
 		`{"name": "", "metadata": {"a/b": 1}}`,
 		`null`, `[]`, `{`, `"x"`, `{"name": "a", "node_uuid": "` + nodeUUID + `", "extra": {}}`,
+		// Duplicated keys: what is stored must be what was checked
+		// (encoding/json merged two metadata objects).
+		head + `"metadata": {"bad/key": "x\u0000y"}, "metadata": {}}`,
+		strings.TrimSuffix(bodyWithKeys(129), "}") + `, "metadata": {"k": "v"}}`,
+		head + `"project_id": "p", "project_id": 7}`,
+		head + `"project_id": "a", "PROJECT_ID": "b"}`,
+		head + `"user_id": "` + strings.Repeat("u", 65) + `"}`,
 	} {
-		f.Add([]byte(seed))
+		f.Add([]byte(seed), false)
+		f.Add([]byte(seed), true)
 	}
 	h := newHarness(f, adoptableDriver(sampleNode(nodeUUID)))
-	f.Fuzz(func(t *testing.T, body []byte) {
+	f.Fuzz(func(t *testing.T, body []byte, dryRun bool) {
 		before := h.driver.Calls()
-		req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/v1/manageable_servers", bytes.NewReader(body))
+		path := "/v1/manageable_servers"
+		if dryRun {
+			path += "?dry_run=true"
+		}
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		h.handler.ServeHTTP(rec, req)
 		if rec.Code >= 500 {
 			t.Fatalf("status %d for body %q: %s", rec.Code, body, rec.Body)
 		}
-		if rec.Code == http.StatusCreated {
+		if rec.Code == http.StatusCreated || (dryRun && rec.Code == http.StatusOK) {
+			checkAcceptedMetadata(t, rec.Code, rec.Body.Bytes())
 			return
 		}
 		var outer struct {
@@ -45,3 +61,36 @@ func FuzzManageServer(f *testing.F) {
 		}
 	})
 }
+
+// checkAcceptedMetadata checks the metadata of an adopted (201) or planned
+// (200) server against what the schema and the quota allow: at most 128
+// items, keys of the schema's pattern, no NUL anywhere.
+func checkAcceptedMetadata(t *testing.T, status int, body []byte) {
+	t.Helper()
+	var srv struct {
+		Metadata map[string]string `json:"metadata"`
+	}
+	if status == http.StatusOK {
+		var plan struct {
+			Server json.RawMessage `json:"server"`
+		}
+		if err := json.Unmarshal(body, &plan); err != nil {
+			t.Fatal(err)
+		}
+		body = plan.Server
+	}
+	if err := json.Unmarshal(body, &srv); err != nil {
+		t.Fatal(err)
+	}
+	if len(srv.Metadata) > 128 {
+		t.Fatalf("%d metadata items accepted past the quota of 128", len(srv.Metadata))
+	}
+	for k, v := range srv.Metadata {
+		if !metadataKey.MatchString(k) || strings.ContainsRune(k+v, 0) {
+			t.Fatalf("metadata item %q: %q accepted", k, v)
+		}
+	}
+}
+
+// metadataKey is the manage schema's metadata key pattern.
+var metadataKey = regexp.MustCompile(`^[a-zA-Z0-9-_:. ]{1,255}$`)

@@ -194,6 +194,11 @@ func FuzzServersRoutes(f *testing.F) {
 		{4, adopted[2], "", "", ""}, // released by the seed above, if run before
 		{5, adopted[0], "", "req-\x00", ""},
 		{5, adopted[0], "", "\xff", ""},
+		{4, strings.Repeat("a", 10000), "", "", ""},
+		{4, strings.ToUpper(adopted[0]), "", "", ""},
+		{5, adopted[0], "", strings.Repeat("r", 300), ""},
+		{5, adopted[0], "", "a/b", ""},
+		{0, "", "1;all_tenants=1", "", "1"},
 	} {
 		f.Add(seed.route, seed.id, seed.limit, seed.marker, seed.allTenants)
 	}
