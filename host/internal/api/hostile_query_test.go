@@ -1,10 +1,17 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/api"
+	"github.com/mogan-manage/mogan-manage/host/internal/auth"
 )
 
 // Query strings and bodies a hostile or careless client sends to the
@@ -62,6 +69,28 @@ func TestQueryAmbiguityIsRefused(t *testing.T) {
 			}
 			assertNothingStored(t, h)
 		})
+	}
+}
+
+// TestLongServerIDIsNotEchoedWhole: a 10 KB {uuid} is a 404 quoting its
+// first 80 bytes.
+func TestLongServerIDIsNotEchoedWhole(t *testing.T) {
+	h := newHarness(t, adoptableDriver(sampleNode(nodeUUID)))
+	for _, path := range []string{"/v1/servers/", "/v1/servers/%s/actions", "/v1/servers/%s/actions/req-1"} {
+		long := strings.Repeat("é", 5000)
+		if strings.Contains(path, "%s") {
+			path = strings.Replace(path, "%s", long, 1)
+		} else {
+			path += long
+		}
+		r := h.get(t, path)
+		if r.status != http.StatusNotFound {
+			t.Fatalf("status = %d; want 404 (%.200s)", r.status, r.body)
+		}
+		want := "Server " + strings.Repeat("é", 40) + "... could not be found."
+		if msg := faultString(t, r); msg != want {
+			t.Errorf("faultstring = %.200q; want %q", msg, want)
+		}
 	}
 }
 
@@ -140,5 +169,31 @@ func TestDuplicatedBodyKeysStoreWhatWasChecked(t *testing.T) {
 				t.Errorf("project_id = %q; want %q", got.ProjectID, tc.wantProject)
 			}
 		})
+	}
+}
+
+// TestAccessLogCutsALongPath: the debug access line quotes at most 512
+// bytes of the path (a client may send 1 MB of one).
+func TestAccessLogCutsALongPath(t *testing.T) {
+	var logs bytes.Buffer
+	authn, err := auth.New(t.Context(), auth.Config{Strategy: "noauth"}, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarnessWithAuth(t, adoptableDriver(), authn, func(c *api.Config) {
+		c.Logger = hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Debug})
+	})
+	rec := httptest.NewRecorder()
+	// Served in this goroutine: the line is written when ServeHTTP returns.
+	h.handler.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/x/"+strings.Repeat("a", 100<<10), nil))
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("status = %d; want 404", rec.Code)
+	}
+	line := logs.String()
+	if !strings.Contains(line, "path=/x/aaaa") || !strings.Contains(line, "a...") {
+		t.Fatalf("no access line with a cut path in %.300q", line)
+	}
+	if len(line) > 2048 {
+		t.Errorf("the access line is %d bytes", len(line))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
@@ -47,9 +48,25 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 			status = http.StatusOK // a handler that wrote nothing
 		}
 		s.metrics.HTTPRequest(route, r.Method, status, d)
-		s.log.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "route", route,
+		s.log.Debug("request", "request_id", id, "method", r.Method, "path", logPath(r.URL.Path), "route", route,
 			"status", status, "duration", d)
 	})
+}
+
+// maxLoggedPath bounds the path an access log line quotes: any route's
+// real path is far shorter, and a client may send up to 1 MB of one.
+const maxLoggedPath = 512
+
+// logPath is p cut to maxLoggedPath bytes (on a character boundary).
+func logPath(p string) string {
+	if len(p) <= maxLoggedPath {
+		return p
+	}
+	cut := maxLoggedPath
+	for cut > 0 && !utf8.RuneStart(p[cut]) {
+		cut--
+	}
+	return p[:cut] + "..."
 }
 
 // startingRetryAfter is the Retry-After of a request refused while the

@@ -47,14 +47,24 @@ const maxQuotedBytes = 80
 // quoted is raw as %q shows it, cut to maxQuotedBytes on a character
 // boundary: a 1 MB parameter does not come back in the error.
 func quoted(raw string) string {
+	short, cut := clip(raw)
+	if cut {
+		return fmt.Sprintf("%q...", short)
+	}
+	return fmt.Sprintf("%q", short)
+}
+
+// clip cuts raw to maxQuotedBytes on a character boundary, and says
+// whether it did.
+func clip(raw string) (string, bool) {
 	if len(raw) <= maxQuotedBytes {
-		return fmt.Sprintf("%q", raw)
+		return raw, false
 	}
 	cut := maxQuotedBytes
 	for cut > 0 && !utf8.RuneStart(raw[cut]) {
 		cut--
 	}
-	return fmt.Sprintf("%q...", raw[:cut])
+	return raw[:cut], true
 }
 
 // queryLimit reads ?limit= (0 when absent).

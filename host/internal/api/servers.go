@@ -31,6 +31,9 @@ func uuidFromPath(r *http.Request) (string, error) {
 	raw := mux.Vars(r)["uuid"]
 	id, err := uuid.Parse(raw)
 	if err != nil || len(raw) != 36 {
+		if short, cut := clip(raw); cut {
+			raw = short + "..." // a 1 MB path does not come back whole
+		}
 		return "", errorf(http.StatusNotFound, "Server %s could not be found.", raw)
 	}
 	return id.String(), nil
