@@ -92,6 +92,15 @@ func TestLongServerIDIsNotEchoedWhole(t *testing.T) {
 			t.Errorf("faultstring = %.200q; want %q", msg, want)
 		}
 	}
+	// A method the route lacks: the 405 quotes the path's first 80 bytes.
+	r := h.do(t, http.MethodDelete, "/v1/servers/"+strings.Repeat("a", 10000), "", nil)
+	if r.status != http.StatusMethodNotAllowed {
+		t.Fatalf("status = %d; want 405", r.status)
+	}
+	want := "Method DELETE is not allowed on /v1/servers/" + strings.Repeat("a", 80-len("/v1/servers/")) + "...."
+	if msg := faultString(t, r); msg != want {
+		t.Errorf("faultstring = %.200q; want %q", msg, want)
+	}
 }
 
 // TestDuplicatedBodyKeysStoreWhatWasChecked: of a key given twice the

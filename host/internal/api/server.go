@@ -94,7 +94,11 @@ func (s *Server) routes() {
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// A 405 names the methods the resource has (RFC 9110 15.5.6).
 		w.Header().Set("Allow", strings.Join(s.allowed(r), ", "))
-		s.writeError(w, r, errorf(http.StatusMethodNotAllowed, "Method %s is not allowed on %s.", r.Method, r.URL.Path))
+		path, cut := clip(r.URL.Path) // a 1 MB path does not come back whole
+		if cut {
+			path += "..."
+		}
+		s.writeError(w, r, errorf(http.StatusMethodNotAllowed, "Method %s is not allowed on %s.", r.Method, path))
 	})
 
 	// Public: version documents, liveness and readiness. HEAD too: load
