@@ -117,6 +117,9 @@ func TestDryRunRefusesAsTheRealCall(t *testing.T) {
 		"metadata over quota":  {body: `{"name": "a", "metadata": {"a": "1", "b": "2", "c": "3"}, "node_uuid": "` + nodeUUID + `"}`, status: 403},
 		"driver unavailable":   {body: validBody(nodeUUID), status: 503, prepare: failGet(driver.Unavailable("Ironic is down"))},
 		"driver unimplemented": {body: validBody(nodeUUID), status: 501, prepare: failGet(driver.NotImplemented("no"))},
+		// A driver that discovers but cannot adopt (the plugin guide's
+		// example): its listing works, so only its capabilities tell.
+		"driver cannot adopt": {body: validBody(nodeUUID), status: 501, prepare: discoverOnly},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -154,6 +157,18 @@ func noAuth(t *testing.T) auth.Authenticator {
 func failGet(err error) func(*testing.T, *harness) {
 	return func(_ *testing.T, h *harness) {
 		h.driver.GetFunc = func(context.Context, string) (driver.Node, error) { return driver.Node{}, err }
+	}
+}
+
+// discoverOnly makes the harness's driver one without the adopt
+// capability, as a plugin built from the SDK reports it: GetInfo lists
+// "discover" only and Manage answers Unimplemented.
+func discoverOnly(_ *testing.T, h *harness) {
+	h.driver.InfoFunc = func(context.Context) (driver.Info, error) {
+		return driver.Info{Name: "inventory", Version: "1", Capabilities: []string{driver.CapabilityDiscover}}, nil
+	}
+	h.driver.ManageFunc = func(context.Context, driver.ManageRequest) (driver.Node, error) {
+		return driver.Node{}, driver.NotImplemented("managing a node")
 	}
 }
 

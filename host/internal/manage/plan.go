@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/mogan-manage/mogan-manage/host/internal/glance"
@@ -69,6 +70,9 @@ func alreadyManaged(nodeUUID string) error {
 // ports, without changing anything.
 func (s *Service) plan(ctx context.Context, req Request) (Plan, error) {
 	nodeUUID := req.NodeUUID
+	if err := s.canAdopt(ctx); err != nil {
+		return Plan{}, err
+	}
 	node, err := s.driver.GetManageableNode(ctx, nodeUUID)
 	if err != nil {
 		return Plan{}, err
@@ -92,6 +96,24 @@ func (s *Service) plan(ctx context.Context, req Request) (Plan, error) {
 	p.Server.ImageUUID = p.ImageUUID
 	p.Server.Addresses = addressesOf(ports)
 	return p, nil
+}
+
+// canAdopt refuses with 501 when the driver says it cannot adopt (it
+// lists "discover" but not "adopt" among its capabilities), as its Manage
+// would: without it a dry run of such a driver answered 200 "would adopt"
+// while the real call answered 501, and the real call claimed the node and
+// bound its ports before finding out. A driver that reports no
+// capabilities at all (an in-process one that is not behind the SDK's
+// server) is taken at its word when it is called.
+func (s *Service) canAdopt(ctx context.Context) error {
+	info, err := s.driver.Info(ctx)
+	if err != nil {
+		return err
+	}
+	if len(info.Capabilities) > 0 && !slices.Contains(info.Capabilities, driver.CapabilityAdopt) {
+		return driver.NotImplemented("managing a node")
+	}
+	return nil
 }
 
 func reasonOr(reason string) string {
