@@ -129,8 +129,18 @@ func WriteSample(w io.Writer, sections []Section) error {
 	return err
 }
 
+// sentence ends a driver's help with a full stop, so that what the sample
+// adds after it ("Required.", the type) does not run on: the plugin
+// guide's example said "a JSON array of driver.Node Required.".
+func sentence(help string) string {
+	if help == "" || strings.ContainsAny(help[len(help)-1:], ".!?:") {
+		return help
+	}
+	return help + "."
+}
+
 func writeOption(b *strings.Builder, o driver.ConfigOption) {
-	help := strings.TrimSpace(o.Help)
+	help := sentence(strings.TrimSpace(o.Help))
 	if o.Required {
 		help += " Required."
 	}

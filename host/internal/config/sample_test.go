@@ -95,3 +95,32 @@ func TestSampleNeverPrintsSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestSampleHelpIsSentences: a driver's help without a full stop still
+// reads as a sentence before what the sample adds to it.
+func TestSampleHelpIsSentences(t *testing.T) {
+	tests := map[string]struct {
+		option driver.ConfigOption
+		want   string
+	}{
+		"no stop, required": {driver.ConfigOption{Name: "file", Help: "a JSON array of driver.Node", Required: true},
+			"# a JSON array of driver.Node. Required. (string value)\n"},
+		"stop kept": {driver.ConfigOption{Name: "file", Help: "A file.", Required: true},
+			"# A file. Required. (string value)\n"},
+		"no stop, secret": {driver.ConfigOption{Name: "token", Help: "the token ", Secret: true},
+			"# the token. A secret: never logged or echoed. (string value)\n"},
+		"no help": {driver.ConfigOption{Name: "x", Required: true},
+			"\n# Required. (string value)\n"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := config.WriteSample(&b, []config.Section{{Name: "x", Origin: "test", Options: []driver.ConfigOption{tc.option}}}); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(b.String(), tc.want) {
+				t.Errorf("sample lacks %q:\n%s", tc.want, b.String())
+			}
+		})
+	}
+}
