@@ -224,7 +224,11 @@ func summary(results []adopt.Result) string {
 	if len(parts) == 0 {
 		return "no nodes to adopt"
 	}
-	return fmt.Sprintf("%d nodes: %s", len(results), strings.Join(parts, ", "))
+	noun := "nodes"
+	if len(results) == 1 {
+		noun = "node"
+	}
+	return fmt.Sprintf("%d %s: %s", len(results), noun, strings.Join(parts, ", "))
 }
 
 // resultJSON is one node in -f json: exactly these four keys; server_uuid

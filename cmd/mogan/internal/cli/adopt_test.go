@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mogan-manage/mogan-manage/cmd/mogan/internal/adopt"
 )
 
 const (
@@ -294,5 +296,30 @@ func TestDryRunAgainstAnAPIWithoutIt(t *testing.T) {
 	}
 	if len(fake.posted) != 1 {
 		t.Errorf("posted %d; want the one node before the run stopped", len(fake.posted))
+	}
+}
+
+// TestSummary: the last line of an adoption run counts nodes and
+// outcomes in English ("1 node", not "1 nodes").
+func TestSummary(t *testing.T) {
+	tests := map[string]struct {
+		outcomes []adopt.Outcome
+		want     string
+	}{
+		"none": {nil, "no nodes to adopt"},
+		"one":  {[]adopt.Outcome{adopt.WouldAdopt}, "1 node: 1 would adopt"},
+		"several": {[]adopt.Outcome{adopt.Failed, adopt.Adopted, adopt.Skipped},
+			"3 nodes: 1 adopted, 1 skipped, 1 failed"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var results []adopt.Result
+			for _, o := range tc.outcomes {
+				results = append(results, adopt.Result{Outcome: o})
+			}
+			if got := summary(results); got != tc.want {
+				t.Errorf("summary = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
