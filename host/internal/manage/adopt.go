@@ -279,9 +279,12 @@ func (s *Service) undoSteps(ctx context.Context, in store.Intent) error {
 		switch step.Name {
 		case stepManage:
 			// Unmanage releases the node only if it names this server, so
-			// it is right whether or not the association happened.
+			// it is right whether or not the association happened. A
+			// driver that does not implement it cannot have associated
+			// the node (Manage and Unmanage are one capability): nothing
+			// to release, rather than an undo retried for ever.
 			err := s.driver.Unmanage(ctx, driver.ManageRequest{NodeUUID: in.NodeUUID, ServerUUID: in.ServerUUID})
-			if err != nil && !errors.Is(err, driver.ErrNodeNotFound) {
+			if err != nil && !errors.Is(err, driver.ErrNodeNotFound) && !errors.Is(err, driver.ErrNotImplemented) {
 				return fmt.Errorf("releasing node %s: %w", in.NodeUUID, err)
 			}
 		case stepBind:

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
+	"github.com/mogan-manage/mogan-manage/shared/drivertest"
 )
 
 func TestAdoptBindsPortsAndRecords(t *testing.T) {
@@ -495,4 +496,20 @@ func TestKeepLeasesRenews(t *testing.T) {
 	if err != nil || !got.LeaseExpiresAt.After(time.Now()) {
 		t.Errorf("lease = %v, %v; want renewed into the future", got.LeaseExpiresAt, err)
 	}
+}
+
+// TestAdoptOfADriverThatCannotAdoptLeavesNothing: a driver whose Manage
+// and Unmanage are Unimplemented (one that does not say so in its
+// capabilities) gets its adoption rolled back whole, ports restored and
+// no server left building: an Unmanage that is not implemented has
+// nothing to release. The reconciler used to retry that undo forever.
+func TestAdoptOfADriverThatCannotAdoptLeavesNothing(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		d := c.Driver.(*drivertest.FuncDriver)
+		d.ManageFunc, d.UnmanageFunc = nil, nil // the SDK's answer: Unimplemented
+	})
+	if _, err := e.svc.Adopt(t.Context(), request(nodeA)); !errors.Is(err, ErrNotImplemented) {
+		t.Fatalf("Adopt = %v, want not implemented", err)
+	}
+	e.untouched(t, nodeA)
 }
