@@ -1,4 +1,4 @@
-# mogan-manage: one Go module, three binaries.
+# mogan-manage: one Go module; make build writes mogan-api, the two drivers and the mogan CLI.
 # Pinned tool versions: `make proto` and `make lint` install exactly these.
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
