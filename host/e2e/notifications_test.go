@@ -23,36 +23,7 @@ func TestNotificationsOnRabbitMQ(t *testing.T) {
 	ironicSrv, nodes := startIronic(t, 1)
 	exchange := "mogan-e2e-" + uuid.NewString()[:8]
 
-	conn, err := amqp.Dial(rabbitURL)
-	if err != nil {
-		t.Fatalf("RabbitMQ at 127.0.0.1:5672 is needed (.ci/run starts it): %v", err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Declared as oslo declares it: topic, not durable, not auto-delete.
-	if err := ch.ExchangeDeclare(exchange, "topic", false, false, false, false, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = ch.ExchangeDelete(exchange, false, false)
-		for _, q := range []string{"versioned_notifications.info", "versioned_notifications.error"} {
-			_, _ = ch.QueueDelete(q, false, false, false)
-		}
-	})
-	q, err := ch.QueueDeclare("", false, true, true, false, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ch.QueueBind(q.Name, "versioned_notifications.*", exchange, false, nil); err != nil {
-		t.Fatal(err)
-	}
-	deliveries, err := ch.Consume(q.Name, "", true, true, false, false, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	deliveries := consumeNotifications(t, exchange)
 
 	h := startHost(t, ironicHostConfig(t, "", ironicSrv.URL, fmt.Sprintf(
 		"[DEFAULT]\ntransport_url = rabbit://guest:guest@127.0.0.1:5672/\ncontrol_exchange = %s\nhost = e2e-host\n"+

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mogan-manage/mogan-manage/host/internal/auth"
 	"github.com/mogan-manage/mogan-manage/host/internal/config"
+	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
 	"github.com/mogan-manage/mogan-manage/host/internal/pluginmanager"
 	"github.com/mogan-manage/mogan-manage/host/internal/policy"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
@@ -77,14 +78,7 @@ func checkStartup(ctx context.Context, cfg *config.Config, log hclog.Logger) err
 // does (the section is checked against the options the driver describes
 // first).
 func startDriver(ctx context.Context, cfg *config.Config, log hclog.Logger) (*pluginmanager.Manager, error) {
-	plugins, err := pluginmanager.New(pluginmanager.Config{
-		Name:        cfg.Driver.Name,
-		PluginDir:   cfg.Driver.PluginDir,
-		SHA256:      cfg.Driver.SHA256,
-		CallTimeout: cfg.Driver.CallTimeout,
-		Options:     cfg.Driver.Options,
-		Logger:      log,
-	})
+	plugins, err := newDriver(cfg, log, nil)
 	if err != nil {
 		return nil, &config.Error{File: cfg.File, Section: "driver", Option: "name", Problem: err.Error()}
 	}
@@ -116,4 +110,18 @@ func namedError(cfg *config.Config, err error) error {
 		msg = "[DEFAULT] " + msg
 	}
 	return &config.Error{File: cfg.File, Problem: msg}
+}
+
+// newDriver makes the plugin manager of the configured driver (serve's,
+// check-config's and recover's alike); mtr may be nil (no metrics).
+func newDriver(cfg *config.Config, log hclog.Logger, mtr *metrics.Metrics) (*pluginmanager.Manager, error) {
+	return pluginmanager.New(pluginmanager.Config{
+		Name:        cfg.Driver.Name,
+		PluginDir:   cfg.Driver.PluginDir,
+		SHA256:      cfg.Driver.SHA256,
+		CallTimeout: cfg.Driver.CallTimeout,
+		Options:     cfg.Driver.Options,
+		Logger:      log,
+		Metrics:     mtr,
+	})
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/mogan-manage/mogan-manage/host/internal/health"
 	"github.com/mogan-manage/mogan-manage/host/internal/httpconn"
 	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
-	"github.com/mogan-manage/mogan-manage/host/internal/pluginmanager"
 	"github.com/mogan-manage/mogan-manage/host/internal/policy"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
 )
@@ -62,15 +61,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
-	plugins, err := pluginmanager.New(pluginmanager.Config{
-		Name:        cfg.Driver.Name,
-		PluginDir:   cfg.Driver.PluginDir,
-		SHA256:      cfg.Driver.SHA256,
-		CallTimeout: cfg.Driver.CallTimeout,
-		Options:     cfg.Driver.Options,
-		Logger:      log,
-		Metrics:     mtr,
-	})
+	plugins, err := newDriver(cfg, log, mtr)
 	if err != nil {
 		return err
 	}
