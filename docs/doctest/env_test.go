@@ -3,17 +3,18 @@ package doctest
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mogan-manage/mogan-manage/testenv/cloud"
 	"github.com/mogan-manage/mogan-manage/testenv/keystone"
+	"github.com/mogan-manage/mogan-manage/testenv/proctest"
 )
 
 // repoRoot is the repository, from this package's directory.
@@ -129,13 +130,8 @@ func newWorld(t *testing.T) *world {
 
 // freePort is a loopback TCP port nobody listens on now.
 func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = l.Close() }()
-	_, port, err := net.SplitHostPort(l.Addr().String())
-	return port, err
+	port, err := proctest.FreePort()
+	return strconv.Itoa(port), err
 }
 
 // build compiles what `make build` puts in bin/.

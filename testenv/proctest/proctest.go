@@ -1,6 +1,6 @@
 // Package proctest holds the small helpers tests need to watch processes
 // they start: whether a process still runs, and a buffer its output can be
-// written to from several goroutines.
+// written to from several goroutines, and a free port to start one on.
 package proctest
 
 import (

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/mogan-manage/mogan-manage/testenv/proctest"
 )
 
 // HostConfig is a mogan-api with the Ironic driver to start, as the
@@ -57,12 +58,10 @@ func StartHost(ctx context.Context, cfg HostConfig) (*Host, error) {
 	if conn == "" {
 		conn = "sqlite://" + filepath.Join(cfg.Dir, "mogan.sqlite")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := proctest.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	port := l.Addr().(*net.TCPAddr).Port //nolint:forcetypeassert // a TCP listener
-	_ = l.Close()
 	conf := filepath.Join(cfg.Dir, "mogan.conf")
 	text := fmt.Sprintf(`[DEFAULT]
 auth_strategy = noauth

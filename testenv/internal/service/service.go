@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/mogan-manage/mogan-manage/testenv/internal/pydeb"
+	"github.com/mogan-manage/mogan-manage/testenv/proctest"
 )
 
 // NotInstalled is the exit code of a launcher that cannot import its
@@ -282,11 +282,6 @@ func Prepare(dir string) (absDir, port string, err error) {
 }
 
 func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = l.Close() }()
-	_, port, err := net.SplitHostPort(l.Addr().String())
-	return port, err
+	port, err := proctest.FreePort()
+	return strconv.Itoa(port), err
 }
