@@ -3,11 +3,13 @@
 # run for real (standalone Ironic, Keystone, Glance, Neutron, and psycopg2
 # for PostgreSQL). Done once, up front, so that tests never run apt-get and
 # test packages running in parallel never race for apt's lock. Only these
-# python3-* packages, without recommends.
+# packages, without recommends.
 set -euo pipefail
 # python3-openstackclient (a dependency of python3-keystone anyway) is the
-# `openstack` command that docs/doctest runs as the operator guide does.
-pkgs=(python3-ironic python3-keystone python3-glance python3-neutron python3-psycopg2 python3-openstackclient)
+# `openstack` command that docs/doctest runs as the operator guide does;
+# curl, jq and openssl are the guide's other tools (on this machine's image
+# already, listed so that a leaner one still gets them).
+pkgs=(python3-ironic python3-keystone python3-glance python3-neutron python3-psycopg2 python3-openstackclient curl jq openssl)
 need=()
 for pkg in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
