@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
 	"github.com/mogan-manage/mogan-manage/host/internal/neutron"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
@@ -81,20 +80,6 @@ func (s *Service) Adopt(ctx context.Context, req Request) (_ Server, err error) 
 	a.fail(ctx, err)
 	s.notifyServer(ctx, req.Caller, eventManageError, serverFromRecord(rec), err)
 	return Server{}, err
-}
-
-// adoptionOutcome is the metrics label of an adoption that ended with err:
-// refused when the caller gets a 4xx (nothing is left changed), failed
-// for anything else.
-func adoptionOutcome(err error) string {
-	switch {
-	case err == nil:
-		return metrics.AdoptionAdopted
-	case errors.Is(err, ErrNodeNotFound), errors.Is(err, ErrNotManageable), errors.Is(err, ErrConflict),
-		errors.Is(err, ErrInvalidArgument), errors.Is(err, ErrBusy), errors.Is(err, ErrNotImplemented):
-		return metrics.AdoptionRefused
-	}
-	return metrics.AdoptionFailed
 }
 
 // newRecord is the claimed server: building, until the adoption ends.

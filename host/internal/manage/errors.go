@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
@@ -49,4 +50,18 @@ func RetryAfter(err error) (time.Duration, bool) {
 		return ra.RetryAfter(), true
 	}
 	return 0, false
+}
+
+// adoptionOutcome is the metrics label of an adoption that ended with err:
+// refused when the caller gets a 4xx (nothing is left changed), failed
+// for anything else.
+func adoptionOutcome(err error) string {
+	switch {
+	case err == nil:
+		return metrics.AdoptionAdopted
+	case errors.Is(err, ErrNodeNotFound), errors.Is(err, ErrNotManageable), errors.Is(err, ErrConflict),
+		errors.Is(err, ErrInvalidArgument), errors.Is(err, ErrBusy), errors.Is(err, ErrNotImplemented):
+		return metrics.AdoptionRefused
+	}
+	return metrics.AdoptionFailed
 }
