@@ -50,12 +50,22 @@ type Rule struct {
 	path   *regexp.Regexp
 	phase  Phase
 	delay  time.Duration
+	nth    int // 0: every matching request; n: only the nth
 	// Reached is closed when the first matching request is held.
 	Reached chan struct{}
-	once    sync.Once
-	release chan struct{}
-	relOnce sync.Once
-	count   int // guarded by the proxy's mu
+	// Abandoned is closed when the client of a request the rule holds or
+	// delays has gone away while it waited (e.g. its deadline passed): what
+	// the proxy forwards from then on lands after its caller gave up.
+	Abandoned chan struct{}
+	// Forwarded is closed when the service has answered the first request
+	// the rule held or delayed: a late request has landed.
+	Forwarded chan struct{}
+	once      sync.Once
+	release   chan struct{}
+	relOnce   sync.Once
+	abandon   sync.Once
+	forward   sync.Once
+	count     int // guarded by the proxy's mu
 }
 
 // Count is how many requests matched the rule so far.
@@ -109,17 +119,37 @@ func (p *Proxy) Close() {
 // Hold holds the requests that match method and path at phase until the
 // rule is released.
 func (p *Proxy) Hold(method, pathPattern string, phase Phase) *Rule {
-	return p.add(&Rule{method: method, path: regexp.MustCompile(pathPattern), phase: phase,
-		Reached: make(chan struct{}), release: make(chan struct{})})
+	return p.HoldNth(method, pathPattern, 0, phase)
+}
+
+// HoldNth is Hold for the nth matching request only (counted from 1; 0
+// means every one): the others go on as if the rule were not there, e.g.
+// a binding's undo after its first PUT was held.
+func (p *Proxy) HoldNth(method, pathPattern string, n int, phase Phase) *Rule {
+	r := newRule(method, pathPattern, n)
+	r.phase = phase
+	return p.add(r)
 }
 
 // Delay forwards the matching requests after d, whatever their clients do
 // meanwhile.
 func (p *Proxy) Delay(method, pathPattern string, d time.Duration) *Rule {
-	r := &Rule{method: method, path: regexp.MustCompile(pathPattern), delay: d,
-		Reached: make(chan struct{}), release: make(chan struct{})}
+	return p.DelayNth(method, pathPattern, 0, d)
+}
+
+// DelayNth is Delay for the nth matching request only (counted from 1; 0
+// means every one).
+func (p *Proxy) DelayNth(method, pathPattern string, n int, d time.Duration) *Rule {
+	r := newRule(method, pathPattern, n)
+	r.delay = d
 	r.Release()
 	return p.add(r)
+}
+
+func newRule(method, pathPattern string, n int) *Rule {
+	return &Rule{method: method, path: regexp.MustCompile(pathPattern), nth: n,
+		Reached: make(chan struct{}), Abandoned: make(chan struct{}), Forwarded: make(chan struct{}),
+		release: make(chan struct{})}
 }
 
 // Clear drops every rule (held requests stay held until released).
@@ -143,21 +173,36 @@ func (p *Proxy) match(r *http.Request) *Rule {
 	for _, rule := range p.rules {
 		if (rule.method == "" || rule.method == r.Method) && rule.path.MatchString(r.URL.Path) {
 			rule.count++
-			return rule
+			if rule.nth == 0 || rule.count == rule.nth {
+				return rule
+			}
 		}
 	}
 	return nil
 }
 
 // wait blocks until the rule is released (true) or the proxy closes
-// (false: the request is dropped, never forwarded or answered).
-func (p *Proxy) wait(rule *Rule) bool {
+// (false: the request is dropped, never forwarded or answered). A client
+// that goes away meanwhile closes Abandoned; its request still goes on.
+func (p *Proxy) wait(ctx context.Context, rule *Rule) bool {
 	rule.once.Do(func() { close(rule.Reached) })
-	select {
-	case <-rule.release:
-		return true
-	case <-p.done:
-		return false
+	return p.sleep(ctx, rule, rule.release)
+}
+
+// sleep blocks until until is closed (true) or the proxy closes (false),
+// closing rule's Abandoned if the client goes away meanwhile.
+func (p *Proxy) sleep(ctx context.Context, rule *Rule, until <-chan struct{}) bool {
+	gone := ctx.Done()
+	for {
+		select {
+		case <-until:
+			return true
+		case <-p.done:
+			return false
+		case <-gone:
+			rule.abandon.Do(func() { close(rule.Abandoned) })
+			gone = nil
+		}
 	}
 }
 
@@ -169,13 +214,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rule := p.match(r)
 	if rule != nil && rule.delay > 0 {
-		select {
-		case <-time.After(rule.delay):
-		case <-p.done:
+		elapsed := make(chan struct{})
+		timer := time.AfterFunc(rule.delay, func() { close(elapsed) })
+		ok := p.sleep(r.Context(), rule, elapsed)
+		timer.Stop()
+		if !ok {
 			return // closed: dropped, as a held request
 		}
 	}
-	if rule != nil && rule.delay == 0 && rule.phase == BeforeForward && !p.wait(rule) {
+	if rule != nil && rule.delay == 0 && rule.phase == BeforeForward && !p.wait(r.Context(), rule) {
 		return
 	}
 	// Detached from the client: the service gets the request even if the
@@ -197,7 +244,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
-	if rule != nil && rule.delay == 0 && rule.phase == AfterForward && !p.wait(rule) {
+	if rule != nil {
+		rule.forward.Do(func() { close(rule.Forwarded) })
+	}
+	if rule != nil && rule.delay == 0 && rule.phase == AfterForward && !p.wait(r.Context(), rule) {
 		return
 	}
 	for k, v := range resp.Header {

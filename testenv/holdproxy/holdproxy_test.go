@@ -89,3 +89,90 @@ func TestHoldAndDelay(t *testing.T) {
 		t.Errorf("Requests() = %q, want %q", got, want)
 	}
 }
+
+func TestNthAbandonedForwarded(t *testing.T) {
+	var hits atomic.Int32
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = io.WriteString(w, r.Method+" "+r.URL.Path)
+	}))
+	defer backend.Close()
+	p, err := Start(backend.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	put := func(ctx context.Context, path string) error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPut, p.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		return resp.Body.Close()
+	}
+
+	// Only the first PUT is held; its client gives up (Abandoned); the
+	// second goes straight through; the first lands once released
+	// (Forwarded).
+	first := p.HoldNth(http.MethodPut, `^/v2.0/ports/`, 1, BeforeForward)
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- put(ctx, "/v2.0/ports/a") }()
+	<-first.Reached
+	cancel()
+	select {
+	case <-first.Abandoned:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the held request's client went away, Abandoned not closed")
+	}
+	if err := <-errc; err == nil {
+		t.Fatal("a cancelled client got an answer")
+	}
+	if err := put(t.Context(), "/v2.0/ports/b"); err != nil {
+		t.Fatalf("the second PUT (not the rule's): %v", err)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Errorf("backend hits while the first PUT is held = %d, want 1 (the second)", n)
+	}
+	select {
+	case <-first.Forwarded:
+		t.Fatal("Forwarded closed before the held request was released")
+	default:
+	}
+	first.Release()
+	select {
+	case <-first.Forwarded:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the released request never landed")
+	}
+	if n := hits.Load(); n != 2 {
+		t.Errorf("backend hits after the release = %d, want 2", n)
+	}
+	if n := p.Count(first); n != 2 {
+		t.Errorf("Count = %d, want 2 (every matching request)", n)
+	}
+
+	// DelayNth: the second request is delayed, and lands after its caller
+	// gave up.
+	p.Clear()
+	second := p.DelayNth(http.MethodPatch, `^/v1/nodes/`, 2, 300*time.Millisecond)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPatch, p.URL+"/v1/nodes/x", nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		_ = resp.Body.Close()
+	}
+	short, cancelShort := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancelShort()
+	req, _ = http.NewRequestWithContext(short, http.MethodPatch, p.URL+"/v1/nodes/x", nil)
+	if _, err := http.DefaultClient.Do(req); err == nil {
+		t.Fatal("the delayed request answered before its caller's deadline")
+	}
+	for _, ch := range []chan struct{}{second.Abandoned, second.Forwarded} {
+		select {
+		case <-ch:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the delayed request was not abandoned, then forwarded")
+		}
+	}
+}
