@@ -83,10 +83,11 @@ func (s *Server) showServerAction(w http.ResponseWriter, r *http.Request) {
 // authorizeActions decides whether the caller may read the actions of the
 // server uuid in the path, and whether that server is live. A live server
 // is checked against its project (admin or owner by default); a released
-// or never-adopted uuid has no project, so only an admin passes. A
-// non-admin refused for a server that is not its project's, or not live,
-// gets 404, as Nova answers for another project's server: the uuid's
-// existence is not told.
+// or never-adopted uuid has no project, so only an admin passes. A refusal
+// is told as show tells it (hideOthers): a non-admin refused for a server
+// that is not its project's — a caller without a project owns none —, or
+// not live, gets the 404 of an unknown uuid, so that the uuid's existence
+// is not told.
 func (s *Server) authorizeActions(ctx context.Context, r *http.Request) (id string, live bool, err error) {
 	if id, err = uuidFromPath(r); err != nil {
 		return "", false, err
@@ -95,18 +96,19 @@ func (s *Server) authorizeActions(ctx context.Context, r *http.Request) (id stri
 	switch {
 	case err == nil:
 		live = true
-	case !errors.Is(err, manage.ErrServerNotFound):
+	case errors.Is(err, manage.ErrServerNotFound):
+		srv = manage.Server{UUID: id} // of no project
+	default:
 		return "", false, err
 	}
 	target := map[string]string{}
 	if live {
 		target["project_id"] = srv.ProjectID
 	}
-	err = s.authorize(ctx, policy.ServerActionsGet, target)
-	if errors.Is(err, policy.ErrForbidden) && !s.isAdmin(ctx) && (!live || srv.ProjectID != callerFrom(ctx).ProjectID) {
-		return "", false, errorf(http.StatusNotFound, "Server %s could not be found.", id)
+	if err := s.authorize(ctx, policy.ServerActionsGet, target); err != nil {
+		return "", false, s.hideOthers(ctx, srv, err)
 	}
-	return id, live, err
+	return id, live, nil
 }
 
 // plausibleRequestID says whether s could be a request id: printable,
