@@ -45,20 +45,48 @@ func IsConnectionFailure(err error) bool {
 }
 
 // kindCodes is the one table between the SDK's error kinds and gRPC status
-// codes. The first entry for a code wins on the way back.
+// codes, one row per kind: a plugin answers an error of the kind with code,
+// and the host reads code back as the kind (codeKinds, derived from this).
+// alsoFrom are further codes read back as the kind, so that a plugin built
+// with a later SDK, which may split a kind, still reads as its nearest kind
+// here. No code appears twice.
 var kindCodes = []struct {
-	kind error
-	code codes.Code
+	kind     error
+	code     codes.Code
+	alsoFrom []codes.Code
 }{
-	{driver.ErrNotImplemented, codes.Unimplemented},
-	{driver.ErrNodeNotFound, codes.NotFound},
-	{driver.ErrNotManageable, codes.FailedPrecondition},
-	{driver.ErrConflict, codes.Aborted},
-	{driver.ErrConflict, codes.AlreadyExists},
-	{driver.ErrUnavailable, codes.Unavailable},
-	{driver.ErrInvalidArgument, codes.InvalidArgument},
-	{context.DeadlineExceeded, codes.DeadlineExceeded},
-	{context.Canceled, codes.Canceled},
+	{driver.ErrNotImplemented, codes.Unimplemented, nil},
+	{driver.ErrNodeNotFound, codes.NotFound, nil},
+	{driver.ErrNotManageable, codes.FailedPrecondition, nil},
+	{driver.ErrConflict, codes.Aborted, []codes.Code{codes.AlreadyExists}},
+	{driver.ErrUnavailable, codes.Unavailable, nil},
+	{driver.ErrInvalidArgument, codes.InvalidArgument, nil},
+	{context.DeadlineExceeded, codes.DeadlineExceeded, nil},
+	{context.Canceled, codes.Canceled, nil},
+}
+
+// codeKinds is kindCodes the other way: the kind a status code reads as.
+var codeKinds = func() map[codes.Code]error {
+	m := make(map[codes.Code]error)
+	for _, kc := range kindCodes {
+		m[kc.code] = kc.kind
+		for _, c := range kc.alsoFrom {
+			m[c] = kc.kind
+		}
+	}
+	return m
+}()
+
+// Kinds returns the error kinds that cross the plugin boundary, each with
+// a status code of its own: the SDK's (shared/driver) and the context's
+// deadline and cancellation. errors.Is sees each on the host as the driver
+// returned it.
+func Kinds() []error {
+	kinds := make([]error, len(kindCodes))
+	for i, kc := range kindCodes {
+		kinds[i] = kc.kind
+	}
+	return kinds
 }
 
 // toStatus turns a driver's error into the status the plugin answers with.
@@ -116,15 +144,14 @@ func fromStatus(err error) error {
 			return &callError{code: st.Code(), msg: st.Message()}
 		}
 	}
-	for _, kc := range kindCodes {
-		if kc.code == st.Code() {
-			return &driver.Error{
-				Kind:    kc.kind,
-				Message: st.Message(),
-				Reason:  detail.GetReason(),
-				Option:  detail.GetOption(),
-			}
-		}
+	kind, ok := codeKinds[st.Code()]
+	if !ok {
+		return errors.New(st.Message())
 	}
-	return errors.New(st.Message())
+	return &driver.Error{
+		Kind:    kind,
+		Message: st.Message(),
+		Reason:  detail.GetReason(),
+		Option:  detail.GetOption(),
+	}
 }

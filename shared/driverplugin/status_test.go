@@ -4,12 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/mogan-manage/mogan-manage/proto/driverv1"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
@@ -95,4 +101,97 @@ func TestTransportFailuresAreCallFailed(t *testing.T) {
 	if fromStatus(nil) != nil || toStatus(nil) != nil {
 		t.Error("nil errors do not stay nil")
 	}
+}
+
+// TestEveryKindCrossesTheBoundary: each row of kindCodes, read both ways,
+// gives back its own kind; no code stands for two kinds.
+func TestEveryKindCrossesTheBoundary(t *testing.T) {
+	seen := map[codes.Code]error{}
+	for _, kc := range kindCodes {
+		t.Run(kc.kind.Error(), func(t *testing.T) {
+			st := toStatus(fmt.Errorf("wrapped: %w", &driver.Error{Kind: kc.kind, Message: "m"}))
+			if got := status.Code(st); got != kc.code {
+				t.Errorf("code = %v; want %v", got, kc.code)
+			}
+			for _, code := range append([]codes.Code{kc.code}, kc.alsoFrom...) {
+				if k, dup := seen[code]; dup {
+					t.Errorf("code %v stands for both %q and %q", code, k, kc.kind)
+				}
+				seen[code] = kc.kind
+				back := fromStatus(withDetail(t, code))
+				var de *driver.Error
+				if !errors.As(back, &de) || de.Kind != kc.kind {
+					t.Errorf("code %v reads back as %v; want the kind %q", code, back, kc.kind)
+				}
+			}
+		})
+	}
+}
+
+// withDetail is a status as the SDK's server answers it.
+func withDetail(t *testing.T, code codes.Code) error {
+	t.Helper()
+	st, err := status.New(code, "m").WithDetails(&driverv1.ErrorDetail{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Err()
+}
+
+// TestEveryDriverKindHasACode: each sentinel shared/driver/errors.go
+// declares is a row of kindCodes, so a new kind cannot cross the boundary
+// as codes.Unknown.
+func TestEveryDriverKindHasACode(t *testing.T) {
+	declared := driverSentinels(t)
+	if len(declared) == 0 {
+		t.Fatal("no sentinels found in shared/driver/errors.go")
+	}
+	inTable := map[string]bool{}
+	for _, kind := range Kinds() {
+		inTable[kind.Error()] = true
+	}
+	for name, msg := range declared {
+		if !inTable[msg] {
+			t.Errorf("driver.%s (%q) has no row in kindCodes", name, msg)
+		}
+	}
+}
+
+// driverSentinels reads shared/driver/errors.go: each `ErrX =
+// errors.New("msg")` as name → msg.
+func driverSentinels(t *testing.T) map[string]string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join("..", "driver", "errors.go"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]string{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		vs, ok := n.(*ast.ValueSpec)
+		if !ok {
+			return true
+		}
+		for i, name := range vs.Names {
+			if !strings.HasPrefix(name.Name, "Err") || i >= len(vs.Values) {
+				continue
+			}
+			call, ok := vs.Values[i].(*ast.CallExpr)
+			if !ok || len(call.Args) != 1 {
+				t.Errorf("driver.%s is not errors.New(\"...\"): this test cannot read it", name.Name)
+				continue
+			}
+			lit, ok := call.Args[0].(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				t.Errorf("driver.%s is not errors.New(\"...\"): this test cannot read it", name.Name)
+				continue
+			}
+			msg, err := strconv.Unquote(lit.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found[name.Name] = msg
+		}
+		return true
+	})
+	return found
 }

@@ -1,15 +1,13 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 
-	"github.com/mogan-manage/mogan-manage/host/internal/auth"
+	"github.com/mogan-manage/mogan-manage/host/internal/errkind"
 	"github.com/mogan-manage/mogan-manage/host/internal/manage"
-	"github.com/mogan-manage/mogan-manage/host/internal/policy"
 	"github.com/mogan-manage/mogan-manage/shared/osclient"
 )
 
@@ -25,42 +23,15 @@ func errorf(status int, format string, args ...any) error {
 	return &httpError{status: status, message: fmt.Sprintf(format, args...)}
 }
 
-// statusTable maps every error kind the host meets to its HTTP status:
-// auth's, policy's and the application layer's (whose driver kinds are the
-// SDK's, through gRPC: see shared/driverplugin/status.go). The first match
-// wins.
-var statusTable = []struct {
-	kind   error
-	status int
-}{
-	{auth.ErrUnauthenticated, http.StatusUnauthorized},
-	{auth.ErrAuthUnavailable, http.StatusServiceUnavailable},
-	{policy.ErrForbidden, http.StatusForbidden},
-	{manage.ErrNotImplemented, http.StatusNotImplemented},
-	{manage.ErrNodeNotFound, http.StatusNotFound},
-	{manage.ErrServerNotFound, http.StatusNotFound},
-	{manage.ErrActionNotFound, http.StatusNotFound},
-	{manage.ErrMarkerNotFound, http.StatusBadRequest},
-	{manage.ErrNotManageable, http.StatusConflict},
-	{manage.ErrConflict, http.StatusConflict},
-	{manage.ErrBusy, http.StatusConflict},
-	{manage.ErrInvalidArgument, http.StatusBadRequest},
-	{manage.ErrUnavailable, http.StatusServiceUnavailable},
-	{context.DeadlineExceeded, http.StatusGatewayTimeout},
-}
-
-// statusOf returns the HTTP status for err, 500 when nothing matches.
+// statusOf returns the HTTP status for err: a handler's own, else its
+// kind's (errkind's table: auth's, policy's, the application layer's and
+// the driver's, whose kinds cross gRPC as the SDK's), else 500.
 func statusOf(err error) int {
 	var he *httpError
 	if errors.As(err, &he) {
 		return he.status
 	}
-	for _, row := range statusTable {
-		if errors.Is(err, row.kind) {
-			return row.status
-		}
-	}
-	return http.StatusInternalServerError
+	return errkind.Of(err).Status
 }
 
 // writeError answers err in Mogan's error format. A 500 is a bug: its

@@ -4,14 +4,16 @@ import (
 	"errors"
 	"time"
 
+	"github.com/mogan-manage/mogan-manage/host/internal/errkind"
 	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
-// The kinds of failure the API maps to HTTP statuses, tested with
-// errors.Is. The driver's kinds are the SDK's own values, so a driver's
-// typed error passes through the plugin boundary and this package
-// unchanged.
+// The kinds of failure this package returns, tested with errors.Is. The
+// driver's kinds are the SDK's own values, so a driver's typed error
+// passes through the plugin boundary and this package unchanged; the
+// host's own are errkind's. What each becomes (HTTP status, notification
+// exception, metrics label, adoption outcome) is errkind's table.
 var (
 	ErrNotImplemented  = driver.ErrNotImplemented  // 501
 	ErrNodeNotFound    = driver.ErrNodeNotFound    // 404
@@ -20,16 +22,13 @@ var (
 	ErrUnavailable     = driver.ErrUnavailable     // 503: the driver, its backend, Glance or Neutron
 	ErrInvalidArgument = driver.ErrInvalidArgument // 400
 
-	// ErrServerNotFound: no server with that uuid (404).
-	ErrServerNotFound = errors.New("server not found")
-	// ErrActionNotFound: no action of the server with that request id
-	// (404).
-	ErrActionNotFound = errors.New("action not found")
-	// ErrMarkerNotFound: a listing's marker names no server (400).
-	ErrMarkerNotFound = errors.New("marker not found")
-	// ErrBusy: the server's adoption or release is in progress or being
-	// repaired (409).
-	ErrBusy = errors.New("server is busy")
+	ErrServerNotFound   = errkind.ErrServerNotFound   // 404: no server with that uuid
+	ErrActionNotFound   = errkind.ErrActionNotFound   // 404: no action of the server with that request id
+	ErrMarkerNotFound   = errkind.ErrMarkerNotFound   // 400: a listing's marker names no server
+	ErrBusy             = errkind.ErrBusy             // 409: the server's adoption or release is in progress or being repaired
+	ErrTakenOver        = errkind.ErrTakenOver        // 409: another replica took the intent over
+	ErrStoreUnavailable = errkind.ErrStoreUnavailable // 503 with Retry-After: the database cannot be reached
+	ErrInterrupted      = errkind.ErrInterrupted      // an adoption the repair pass rolled back
 )
 
 // refusal is an error worded for the operator whose kind callers test with
@@ -43,7 +42,7 @@ func (r *refusal) Error() string { return r.msg }
 func (r *refusal) Unwrap() error { return r.kind }
 
 // RetryAfter says how long a caller should wait before retrying, when the
-// error knows (a crashing driver plugin backing off).
+// error knows (a crashing driver plugin backing off, the database lost).
 func RetryAfter(err error) (time.Duration, bool) {
 	var ra interface{ RetryAfter() time.Duration }
 	if errors.As(err, &ra) {
@@ -53,14 +52,13 @@ func RetryAfter(err error) (time.Duration, bool) {
 }
 
 // adoptionOutcome is the metrics label of an adoption that ended with err:
-// refused when the caller gets a 4xx (nothing is left changed), failed
-// for anything else.
+// refused when the caller gets a 4xx (or a 501) and nothing is left
+// changed, failed for anything else (errkind's table says which).
 func adoptionOutcome(err error) string {
 	switch {
 	case err == nil:
 		return metrics.AdoptionAdopted
-	case errors.Is(err, ErrNodeNotFound), errors.Is(err, ErrNotManageable), errors.Is(err, ErrConflict),
-		errors.Is(err, ErrInvalidArgument), errors.Is(err, ErrBusy), errors.Is(err, ErrNotImplemented):
+	case errkind.Of(err).Refused:
 		return metrics.AdoptionRefused
 	}
 	return metrics.AdoptionFailed

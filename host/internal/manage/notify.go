@@ -2,11 +2,10 @@ package manage
 
 import (
 	"context"
-	"errors"
 	"time"
 
+	"github.com/mogan-manage/mogan-manage/host/internal/errkind"
 	"github.com/mogan-manage/mogan-manage/host/internal/notify"
-	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
 // The events of the spec's "Notification about the adopt action".
@@ -84,24 +83,7 @@ func timeOrNil(t *time.Time) any {
 }
 
 // exceptionName names an error's kind the way upstream names exception
-// classes, for the fault's "exception".
+// classes, for the fault's "exception" (errkind's table).
 func exceptionName(err error) string {
-	for _, k := range []struct {
-		kind error
-		name string
-	}{
-		{driver.ErrNodeNotFound, "NodeNotFound"},
-		{driver.ErrNotManageable, "NodeNotManageable"},
-		{driver.ErrConflict, "Conflict"},
-		{driver.ErrUnavailable, "ServiceUnavailable"},
-		{driver.ErrNotImplemented, "NotImplemented"},
-		{driver.ErrInvalidArgument, "InvalidParameterValue"},
-		{context.DeadlineExceeded, "Timeout"},
-		{errRepairFailed, "AdoptionInterrupted"},
-	} {
-		if errors.Is(err, k.kind) {
-			return k.name
-		}
-	}
-	return "MoganException"
+	return errkind.Of(err).Exception
 }
