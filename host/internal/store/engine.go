@@ -1,10 +1,14 @@
 package store
 
 import (
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -111,4 +115,34 @@ func (e engine) classify(err error) error {
 		return fmt.Errorf("%w (%w)", ErrServerExists, err)
 	}
 	return err
+}
+
+// unavailable marks err as ErrUnavailable when it says the database could
+// not be reached or dropped the connection (the caller may retry: 503),
+// and returns any other error as it is. The driver's error stays in the
+// chain.
+func (e engine) unavailable(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) || !connectionLost(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// connectionLost reports whether err is a lost or refused connection
+// rather than the database refusing the statement.
+func connectionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &pgErr):
+		// Class 08: connection exception; 57P01-03: the server is shutting
+		// down, crashed or starting, or pg_terminate_backend ended us.
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	case errors.As(err, &connectErr), errors.Is(err, driver.ErrBadConn), errors.Is(err, pgconn.ErrConnClosed),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE), errors.As(err, &netErr):
+		return true
+	}
+	return false
 }

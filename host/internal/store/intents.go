@@ -48,19 +48,45 @@ type Intent struct {
 	RequestID string
 	UserID    string
 	ProjectID string
-	// Owner is the replica running it; it is its until LeaseExpiresAt.
+	// Owner is the replica running it ([DEFAULT] host); it is its until
+	// LeaseExpiresAt. OwnerEpoch is the start of that replica that holds
+	// it, and Fence grows at every takeover: every write of the owner
+	// matches all three (the fence), so a process that lost the intent —
+	// paused past its lease, or an earlier start of the same host — changes
+	// nothing more.
 	Owner          string
+	OwnerEpoch     int64
+	Fence          int64
 	LeaseExpiresAt time.Time
 	LastError      string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 }
 
-// Step is one step of an intent: its name and what its undo needs.
+// Step is one step of an intent: its kind's name, its data (what its undo
+// and a repair need) and how far it went. A log written before steps had a
+// status holds only name and data: such a step was begun.
 type Step struct {
 	Name string          `json:"name"`
 	Data json.RawMessage `json:"data,omitempty"`
+	// Status is StepBegun, StepDone, StepFailed, StepUndoing or StepUndone;
+	// "" in a log written by an older mogan-api (begun).
+	Status     string     `json:"status,omitempty"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	// Error is why the step failed (or its undo did), for a human.
+	Error string `json:"error,omitempty"`
 }
+
+// Step statuses. A step is recorded begun before it acts; done is written
+// with the next step (or the intent's end), so a step costs one write.
+const (
+	StepBegun   = "begun"
+	StepDone    = "done"
+	StepFailed  = "failed"
+	StepUndoing = "undoing"
+	StepUndone  = "undone"
+)
 
 // Tombstone is a server uuid an adoption rolled back, with its node: a
 // late request may still associate the node with it.
@@ -83,7 +109,13 @@ type Outcome struct {
 }
 
 const intentColumns = `server_uuid, node_uuid, action, state, steps, request_id, user_id, project_id,
-	owner, lease_expires_at, last_error, created_at, updated_at`
+	owner, owner_epoch, fence, lease_expires_at, last_error, created_at, updated_at`
+
+// fenced is the condition every write of an intent's owner carries: the
+// intent is still the one it holds.
+const fenced = `server_uuid = ? AND owner = ? AND owner_epoch = ? AND fence = ?`
+
+func fenceArgs(in Intent) []any { return []any{in.ServerUUID, in.Owner, in.OwnerEpoch, in.Fence} }
 
 // ClaimNode inserts the server (status building) and its manage intent in
 // one transaction: the claim on the node (ErrNodeTaken, ErrServerExists).
@@ -136,9 +168,9 @@ func (s *sqlStore) insertIntent(ctx context.Context, tx *sql.Tx, in Intent) erro
 		in.State = IntentRunning
 	}
 	_, err = tx.ExecContext(ctx, s.engine.rebind(`INSERT INTO intents (`+intentColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		in.ServerUUID, in.NodeUUID, in.Action, in.State, string(steps), in.RequestID, in.UserID, in.ProjectID,
-		in.Owner, s.engine.timeArg(normalizeTime(in.LeaseExpiresAt)), nullString(in.LastError),
+		in.Owner, in.OwnerEpoch, in.Fence, s.engine.timeArg(normalizeTime(in.LeaseExpiresAt)), nullString(in.LastError),
 		s.engine.timeArg(now), s.engine.timeArg(now))
 	if err != nil {
 		var pk bool
@@ -164,30 +196,30 @@ func stepsOrEmpty(steps []Step) []Step {
 	return steps
 }
 
-// SaveSteps replaces the steps of owner's intent (a new step is appended
-// by the caller before it acts). ErrLeaseLost when the intent is no longer
-// owner's.
-func (s *sqlStore) SaveSteps(ctx context.Context, serverUUID, owner string, steps []Step) error {
+// SaveSteps replaces the steps of in (a new step is appended by the
+// caller before it acts), if in's holder still holds it: ErrLeaseLost
+// otherwise.
+func (s *sqlStore) SaveSteps(ctx context.Context, in Intent, steps []Step) error {
 	b, err := json.Marshal(stepsOrEmpty(steps))
 	if err != nil {
-		return fmt.Errorf("steps of server %s: %w", serverUUID, err)
+		return fmt.Errorf("steps of server %s: %w", in.ServerUUID, err)
 	}
-	return s.updateIntent(ctx, serverUUID, owner, `steps = ?`, string(b))
+	return s.updateIntent(ctx, in, `steps = ?`, string(b))
 }
 
-// SetIntentState records an intent's state and its last error.
-func (s *sqlStore) SetIntentState(ctx context.Context, serverUUID, owner, state, lastError string) error {
-	return s.updateIntent(ctx, serverUUID, owner, `state = ?, last_error = ?`, state, nullString(lastError))
+// SetIntentState records an intent's state and its last error (fenced).
+func (s *sqlStore) SetIntentState(ctx context.Context, in Intent, state, lastError string) error {
+	return s.updateIntent(ctx, in, `state = ?, last_error = ?`, state, nullString(lastError))
 }
 
-func (s *sqlStore) updateIntent(ctx context.Context, serverUUID, owner, set string, args ...any) error {
-	q := s.engine.rebind(`UPDATE intents SET ` + set + `, updated_at = ? WHERE server_uuid = ? AND owner = ?`)
-	args = append(args, s.engine.timeArg(normalizeTime(time.Now())), serverUUID, owner)
-	res, err := s.db.ExecContext(ctx, q, args...)
+func (s *sqlStore) updateIntent(ctx context.Context, in Intent, set string, args ...any) error {
+	q := s.engine.rebind(`UPDATE intents SET ` + set + `, updated_at = ? WHERE ` + fenced)
+	args = append(args, s.engine.timeArg(normalizeTime(time.Now())))
+	res, err := s.db.ExecContext(ctx, q, append(args, fenceArgs(in)...)...)
 	if err != nil {
-		return fmt.Errorf("intent of server %s: %w", serverUUID, err)
+		return fmt.Errorf("intent of server %s: %w", in.ServerUUID, s.engine.unavailable(err))
 	}
-	return leaseHeld(res, serverUUID)
+	return leaseHeld(res, in.ServerUUID)
 }
 
 func leaseHeld(res sql.Result, serverUUID string) error {
@@ -201,7 +233,7 @@ func leaseHeld(res sql.Result, serverUUID string) error {
 	return nil
 }
 
-// EndIntent deletes owner's intent and records its outcome and its action
+// EndIntent deletes in (if its holder still holds it) and records its outcome and its action
 // (the audit trail) in the same transaction, so a crash leaves either the
 // intent or the outcome, never neither. It returns the recorded server
 // (Outcome.Record).
@@ -211,8 +243,7 @@ func (s *sqlStore) EndIntent(ctx context.Context, in Intent, out Outcome) (Serve
 		if err := s.recordAction(ctx, tx, in, out.Fault); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, s.engine.rebind(`DELETE FROM intents WHERE server_uuid = ? AND owner = ?`),
-			in.ServerUUID, in.Owner)
+		res, err := tx.ExecContext(ctx, s.engine.rebind(`DELETE FROM intents WHERE `+fenced), fenceArgs(in)...)
 		if err != nil {
 			return fmt.Errorf("end intent of server %s: %w", in.ServerUUID, err)
 		}
@@ -258,66 +289,98 @@ func (s *sqlStore) GetIntent(ctx context.Context, serverUUID string) (Intent, er
 	return ins[0], nil
 }
 
-// RenewLeases extends every lease owner holds to until.
-func (s *sqlStore) RenewLeases(ctx context.Context, owner string, until time.Time) error {
-	_, err := s.db.ExecContext(ctx, s.engine.rebind(`UPDATE intents SET lease_expires_at = ? WHERE owner = ?`),
-		s.engine.timeArg(normalizeTime(until)), owner)
+// RenewLeases extends every lease the replica (owner at epoch) holds to
+// until.
+func (s *sqlStore) RenewLeases(ctx context.Context, owner string, epoch int64, until time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.engine.rebind(`UPDATE intents SET lease_expires_at = ? WHERE owner = ? AND owner_epoch = ?`),
+		s.engine.timeArg(normalizeTime(until)), owner, epoch)
 	if err != nil {
-		return fmt.Errorf("renew leases of %s: %w", owner, err)
+		return fmt.Errorf("renew leases of %s: %w", owner, s.engine.unavailable(err))
 	}
 	return nil
 }
 
-// TakeOver makes owner the owner, until the given time, of the intents it
-// may repair and returns them: with own, every intent already owner's (at
-// start: whatever it was doing died with its previous process) and those
-// whose lease expired; without, only expired ones and owner's own that
-// wait for a retry. Each is taken with a compare-and-set on its owner and
-// lease, so two replicas never take the same intent.
-func (s *sqlStore) TakeOver(ctx context.Context, owner string, until time.Time, own bool) ([]Intent, error) {
-	candidates, err := s.RepairCandidates(ctx, owner, own)
+// TakeOver makes the replica (owner at epoch) the holder, until the given
+// time, of the intents it may repair, and returns them: every intent whose
+// lease expired; every intent of an earlier start of owner (that process is
+// gone: the caller holds the host lock); and owner's own that wait for a
+// retry. Each is taken with a compare-and-set on its holder that also
+// grows its fence, so two replicas never take the same intent and the one
+// that lost it is fenced out.
+func (s *sqlStore) TakeOver(ctx context.Context, owner string, epoch int64, until time.Time) ([]Intent, error) {
+	candidates, err := s.RepairCandidates(ctx, owner, epoch)
 	if err != nil {
 		return nil, err
 	}
-	cas := s.engine.rebind(`UPDATE intents SET owner = ?, lease_expires_at = ?
-		WHERE server_uuid = ? AND owner = ? AND lease_expires_at = ?`)
+	cas := s.engine.rebind(`UPDATE intents SET owner = ?, owner_epoch = ?, fence = fence + 1, lease_expires_at = ?
+		WHERE ` + fenced)
 	lease := normalizeTime(until)
 	var taken []Intent
 	for _, in := range candidates {
-		res, err := s.db.ExecContext(ctx, cas, owner, s.engine.timeArg(lease),
-			in.ServerUUID, in.Owner, s.engine.timeArg(in.LeaseExpiresAt))
+		res, err := s.db.ExecContext(ctx, cas, append([]any{owner, epoch, s.engine.timeArg(lease)}, fenceArgs(in)...)...)
 		if err != nil {
-			return taken, fmt.Errorf("take over intent of server %s: %w", in.ServerUUID, err)
+			return taken, fmt.Errorf("take over intent of server %s: %w", in.ServerUUID, s.engine.unavailable(err))
 		}
 		if leaseHeld(res, in.ServerUUID) != nil {
 			continue // another replica took it first
 		}
-		in.Owner, in.LeaseExpiresAt = owner, lease
+		in.Owner, in.OwnerEpoch, in.Fence, in.LeaseExpiresAt = owner, epoch, in.Fence+1, lease
 		taken = append(taken, in)
 	}
 	return taken, nil
 }
 
 // RepairCandidates returns, oldest first, the intents TakeOver would try
-// to take for owner, without taking them (mogan-api recover --dry-run).
-func (s *sqlStore) RepairCandidates(ctx context.Context, owner string, own bool) ([]Intent, error) {
+// to take for the replica, without taking them (mogan-api recover
+// --dry-run).
+func (s *sqlStore) RepairCandidates(ctx context.Context, owner string, epoch int64) ([]Intent, error) {
 	now := normalizeTime(time.Now())
-	cond := `lease_expires_at < ? OR (owner = ? AND state = ?)`
-	args := []any{s.engine.timeArg(now), owner, IntentRetry}
-	if own {
-		cond = `lease_expires_at < ? OR owner = ?`
-		args = args[:2]
-	}
-	rows, err := s.db.QueryContext(ctx, s.engine.rebind(`SELECT `+intentColumns+` FROM intents WHERE `+cond+
-		` ORDER BY created_at, server_uuid`), args...)
+	rows, err := s.db.QueryContext(ctx, s.engine.rebind(`SELECT `+intentColumns+` FROM intents
+		WHERE lease_expires_at < ? OR (owner = ? AND (owner_epoch < ? OR state = ?))
+		ORDER BY created_at, server_uuid`), s.engine.timeArg(now), owner, epoch, IntentRetry)
 	if err != nil {
-		return nil, fmt.Errorf("intents to repair: %w", err)
+		return nil, fmt.Errorf("intents to repair: %w", s.engine.unavailable(err))
 	}
 	candidates, err := scanIntents(rows)
 	if err != nil {
 		return nil, fmt.Errorf("intents to repair: %w", err)
 	}
 	return candidates, nil
+}
+
+// NodesInProgress reports which of nodes have an intent: an adoption,
+// release or migration is acting on them (the reconciler leaves them to
+// it).
+func (s *sqlStore) NodesInProgress(ctx context.Context, nodes []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(nodes) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(nodes))
+	for i, n := range nodes {
+		args[i] = n
+	}
+	rows, err := s.db.QueryContext(ctx, s.engine.rebind(`SELECT DISTINCT node_uuid FROM intents WHERE node_uuid IN (`+
+		placeholders(len(nodes))+`)`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("intents on nodes: %w", s.engine.unavailable(err))
+	}
+	defer func() { _ = rows.Close() }() // rows.Err reports failures
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("intents on nodes: %w", err)
+		}
+		out[n] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("intents on nodes: %w", err)
+	}
+	return out, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 func scanIntents(rows *sql.Rows) ([]Intent, error) {
@@ -329,7 +392,7 @@ func scanIntents(rows *sql.Rows) ([]Intent, error) {
 		var lastErr sql.NullString
 		var lease, created, updated timeScanner
 		if err := rows.Scan(&in.ServerUUID, &in.NodeUUID, &in.Action, &in.State, &steps, &in.RequestID,
-			&in.UserID, &in.ProjectID, &in.Owner, &lease, &lastErr, &created, &updated); err != nil {
+			&in.UserID, &in.ProjectID, &in.Owner, &in.OwnerEpoch, &in.Fence, &lease, &lastErr, &created, &updated); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(steps), &in.Steps); err != nil {
@@ -406,13 +469,16 @@ func (s *sqlStore) SetServerState(ctx context.Context, serverUUID, status, power
 func (s *sqlStore) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return fmt.Errorf("begin transaction: %w", s.engine.unavailable(err))
 	}
 	if err := fn(tx); err != nil {
-		return errors.Join(err, tx.Rollback())
+		// A dropped connection fails the statement and the rollback: the
+		// statement's error says what happened, marked unavailable.
+		_ = tx.Rollback()
+		return s.engine.unavailable(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", s.engine.unavailable(err))
 	}
 	return nil
 }

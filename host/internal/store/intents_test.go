@@ -14,7 +14,7 @@ import (
 func claimOf(srv Server, owner string) Intent {
 	return Intent{
 		ServerUUID: srv.UUID, NodeUUID: srv.NodeUUID, RequestID: "req-1", UserID: "u", ProjectID: "p",
-		Owner: owner, LeaseExpiresAt: time.Now().Add(time.Minute),
+		Owner: owner, OwnerEpoch: 1, LeaseExpiresAt: time.Now().Add(time.Minute),
 	}
 }
 
@@ -43,10 +43,26 @@ func TestIntentLifecycle(t *testing.T) {
 				t.Errorf("the refused claim left an intent: %v", err)
 			}
 			steps := []Step{{Name: "bind", Data: json.RawMessage(`{"port_id":"x"}`)}, {Name: "manage"}}
-			if err := st.SaveSteps(ctx, srv.UUID, "b", steps); !errors.Is(err, ErrLeaseLost) {
-				t.Errorf("SaveSteps by a non-owner = %v, want ErrLeaseLost", err)
+			claim := claimOf(srv, "a")
+			notHolders := map[string]func(*Intent){
+				"another owner":            func(in *Intent) { in.Owner = "b" },
+				"an earlier start":         func(in *Intent) { in.OwnerEpoch = 0 },
+				"a fence taken over since": func(in *Intent) { in.Fence = 1 },
 			}
-			if err := st.SaveSteps(ctx, srv.UUID, "a", steps); err != nil {
+			for name, change := range notHolders {
+				in := claim
+				change(&in)
+				if err := st.SaveSteps(ctx, in, steps); !errors.Is(err, ErrLeaseLost) {
+					t.Errorf("SaveSteps by %s = %v, want ErrLeaseLost", name, err)
+				}
+				if err := st.SetIntentState(ctx, in, IntentRetry, "x"); !errors.Is(err, ErrLeaseLost) {
+					t.Errorf("SetIntentState by %s = %v, want ErrLeaseLost", name, err)
+				}
+				if _, err := st.EndIntent(ctx, in, Outcome{Forget: true}); !errors.Is(err, ErrLeaseLost) {
+					t.Errorf("EndIntent by %s = %v, want ErrLeaseLost", name, err)
+				}
+			}
+			if err := st.SaveSteps(ctx, claim, steps); err != nil {
 				t.Fatalf("SaveSteps: %v", err)
 			}
 			if err := st.BeginRelease(ctx, Intent{ServerUUID: srv.UUID, NodeUUID: srv.NodeUUID, Owner: "a",
@@ -81,7 +97,7 @@ func TestIntentLifecycle(t *testing.T) {
 			}
 
 			// Release: the intent, then forget with a tombstone.
-			rel := Intent{ServerUUID: srv.UUID, NodeUUID: srv.NodeUUID, Owner: "a", LeaseExpiresAt: time.Now().Add(time.Minute)}
+			rel := Intent{ServerUUID: srv.UUID, NodeUUID: srv.NodeUUID, Owner: "a", OwnerEpoch: 1, LeaseExpiresAt: time.Now().Add(time.Minute)}
 			if err := st.BeginRelease(ctx, rel); err != nil {
 				t.Fatalf("BeginRelease: %v", err)
 			}
@@ -111,27 +127,28 @@ func TestIntentLifecycle(t *testing.T) {
 	}
 }
 
-// TestTakeOver: at start a replica takes its own intents whatever their
-// lease; otherwise only expired ones (and its own failed undos); and of two
-// replicas racing for an expired intent exactly one gets it.
+// TestTakeOver: a replica takes the intents of its earlier starts
+// whatever their lease, others' only once expired, and its own failed undos;
+// of replicas racing for an expired intent exactly one gets it; each
+// takeover grows the fence, so the previous holder is fenced out.
 func TestTakeOver(t *testing.T) {
 	for _, eng := range engines() {
 		t.Run(eng.name, func(t *testing.T) {
 			st, _ := migratedStore(t, eng)
 			ctx := t.Context()
-			mk := func(uuid, node, owner string, lease time.Duration) Intent {
+			mk := func(uuid, node, owner string, epoch int64, lease time.Duration) Intent {
 				srv := buildingServer()
 				srv.UUID, srv.NodeUUID = uuid, node
 				in := claimOf(srv, owner)
-				in.LeaseExpiresAt = time.Now().Add(lease)
+				in.OwnerEpoch, in.LeaseExpiresAt = epoch, time.Now().Add(lease)
 				if err := st.ClaimNode(ctx, srv, in); err != nil {
 					t.Fatalf("ClaimNode: %v", err)
 				}
 				return in
 			}
-			live := mk("00000000-0000-4000-8000-000000000001", "10000000-0000-4000-8000-000000000001", "a", time.Hour)
-			expired := mk("00000000-0000-4000-8000-000000000002", "10000000-0000-4000-8000-000000000002", "b", -time.Second)
-			otherLive := mk("00000000-0000-4000-8000-000000000003", "10000000-0000-4000-8000-000000000003", "b", time.Hour)
+			earlierStart := mk("00000000-0000-4000-8000-000000000001", "10000000-0000-4000-8000-000000000001", "a", 1, time.Hour)
+			expired := mk("00000000-0000-4000-8000-000000000002", "10000000-0000-4000-8000-000000000002", "b", 1, -time.Second)
+			otherLive := mk("00000000-0000-4000-8000-000000000003", "10000000-0000-4000-8000-000000000003", "b", 1, time.Hour)
 
 			uuids := func(ins []Intent) []string {
 				var out []string
@@ -140,48 +157,57 @@ func TestTakeOver(t *testing.T) {
 				}
 				return out
 			}
-			// Replica c, running: only the expired one, and only once.
+			// Replicas c (four racing passes): only the expired one, once.
 			var wg sync.WaitGroup
 			results := make([][]Intent, 4)
 			for i := range results {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					got, err := st.TakeOver(ctx, "c", time.Now().Add(time.Minute), false)
+				wg.Go(func() {
+					got, err := st.TakeOver(ctx, "c", 1, time.Now().Add(time.Minute))
 					if err != nil {
 						t.Errorf("TakeOver: %v", err)
 					}
 					results[i] = got
-				}()
+				})
 			}
 			wg.Wait()
-			var all []string
+			var all []Intent
 			for _, r := range results {
-				all = append(all, uuids(r)...)
+				all = append(all, r...)
 			}
-			if diff := cmp.Diff([]string{expired.ServerUUID}, all); diff != "" {
+			if diff := cmp.Diff([]string{expired.ServerUUID}, uuids(all)); diff != "" {
 				t.Errorf("intents taken by 4 racing takeovers (-want +got):\n%s", diff)
 			}
-			// Replica a, at its start: its own live one.
-			got, err := st.TakeOver(ctx, "a", time.Now().Add(time.Minute), true)
+			if len(all) == 1 && (all[0].Fence != expired.Fence+1 || all[0].Owner != "c") {
+				t.Errorf("taken intent = owner %q fence %d, want c and %d", all[0].Owner, all[0].Fence, expired.Fence+1)
+			}
+			// b, which held it, is fenced out.
+			if err := st.SaveSteps(ctx, expired, nil); !errors.Is(err, ErrLeaseLost) {
+				t.Errorf("SaveSteps by the holder before the takeover = %v, want ErrLeaseLost", err)
+			}
+			// Replica a, second start: its first start's live intent.
+			got, err := st.TakeOver(ctx, "a", 2, time.Now().Add(time.Minute))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff([]string{live.ServerUUID}, uuids(got)); diff != "" {
-				t.Errorf("a's start takeover (-want +got):\n%s", diff)
+			if diff := cmp.Diff([]string{earlierStart.ServerUUID}, uuids(got)); diff != "" {
+				t.Errorf("a's second start took (-want +got):\n%s", diff)
 			}
-			// b's live lease is b's; renewing keeps it so.
-			if err := st.RenewLeases(ctx, "b", time.Now().Add(time.Hour)); err != nil {
+			if err := st.SaveSteps(ctx, earlierStart, nil); !errors.Is(err, ErrLeaseLost) {
+				t.Errorf("SaveSteps by a's first start = %v, want ErrLeaseLost", err)
+			}
+			// b's live lease is b's; renewing keeps it so, and renewing
+			// by an earlier start of b renews nothing.
+			if err := st.RenewLeases(ctx, "b", 1, time.Now().Add(time.Hour)); err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := st.TakeOver(ctx, "c", time.Now().Add(time.Minute), false); len(got) != 0 {
+			if got, _ := st.TakeOver(ctx, "c", 1, time.Now().Add(time.Minute)); len(got) != 0 {
 				t.Errorf("took live intents %v", uuids(got))
 			}
 			// An undo that failed is retried by its owner's reconciler.
-			if err := st.SetIntentState(ctx, otherLive.ServerUUID, "b", IntentRetry, "disk full"); err != nil {
+			if err := st.SetIntentState(ctx, otherLive, IntentRetry, "disk full"); err != nil {
 				t.Fatal(err)
 			}
-			got, _ = st.TakeOver(ctx, "b", time.Now().Add(time.Minute), false)
+			got, _ = st.TakeOver(ctx, "b", 1, time.Now().Add(time.Minute))
 			if len(got) != 1 || got[0].State != IntentRetry || got[0].LastError != "disk full" {
 				t.Errorf("b's reconciler took %+v", got)
 			}
@@ -190,7 +216,7 @@ func TestTakeOver(t *testing.T) {
 }
 
 // TestRepairCandidatesTakesNothing: the dry run of a takeover lists what
-// TakeOver would take, and leaves every owner and lease as it was.
+// TakeOver would take, and leaves every owner, lease and fence as it was.
 func TestRepairCandidatesTakesNothing(t *testing.T) {
 	for _, eng := range engines() {
 		t.Run(eng.name, func(t *testing.T) {
@@ -210,15 +236,15 @@ func TestRepairCandidatesTakesNothing(t *testing.T) {
 			expired := mk("00000000-0000-4000-8000-000000000002", "10000000-0000-4000-8000-000000000002", "b", -time.Second)
 			mk("00000000-0000-4000-8000-000000000003", "10000000-0000-4000-8000-000000000003", "b", time.Hour)
 			tests := map[string]struct {
-				own  bool
-				want []string
+				epoch int64
+				want  []string
 			}{
-				"at start":  {own: true, want: []string{own.ServerUUID, expired.ServerUUID}},
-				"reconcile": {own: false, want: []string{expired.ServerUUID}},
+				"a new start":       {epoch: 2, want: []string{own.ServerUUID, expired.ServerUUID}},
+				"the running start": {epoch: 1, want: []string{expired.ServerUUID}},
 			}
 			for name, tc := range tests {
 				for range 2 { // twice: the first took nothing
-					got, err := st.RepairCandidates(ctx, "a", tc.own)
+					got, err := st.RepairCandidates(ctx, "a", tc.epoch)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -231,8 +257,8 @@ func TestRepairCandidatesTakesNothing(t *testing.T) {
 					}
 				}
 			}
-			if in, err := st.GetIntent(ctx, expired.ServerUUID); err != nil || in.Owner != "b" {
-				t.Errorf("the expired intent's owner after the dry runs = %q (%v), want b", in.Owner, err)
+			if in, err := st.GetIntent(ctx, expired.ServerUUID); err != nil || in.Owner != "b" || in.Fence != 0 {
+				t.Errorf("the expired intent after the dry runs = owner %q fence %d (%v), want b and 0", in.Owner, in.Fence, err)
 			}
 		})
 	}

@@ -3,6 +3,8 @@ package store
 import (
 	"database/sql"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +31,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 				}
 			}
 			versions := rawAppliedVersions(t, conn)
-			if diff := cmp.Diff([]int64{3, 2, 1}, versions); diff != "" {
+			if diff := cmp.Diff(embeddedVersionsDesc(t), versions); diff != "" {
 				t.Errorf("applied versions (-want +got):\n%s", diff)
 			}
 			got, err := openStore(t, conn).GetServer(t.Context(), want.UUID)
@@ -88,7 +90,7 @@ func TestOpenChecksSchema(t *testing.T) {
 				exec(t, db, cfg.engine, `CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY, version_id BIGINT NOT NULL, is_applied BOOLEAN NOT NULL, tstamp TIMESTAMP)`)
 				exec(t, db, cfg.engine, `INSERT INTO goose_db_version (id, version_id, is_applied) VALUES (1, 0, TRUE)`)
 			},
-			want: ErrSchemaOutOfDate, wantMsg: "needs version 3",
+			want: ErrSchemaOutOfDate, wantMsg: fmt.Sprintf("needs version %d", len(embeddedVersionsDesc(t))),
 		},
 		"newer schema than known": {
 			prepare: func(t *testing.T, connection string) {
@@ -254,4 +256,19 @@ func TestUpgradeFromVersion1KeepsServers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// embeddedVersionsDesc are the versions of the embedded migrations (one
+// file per version in each engine's directory), newest first.
+func embeddedVersionsDesc(t *testing.T) []int64 {
+	t.Helper()
+	files, err := fs.Glob(migrationFiles, "migrations/sqlite/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("embedded migrations: %v %v", files, err)
+	}
+	var out []int64
+	for v := int64(len(files)); v >= 1; v-- {
+		out = append(out, v)
+	}
+	return out
 }

@@ -30,6 +30,10 @@ var (
 	ErrSchemaOutOfDate = errors.New("database schema is out of date")
 	// ErrSchemaTooNew: the database was migrated by a newer mogan-api.
 	ErrSchemaTooNew = errors.New("database schema is newer than this mogan-api")
+	// ErrUnavailable: the database could not be reached, or it dropped the
+	// connection (terminated, restarted): nothing was decided, the caller
+	// may retry.
+	ErrUnavailable = errors.New("the database is unavailable")
 	// ErrInvalidConnection: the `[database] connection` option cannot be
 	// used (empty, malformed, unknown scheme).
 	ErrInvalidConnection = errors.New("invalid [database] connection")
@@ -116,26 +120,42 @@ type IntentLog interface {
 	// BeginRelease records an unmanage intent for an existing server
 	// (ErrNotFound, ErrIntentExists).
 	BeginRelease(ctx context.Context, in Intent) error
-	// SaveSteps records the steps started so far (ErrLeaseLost).
-	SaveSteps(ctx context.Context, serverUUID, owner string, steps []Step) error
-	// SetIntentState records an intent's state and last error (ErrLeaseLost).
-	SetIntentState(ctx context.Context, serverUUID, owner, state, lastError string) error
-	// EndIntent deletes the intent and records its outcome atomically
+	// SaveSteps records the steps started so far, fenced (ErrLeaseLost).
+	SaveSteps(ctx context.Context, in Intent, steps []Step) error
+	// SetIntentState records an intent's state and last error, fenced
 	// (ErrLeaseLost).
+	SetIntentState(ctx context.Context, in Intent, state, lastError string) error
+	// EndIntent deletes the intent and records its outcome atomically,
+	// fenced (ErrLeaseLost).
 	EndIntent(ctx context.Context, in Intent, out Outcome) (Server, error)
 	// GetIntent returns a server's intent or ErrNotFound.
 	GetIntent(ctx context.Context, serverUUID string) (Intent, error)
-	// RenewLeases extends every lease owner holds.
-	RenewLeases(ctx context.Context, owner string, until time.Time) error
-	// TakeOver takes the intents owner may repair (see sqlStore.TakeOver).
-	TakeOver(ctx context.Context, owner string, until time.Time, own bool) ([]Intent, error)
+	// RenewLeases extends every lease the replica (owner at epoch) holds.
+	RenewLeases(ctx context.Context, owner string, epoch int64, until time.Time) error
+	// TakeOver takes the intents the replica may repair, growing their
+	// fences (see sqlStore.TakeOver).
+	TakeOver(ctx context.Context, owner string, epoch int64, until time.Time) ([]Intent, error)
 	// RepairCandidates lists what TakeOver would try to take, taking
 	// nothing.
-	RepairCandidates(ctx context.Context, owner string, own bool) ([]Intent, error)
+	RepairCandidates(ctx context.Context, owner string, epoch int64) ([]Intent, error)
+	// NodesInProgress reports which of the nodes have an intent.
+	NodesInProgress(ctx context.Context, nodes []string) (map[string]bool, error)
+	// StartReplica records a start of the replica host and returns its
+	// epoch (the caller holds the host lock).
+	StartReplica(ctx context.Context, host string) (int64, error)
 	// Tombstones lists tombstones made at or after since, oldest first.
 	Tombstones(ctx context.Context, since time.Time, limit int) ([]Tombstone, error)
 	// PurgeTombstones deletes tombstones made before the given time.
 	PurgeTombstones(ctx context.Context, before time.Time) (int64, error)
+	// SaveBindingTombstone records (or refreshes) a port's tombstone.
+	SaveBindingTombstone(ctx context.Context, t BindingTombstone) error
+	// BindingTombstonesOf returns the live tombstones of these ports.
+	BindingTombstonesOf(ctx context.Context, ports []string, since time.Time) (map[string]BindingTombstone, error)
+	// BindingTombstones pages through the live binding tombstones in port
+	// order.
+	BindingTombstones(ctx context.Context, since time.Time, afterPort string, limit int) ([]BindingTombstone, error)
+	// PurgeBindingTombstones deletes those made before the given time.
+	PurgeBindingTombstones(ctx context.Context, before time.Time) (int64, error)
 	// Actions lists a server's finished intents (the audit trail, also of
 	// a released or rolled-back server uuid), newest first.
 	Actions(ctx context.Context, serverUUID string) ([]Action, error)
