@@ -212,7 +212,8 @@ func storeSnapshot(t *testing.T, h *harness) string {
 }
 
 // TestDryRunParameter: dry_run takes all='s words; anything else is 400
-// and nothing happens; a member may not dry-run either.
+// and nothing happens — a bare or empty dry_run too, which adopted for
+// real (issue 15, finding 6); a member may not dry-run either.
 func TestDryRunParameter(t *testing.T) {
 	tests := map[string]struct {
 		query  string
@@ -220,7 +221,7 @@ func TestDryRunParameter(t *testing.T) {
 	}{
 		"true": {"dry_run=true", 200}, "1": {"dry_run=1", 200}, "yes": {"dry_run=yes", 200}, "on": {"dry_run=ON", 200},
 		"false": {"dry_run=false", 201}, "0": {"dry_run=0", 201}, "no": {"dry_run=no", 201}, "off": {"dry_run=off", 201},
-		"empty": {"dry_run=", 201}, "absent": {"", 201},
+		"empty": {"dry_run=", 400}, "bare": {"dry_run", 400}, "absent": {"", 201},
 		"maybe": {"dry_run=maybe", 400}, "2": {"dry_run=2", 400}, "not UTF-8": {"dry_run=%ff", 400},
 	}
 	for name, tc := range tests {

@@ -2,8 +2,10 @@ package api
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -24,6 +26,63 @@ func parseQuery(r *http.Request) (url.Values, error) {
 		return nil, errorf(http.StatusBadRequest, "Malformed query string: %s", quoted(err.Error()))
 	}
 	return q, nil
+}
+
+// takesParams runs next only when the query string parses and names no
+// parameter but those given, each with a value; else it answers 400 naming
+// the first culprit. A misspelt parameter (?DRY_RUN=true, ?dry-run=true)
+// was ignored, and so was a bare flag (?dry_run): the request was done as
+// if it were absent, which for the adoption means for real. Upstream
+// Mogan's WSME refuses an unknown parameter the same way ("Unknown
+// argument").
+func (s *Server) takesParams(names []string, next http.Handler) http.Handler {
+	names = slices.Sorted(slices.Values(names))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := parseQuery(r)
+		if err == nil {
+			err = onlyParams(q, names)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// onlyParams refuses a parameter of q not in names (sorted), or one given
+// without a value, naming the first in name order.
+func onlyParams(q url.Values, names []string) error {
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if !slices.Contains(names, k) {
+			msg := "Unknown argument: " + quoted(k)
+			if near := nearest(k, names); near != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", near)
+			}
+			if len(names) == 0 {
+				return errorf(http.StatusBadRequest, "%s. This route takes no query parameters.", msg)
+			}
+			return errorf(http.StatusBadRequest, "%s. This route takes: %s.", msg, strings.Join(names, ", "))
+		}
+		if slices.Contains(q[k], "") {
+			return errorf(http.StatusBadRequest, "Invalid value for %s: no value given.", k)
+		}
+	}
+	return nil
+}
+
+// nearest is the name of names that k spells another way (case, "-" for
+// "_", or neither), "" when none does.
+func nearest(k string, names []string) string {
+	norm := func(s string) string {
+		return strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(s))
+	}
+	for _, n := range names {
+		if norm(n) == norm(k) {
+			return n
+		}
+	}
+	return ""
 }
 
 // single reads parameter name, which may be given once: of

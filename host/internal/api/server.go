@@ -81,7 +81,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ServeMetrics && cfg.Metrics != nil {
 		// GET and HEAD, as the public routes and the metrics listener of
 		// its own ("GET /metrics" in a ServeMux also matches HEAD).
-		s.router.Handle("/metrics", cfg.Metrics.Handler()).Methods(http.MethodGet, http.MethodHead)
+		s.router.Handle("/metrics", s.takesParams(nil, cfg.Metrics.Handler())).Methods(http.MethodGet, http.MethodHead)
 	}
 	return s, nil
 }
@@ -105,7 +105,7 @@ func (s *Server) routes() {
 	// balancers probe with it (HAProxy's "option httpchk HEAD"), and
 	// net/http drops the body.
 	public := func(path string, h http.HandlerFunc) {
-		r.HandleFunc(path, h).Methods(http.MethodGet, http.MethodHead)
+		r.Handle(path, s.takesParams(nil, h)).Methods(http.MethodGet, http.MethodHead)
 	}
 	public("/", s.rootVersions)
 	public("/v1", s.v1Version)
@@ -114,15 +114,21 @@ func (s *Server) routes() {
 	public("/readyz", s.readyz)
 
 	// Everything else needs a caller. (Not a subrouter: gorilla/mux
-	// answers 404 instead of 405 for a method a subrouter lacks.)
-	private := func(path string, h http.HandlerFunc, method string) {
-		r.Handle(path, s.authenticate(h)).Methods(method)
+	// answers 404 instead of 405 for a method a subrouter lacks.) Each
+	// route names the query parameters it takes: any other is a 400
+	// (takesParams), checked once the caller is known. Upstream's servers
+	// routes take fields (get_all and get_one, not detail), limit, marker,
+	// sort_key, sort_dir and all_tenants; their filters (name, status,
+	// flavor_uuid, …) are not served here, so they are refused rather
+	// than ignored.
+	private := func(path string, h http.HandlerFunc, method string, params ...string) {
+		r.Handle(path, s.authenticate(s.takesParams(params, h))).Methods(method)
 	}
-	private("/v1/manageable_servers", s.listManageableServers, http.MethodGet)
-	private("/v1/manageable_servers", s.manageServer, http.MethodPost)
-	private("/v1/servers", s.listServers, http.MethodGet)
-	private("/v1/servers/detail", s.listServersDetail, http.MethodGet)
-	private("/v1/servers/{uuid}", s.showServer, http.MethodGet)
+	private("/v1/manageable_servers", s.listManageableServers, http.MethodGet, "limit", "marker", "resource_class", "all")
+	private("/v1/manageable_servers", s.manageServer, http.MethodPost, "dry_run")
+	private("/v1/servers", s.listServers, http.MethodGet, "all_tenants", "limit", "marker", "sort_key", "sort_dir", "fields")
+	private("/v1/servers/detail", s.listServersDetail, http.MethodGet, "all_tenants", "limit", "marker", "sort_key", "sort_dir")
+	private("/v1/servers/{uuid}", s.showServer, http.MethodGet, "fields")
 	private("/v1/servers/{uuid}/unmanage", s.unmanageServer, http.MethodPost)
 	private("/v1/servers/{uuid}/actions", s.listServerActions, http.MethodGet)
 	private("/v1/servers/{uuid}/actions/{request_id}", s.showServerAction, http.MethodGet)

@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
@@ -40,12 +42,11 @@ func uuidFromPath(r *http.Request) (string, error) {
 }
 
 // listedServers reads the servers the caller may list, honouring limit,
-// marker and all_tenants.
-func (s *Server) listedServers(r *http.Request) ([]manage.Server, error) {
+// marker and all_tenants, and refusing an order it does not serve.
+func (s *Server) listedServers(r *http.Request, q url.Values) ([]manage.Server, error) {
 	ctx := r.Context()
 	caller := callerFrom(ctx)
-	q, err := parseQuery(r)
-	if err != nil {
+	if err := checkServerOrder(q); err != nil {
 		return nil, err
 	}
 	opts := manage.ListServersOptions{ProjectID: caller.ProjectID}
@@ -79,22 +80,65 @@ func (s *Server) listedServers(r *http.Request) ([]manage.Server, error) {
 	return s.manage.ListServers(ctx, opts)
 }
 
+// checkServerOrder reads upstream's sort_key and sort_dir: servers are
+// listed oldest first (created_at, then uuid), which is what upstream's
+// default, id ascending, gives; any other order is a 400 rather than
+// ignored.
+func checkServerOrder(q url.Values) error {
+	key, err := single(q, "sort_key")
+	if err != nil {
+		return err
+	}
+	if key != "" && key != "id" && key != "created_at" {
+		return errorf(http.StatusBadRequest, "Invalid value for sort_key: %s. Servers are listed by creation only: id or created_at.", quoted(key))
+	}
+	dir, err := single(q, "sort_dir")
+	if err != nil {
+		return err
+	}
+	if dir != "" && !strings.EqualFold(dir, "asc") {
+		return errorf(http.StatusBadRequest, "Invalid value for sort_dir: %s. Servers are listed oldest first only: asc.", quoted(dir))
+	}
+	return nil
+}
+
+// listServers answers the brief list, or with ?fields= the fields named.
 func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
-	servers, err := s.listedServers(r)
+	q, err := parseQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	base := s.baseURL(r)
-	views := make([]serverBriefView, len(servers))
+	fields, err := queryFields(q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	servers, err := s.listedServers(r, q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	base, admin := s.baseURL(r), s.isAdmin(r.Context())
+	views := make([]any, len(servers))
 	for i, srv := range servers {
-		views[i] = newServerBriefView(srv, base)
+		if fields == nil {
+			views[i] = newServerBriefView(srv, base)
+		} else if views[i], err = selectFields(newServerView(srv, base, admin), fields); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"servers": views})
 }
 
 func (s *Server) listServersDetail(w http.ResponseWriter, r *http.Request) {
-	servers, err := s.listedServers(r)
+	q, err := parseQuery(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	servers, err := s.listedServers(r, q)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -107,7 +151,18 @@ func (s *Server) listServersDetail(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"servers": views})
 }
 
+// showServer answers the server, or with ?fields= the fields named.
 func (s *Server) showServer(w http.ResponseWriter, r *http.Request) {
+	q, err := parseQuery(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	fields, err := queryFields(q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	srv, err := s.serverFromPath(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -117,7 +172,17 @@ func (s *Server) showServer(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, s.hideOthers(r.Context(), srv, err))
 		return
 	}
-	writeJSON(w, http.StatusOK, newServerView(srv, s.baseURL(r), s.isAdmin(r.Context())))
+	view := newServerView(srv, s.baseURL(r), s.isAdmin(r.Context()))
+	if fields == nil {
+		writeJSON(w, http.StatusOK, view)
+		return
+	}
+	picked, err := selectFields(view, fields)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, picked)
 }
 
 // unmanageServer releases the node (the driver forgets the association)
