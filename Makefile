@@ -89,7 +89,7 @@ ADOPTIONS   ?= 100
 CONCURRENCY ?= 20
 POSTGRES    ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 bench-ironic: build test-deps
-	$(GO) build -o $(BIN)/bench-ironic ./plugins/ironic/ironicbench/cmd/bench-ironic
+	$(GO) build -o $(BIN)/bench-ironic ./testenv/cmd/bench-ironic
 	$(BIN)/bench-ironic -bin $(BIN) -nodes $(NODES) -runs $(RUNS) -adoptions $(ADOPTIONS) \
 	  -concurrency $(CONCURRENCY) -postgres '$(POSTGRES)'
 

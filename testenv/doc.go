@@ -1,10 +1,11 @@
 // Package testenv is the home of every test harness; nothing under
 // testenv/ ships. What `make build` produces (host/cmd/mogan-api,
-// plugins/noop, plugins/*/cmd/mogan-driver-*) must not import anything
-// here, which this prints nothing for (test files may import testenv;
-// -deps without -test does not follow them):
+// plugins/noop, plugins/*/cmd/mogan-driver-*, cmd/mogan) must not import
+// anything here, which this prints nothing for (test files may import
+// testenv; -deps without -test does not follow them) and
+// TestNothingShippedImportsTestenv checks:
 //
-//	go list -deps ./host/... ./shared/... ./plugins/... | grep /testenv
+//	go list -deps ./host/... ./shared/... ./plugins/... ./cmd/... | grep /testenv
 //
 // Naming: a harness for a real service lives in testenv/<service> and its
 // package is named like its directory (keystone, ironic, glance, neutron):
@@ -14,8 +15,10 @@
 // shipped package of the same name renames the harness at the import
 // (ironicenv "…/testenv/ironic"). A harness binary lives in
 // testenv/cmd/<binary name> (package main): mogan-driver-test, the plugin
-// that misbehaves on demand, and openstack-standalone, the Ironic, Glance
-// and Neutron that `make demo` and manual tests run. A harness that
+// that misbehaves on demand, openstack-standalone, the Ironic, Glance and
+// Neutron that `make demo` and manual tests run, and bench-ironic, the
+// fleet-scale benchmark of `make bench-ironic` (its library and the
+// listing benchmarks are ironicbench). A harness that
 // combines services is named for what it starts: cloud, a whole small
 // cloud whose nodes' images and VIFs are real. Helpers that are not a
 // service sit beside them: proctest (watching processes), holdproxy,

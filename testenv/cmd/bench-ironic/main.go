@@ -56,10 +56,10 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // creating and dropping the PostgreSQL database
 	"golang.org/x/sync/errgroup"
 
-	"github.com/mogan-manage/mogan-manage/plugins/ironic/ironicbench"
 	"github.com/mogan-manage/mogan-manage/plugins/ironic/ironicdriver"
 	"github.com/mogan-manage/mogan-manage/testenv/glance"
 	"github.com/mogan-manage/mogan-manage/testenv/ironic"
+	"github.com/mogan-manage/mogan-manage/testenv/ironicbench"
 	"github.com/mogan-manage/mogan-manage/testenv/neutron"
 )
 
