@@ -66,7 +66,7 @@ func checkStartup(ctx context.Context, cfg *config.Config, log hclog.Logger) err
 		return err
 	}
 	defer plugins.Stop()
-	_, closeService, err := newService(ctx, cfg, nil, plugins.Driver(), log)
+	_, closeService, err := newService(ctx, cfg, nil, plugins.Driver(), log, replica{})
 	if err != nil {
 		return err
 	}

@@ -47,12 +47,17 @@ func recoverIntents(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer func() { _ = st.Close() }()
+	rep, err := startReplica(ctx, cfg, st, log, dryRun)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rep.lock.Close() }()
 	plugins, err := startDriver(ctx, cfg, log)
 	if err != nil {
 		return namedError(cfg, err)
 	}
 	defer plugins.Stop()
-	svc, closeService, err := newService(ctx, cfg, st, plugins.Driver(), log)
+	svc, closeService, err := newService(ctx, cfg, st, plugins.Driver(), log, rep)
 	if err != nil {
 		return err
 	}
@@ -72,14 +77,14 @@ func recoverIntents(ctx context.Context, args []string, stdout, stderr io.Writer
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	go svc.KeepLeases(runCtx)
-	rep, err := svc.Recover(ctx)
+	repaired, err := svc.Recover(ctx)
 	if err != nil {
 		return fmt.Errorf("repair pass: %w", err)
 	}
-	for _, ir := range rep.Intents {
+	for _, ir := range repaired.Intents {
 		printf(stdout, "%s\n", ir)
 	}
-	printf(stdout, "repair pass done: %s\n", summary(rep.Intents))
+	printf(stdout, "repair pass done: %s\n", summary(repaired.Intents))
 	return nil
 }
 

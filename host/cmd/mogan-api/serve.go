@@ -47,6 +47,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer func() { _ = st.Close() }()
+	rep, err := startReplica(ctx, cfg, st, log, false)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rep.lock.Close() }()
 
 	// One registry for this process, handed to whoever counts.
 	mtr := metrics.New()
@@ -69,7 +74,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := plugins.Start(ctx); err != nil {
 		return err
 	}
-	svc, upstreams, closeService, err := newObservedService(ctx, cfg, st, plugins.Driver(), log, mtr)
+	svc, upstreams, closeService, err := newObservedService(ctx, cfg, st, plugins.Driver(), log, mtr, rep)
 	if err != nil {
 		return err
 	}
@@ -129,12 +134,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	go svc.KeepLeases(runCtx)
-	rep, err := svc.Recover(ctx)
+	repaired, err := svc.Recover(ctx)
 	if err != nil {
 		return fmt.Errorf("repair pass at start: %w", err)
 	}
-	log.Info("repair pass done", "completed", rep.Completed, "rolled_back", rep.RolledBack,
-		"released", rep.Released, "left_to_reconciler", rep.Left)
+	log.Info("repair pass done", "completed", repaired.Completed, "rolled_back", repaired.RolledBack,
+		"released", repaired.Released, "left_to_reconciler", repaired.Left)
 	ready.Started()
 	go svc.Run(runCtx)
 

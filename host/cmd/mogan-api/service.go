@@ -24,21 +24,23 @@ const notifierFlush = 5 * time.Second
 // newService builds the application layer from the configuration: the
 // Glance and Neutron clients when their sections are configured, the
 // notifier. The returned func flushes and stops what it started.
-func newService(ctx context.Context, cfg *config.Config, st store.Store, drv driver.Full, log hclog.Logger) (*manage.Service, func(), error) {
-	svc, _, stop, err := newObservedService(ctx, cfg, st, drv, log, nil)
+func newService(ctx context.Context, cfg *config.Config, st store.Store, drv driver.Full, log hclog.Logger, rep replica) (*manage.Service, func(), error) {
+	svc, _, stop, err := newObservedService(ctx, cfg, st, drv, log, nil, rep)
 	return svc, stop, err
 }
 
 // newObservedService is newService counting in mtr (nil: nowhere); it
 // also returns the readiness checks of Glance and Neutron when configured.
 func newObservedService(ctx context.Context, cfg *config.Config, st store.Store, drv driver.Full, log hclog.Logger,
-	mtr *metrics.Metrics,
+	mtr *metrics.Metrics, rep replica,
 ) (*manage.Service, []health.Check, func(), error) {
 	var upstreams []health.Check
 	mc := manage.Config{
 		Store:             st,
 		Driver:            drv,
 		Owner:             cfg.Host,
+		Epoch:             rep.epoch,
+		HostLockHeld:      rep.held,
 		ReconcileInterval: cfg.Manage.ReconcileInterval,
 		Lease:             cfg.Manage.IntentLease,
 		// A repair reads the node, re-binds or restores each port and

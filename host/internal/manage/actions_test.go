@@ -139,16 +139,8 @@ func TestRepairRecordsActions(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t)
 			ctx := t.Context()
-			rec := newRecord(request(nodeA), time.Now())
-			in := store.Intent{ServerUUID: rec.UUID, NodeUUID: nodeA, RequestID: "req-dead", UserID: "admin-user",
-				ProjectID: "admin-project", Owner: ownerID, LeaseExpiresAt: time.Now().Add(time.Hour)}
-			if err := e.store.ClaimNode(ctx, rec, in); err != nil {
-				t.Fatal(err)
-			}
-			a := &adoption{s: e.svc, in: in, rec: rec, log: e.svc.log}
-			if err := a.begin(ctx, stepManage, manageData{ImageUUID: imageA}); err != nil {
-				t.Fatal(err)
-			}
+			rec, in := e.deadIntent(t, nodeA)
+			e.beginStep(t, &in, stepManage, manageData{ImageUUID: imageA})
 			if tc.associated {
 				e.backend.set(func() { e.backend.nodes[nodeA].instance = rec.UUID })
 			}

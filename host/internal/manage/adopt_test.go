@@ -230,13 +230,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 			e := newEnv(t)
 			ctx := t.Context()
 			// What the dead process had done, through the store and the fakes.
-			rec := newRecord(request(nodeA), time.Now())
-			in := store.Intent{ServerUUID: rec.UUID, NodeUUID: nodeA, RequestID: "req-dead", Owner: ownerID,
-				LeaseExpiresAt: time.Now().Add(time.Hour)}
-			if err := e.store.ClaimNode(ctx, rec, in); err != nil {
-				t.Fatal(err)
-			}
-			a := &adoption{s: e.svc, in: in, rec: rec, log: e.svc.log}
+			rec, in := e.deadIntent(t, nodeA)
 			ports := []PortBinding{
 				{PortID: portA1, NetworkID: netA, PrevVNICType: "normal"},
 				{PortID: portA2, NetworkID: netA, PrevHostID: "old-host", PrevVNICType: "normal"},
@@ -251,9 +245,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 				case stepManage:
 					data = manageData{ImageUUID: imageA, NodeName: "node-aacd"}
 				}
-				if err := a.begin(ctx, s, data); err != nil {
-					t.Fatal(err)
-				}
+				e.beginStep(t, &in, s, data)
 			}
 			if tc.bound {
 				for _, p := range ports {
@@ -475,7 +467,8 @@ func TestClientLeavingAfterManageStillRecords(t *testing.T) {
 func TestKeepLeasesRenews(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Lease = 600 * time.Millisecond })
 	rec := newRecord(request(nodeA), time.Now())
-	in := store.Intent{ServerUUID: rec.UUID, NodeUUID: nodeA, Owner: ownerID, LeaseExpiresAt: time.Now().Add(600 * time.Millisecond)}
+	in := store.Intent{ServerUUID: rec.UUID, NodeUUID: nodeA, Owner: ownerID, OwnerEpoch: thisStart,
+		LeaseExpiresAt: time.Now().Add(600 * time.Millisecond)}
 	if err := e.store.ClaimNode(t.Context(), rec, in); err != nil {
 		t.Fatal(err)
 	}
@@ -483,7 +476,7 @@ func TestKeepLeasesRenews(t *testing.T) {
 	done := make(chan struct{})
 	go func() { e.svc.KeepLeases(ctx); close(done) }()
 	time.Sleep(1500 * time.Millisecond) // more than two leases
-	taken, err := e.store.TakeOver(t.Context(), "other-replica", time.Now().Add(time.Minute), false)
+	taken, err := e.store.TakeOver(t.Context(), "other-replica", 1, time.Now().Add(time.Minute))
 	cancel()
 	<-done
 	if err != nil {

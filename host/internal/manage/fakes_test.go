@@ -2,6 +2,7 @@ package manage
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -280,6 +281,10 @@ const (
 	macA1   = "a4:dc:be:0e:82:a5"
 	macA2   = "a4:dc:be:0e:82:a6"
 	ownerID = "replica-1"
+	// thisStart is the epoch of the service under test; deadStart that of
+	// an earlier start of the same replica, whose intents it repairs.
+	thisStart = 2
+	deadStart = 1
 )
 
 func nodeOf(id string) driver.Node {
@@ -312,7 +317,7 @@ func newEnv(t *testing.T, opts ...func(*Config)) *env {
 	}
 	cfg := Config{
 		Store: st, Driver: e.backend.driver(), Images: e.glance, Networks: e.neutron, Notifier: e.events,
-		Owner: ownerID, Lease: time.Minute, Logger: hclog.New(&hclog.LoggerOptions{Output: t.Output(), Level: hclog.Debug}),
+		Owner: ownerID, Epoch: thisStart, Lease: time.Minute, Logger: hclog.New(&hclog.LoggerOptions{Output: t.Output(), Level: hclog.Debug}),
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -342,4 +347,39 @@ func (e *env) untouched(t *testing.T, node string) {
 	if got := e.neutron.binding(portA2); got != "old-host/normal" {
 		t.Errorf("port %s binding = %q, want its old one", portA2, got)
 	}
+}
+
+// deadIntent claims node for a server as an earlier start of this replica
+// (a process that died) did: its intent is this replica's, of an earlier
+// epoch.
+func (e *env) deadIntent(t *testing.T, node string) (store.Server, store.Intent) {
+	t.Helper()
+	rec := newRecord(request(node), time.Now())
+	in := store.Intent{ServerUUID: rec.UUID, NodeUUID: node, RequestID: "req-dead", UserID: "admin-user",
+		ProjectID: "admin-project", Owner: ownerID, OwnerEpoch: deadStart, LeaseExpiresAt: time.Now().Add(time.Hour)}
+	if err := e.store.ClaimNode(t.Context(), rec, in); err != nil {
+		t.Fatal(err)
+	}
+	return rec, in
+}
+
+// beginStep records a step the way mogan-api wrote its intent log before
+// the step table (name and data only, no status), as a process that died
+// right after left it: an intent log of today's main must still be
+// repaired.
+func (e *env) beginStep(t *testing.T, in *store.Intent, name string, data any) {
+	t.Helper()
+	raw, err := json.Marshal(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := store.Step{Name: name}
+	if data != nil {
+		step.Data = raw
+	}
+	steps := append(append([]store.Step(nil), in.Steps...), step)
+	if err := e.store.SaveSteps(t.Context(), *in, steps); err != nil {
+		t.Fatal(err)
+	}
+	in.Steps = steps
 }

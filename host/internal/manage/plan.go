@@ -14,8 +14,11 @@ import (
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
-// vnicBaremetal is the binding:vnic_type of a bare metal port.
-const vnicBaremetal = "baremetal"
+// Binding vnic types: a bare metal port's, and Neutron's default.
+const (
+	vnicBaremetal = "baremetal"
+	vnicNormal    = "normal"
+)
 
 // Plan is everything an adoption would do, decided by reads alone: the
 // node as the driver re-validated it, the image, the Neutron ports to bind
@@ -173,12 +176,27 @@ func (s *Service) portsToBind(ctx context.Context, node Node) ([]PortBinding, []
 	if err != nil {
 		return nil, nil, upstreamError(err)
 	}
+	tombstones, err := s.store.BindingTombstonesOf(ctx, ids, s.now().Add(-s.retention))
+	if err != nil {
+		return nil, nil, storeError(err)
+	}
 	var out []PortBinding
 	var ports []neutron.Port
 	for _, w := range wanted {
 		np, ok := found[w.neutronID]
 		if !ok {
 			continue
+		}
+		prevHost, prevVNIC := np.HostID, np.VNICType
+		if np.HostID == node.UUID {
+			// Bound to this very node already: by a request of ours that
+			// landed late, or by nobody we know. The node is never what
+			// the port had "before us": its tombstone's binding, else
+			// unbound.
+			prevHost, prevVNIC = "", vnicNormal
+			if t, ok := tombstones[np.ID]; ok {
+				prevHost, prevVNIC = t.PrevHostID, t.PrevVNICType
+			}
 		}
 		if !strings.EqualFold(np.MACAddress, w.address) {
 			return nil, nil, driver.Conflict("Neutron port %s has MAC address %s, but node %s port %s has %s: "+
@@ -187,7 +205,7 @@ func (s *Service) portsToBind(ctx context.Context, node Node) ([]PortBinding, []
 		}
 		out = append(out, PortBinding{
 			PortID: np.ID, NetworkID: np.NetworkID, MACAddress: np.MACAddress, NodePortUUID: w.uuid,
-			PrevHostID: np.HostID, PrevVNICType: np.VNICType,
+			PrevHostID: prevHost, PrevVNICType: prevVNIC,
 		})
 		ports = append(ports, np)
 	}

@@ -24,7 +24,7 @@ func (s *Service) KeepLeases(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-renew.C:
-			if err := s.store.RenewLeases(ctx, s.owner, s.leaseUntil()); err != nil && ctx.Err() == nil {
+			if err := s.store.RenewLeases(ctx, s.owner, s.epoch, s.leaseUntil()); err != nil && ctx.Err() == nil {
 				s.log.Error("renewing this replica's intent leases failed; another replica may repair them", "error", err)
 			}
 		}
@@ -59,7 +59,8 @@ func (s *Service) reconcileLogged(ctx context.Context) {
 	}
 	if !rep.empty() {
 		s.log.Info("reconciled", "completed", rep.Completed, "rolled_back", rep.RolledBack, "released", rep.Released,
-			"left", rep.Left, "late_claims_released", rep.LateReleased, "servers_changed", rep.ServersChanged)
+			"left", rep.Left, "late_claims_released", rep.LateReleased, "bindings_repaired", rep.BindingsRepaired,
+			"servers_changed", rep.ServersChanged)
 	}
 }
 
@@ -69,28 +70,35 @@ type ReconcileReport struct {
 	// LateReleased counts nodes released from a rolled-back server uuid a
 	// late request associated them with.
 	LateReleased int
+	// BindingsRepaired counts Neutron ports put back to their wanted
+	// binding (binding tombstones).
+	BindingsRepaired int
 	// ServersChanged counts servers whose status or power state changed.
 	ServersChanged int
 }
 
 // empty reports a pass that did nothing (not worth a log line).
 func (r ReconcileReport) empty() bool {
-	return r.Completed+r.RolledBack+r.Released+r.Left+r.LateReleased+r.ServersChanged == 0
+	return r.Completed+r.RolledBack+r.Released+r.Left+r.LateReleased+r.BindingsRepaired+r.ServersChanged == 0
 }
 
 // Reconcile runs one pass: repair intents whose owner died (lease
 // expired) or that wait for a retry; release nodes that late requests
-// claimed for tombstoned server uuids; sync adopted servers with their
-// nodes. Each part goes on when another fails; the errors are joined.
+// claimed for tombstoned server uuids; put tombstoned Neutron ports back
+// to their wanted binding; sync adopted servers with their nodes. Each
+// part goes on when another fails; the errors are joined.
 func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 	var rep ReconcileReport
 	var errs []error
 	var err error
-	if rep.RepairReport, err = s.repairAll(ctx, false); err != nil {
+	if rep.RepairReport, err = s.repairAll(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	if rep.LateReleased, err = s.releaseLateClaims(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("tombstones: %w", err))
+	}
+	if rep.BindingsRepaired, err = s.repairBindings(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("binding tombstones: %w", err))
 	}
 	if rep.ServersChanged, err = s.syncServers(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("syncing servers: %w", err))

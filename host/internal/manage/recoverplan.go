@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
-	"github.com/mogan-manage/mogan-manage/shared/driver"
+	"github.com/mogan-manage/mogan-manage/host/internal/workflow"
 )
 
 // Outcomes of IntentRepair, as mogan-api recover prints them.
@@ -30,46 +31,31 @@ type IntentRepair struct {
 	Why                  string   // for a human: why this outcome
 }
 
-// decision is what repair will do with an intent, read without acting.
-type decision struct {
-	outcome repairOutcome
-	rec     store.Server // the server's record; its UUID is "" when there is none
-	state   driver.NodeState
-	why     string
-}
-
-// decide reads what repair needs to choose, and chooses: a release is
-// finished; an adoption whose node names the server (and whose record is
-// there) is completed; anything else is rolled back. The driver is only
-// read (GetNodeStates).
-func (s *Service) decide(ctx context.Context, in store.Intent) (decision, error) {
+// decide reads what a repair needs to choose, and chooses, through the
+// step table: a release is finished; an adoption whose manage step says
+// the node names the server (and whose record is there) is completed;
+// anything else is rolled back, or left when a step cannot tell. The
+// driver is only read.
+func (s *Service) decide(ctx context.Context, in store.Intent) (*workflow.Run[*job], workflow.Decision, error) {
 	rec, err := s.store.GetServer(ctx, in.ServerUUID)
 	if errors.Is(err, store.ErrNotFound) {
 		rec = store.Server{}
 	} else if err != nil {
-		return decision{}, err
+		return nil, workflow.Decision{}, err
 	}
+	run := s.run(s.newJob(in, rec))
+	start := workflow.Decision{Verdict: workflow.Undo, Why: "the driver was never asked to associate the node"}
 	if in.Action == store.ActionUnmanage {
+		start = workflow.Decision{Verdict: workflow.Finish, Why: "a release is always finished"}
 		if rec.UUID == "" {
-			return decision{outcome: outcomeReleased, why: "the server record is already gone"}, nil
-		}
-		return decision{outcome: outcomeReleased, rec: rec, why: "a release is always finished"}, nil
-	}
-	why := "the driver was never asked to associate the node"
-	if hasStep(in, stepManage) {
-		associated, err := s.associatedWith(ctx, in.NodeUUID, in.ServerUUID)
-		if err != nil {
-			return decision{}, err
-		}
-		if associated.ok && rec.UUID != "" {
-			return decision{outcome: outcomeCompleted, rec: rec, state: associated.state, why: "the node names the server"}, nil
-		}
-		why = "the node does not name the server (or the driver cannot say)"
-		if associated.ok {
-			why = "the server record is gone"
+			start.Why = "the server record is already gone"
 		}
 	}
-	return decision{outcome: outcomeRolledBack, rec: rec, why: why}, nil
+	d, err := run.Decide(ctx, start)
+	if err == nil && d.Verdict == workflow.Leave {
+		err = errors.New(d.Why)
+	}
+	return run, d, err
 }
 
 // PlanRecovery says what Recover would do now with each intent, changing
@@ -78,20 +64,33 @@ func (s *Service) decide(ctx context.Context, in store.Intent) (decision, error)
 // driver only. An intent another replica holds under a live lease is not
 // listed, as Recover would not take it.
 func (s *Service) PlanRecovery(ctx context.Context) ([]IntentRepair, error) {
-	intents, err := s.store.RepairCandidates(ctx, s.owner, true)
+	// Recover runs as a new start of this replica: every earlier start's
+	// intents are its.
+	intents, err := s.store.RepairCandidates(ctx, s.owner, math.MaxInt64)
 	if err != nil {
 		return nil, fmt.Errorf("finding intents to repair: %w", err)
 	}
 	plan := make([]IntentRepair, len(intents))
 	for i, in := range intents {
-		d, err := s.decide(ctx, in)
+		_, d, err := s.decide(ctx, in)
 		if err != nil {
 			plan[i] = describeRepair(in, repairResult{err: err}, "")
 			continue
 		}
-		plan[i] = describeRepair(in, repairResult{outcome: d.outcome}, d.why)
+		plan[i] = describeRepair(in, repairResult{outcome: outcomeOf(in, d.Verdict)}, d.Why)
 	}
 	return plan, nil
+}
+
+// outcomeOf is the outcome a repair of in with verdict v reports.
+func outcomeOf(in store.Intent, v workflow.Verdict) repairOutcome {
+	switch {
+	case in.Action == store.ActionUnmanage:
+		return outcomeReleased
+	case v == workflow.Finish:
+		return outcomeCompleted
+	}
+	return outcomeRolledBack
 }
 
 // describeRepair is what became of one intent.

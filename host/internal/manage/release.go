@@ -6,12 +6,13 @@ import (
 	"fmt"
 
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
-	"github.com/mogan-manage/mogan-manage/shared/driver"
+	"github.com/mogan-manage/mogan-manage/host/internal/workflow"
 )
 
 // Unmanage releases a server: the driver forgets the association, the
 // Neutron ports get their previous binding back, the record goes. The
-// machine is not touched. A server whose adoption is in progress or being
+// machine is not touched, and a node another instance holds now keeps its
+// ports as they are. A server whose adoption is in progress or being
 // repaired is ErrBusy. Once begun, a release is only ever finished, never
 // undone: when a step fails the intent stays and the reconciler finishes
 // it.
@@ -21,11 +22,11 @@ func (s *Service) Unmanage(ctx context.Context, caller Caller, serverUUID string
 		return &refusal{kind: ErrServerNotFound, msg: fmt.Sprintf("Server %s could not be found.", serverUUID)}
 	}
 	if err != nil {
-		return err
+		return storeError(err)
 	}
 	in := store.Intent{
 		ServerUUID: rec.UUID, NodeUUID: rec.NodeUUID, Action: store.ActionUnmanage, RequestID: caller.RequestID,
-		UserID: caller.UserID, ProjectID: caller.ProjectID, Owner: s.owner, LeaseExpiresAt: s.leaseUntil(),
+		UserID: caller.UserID, ProjectID: caller.ProjectID, Owner: s.owner, OwnerEpoch: s.epoch, LeaseExpiresAt: s.leaseUntil(),
 	}
 	switch err := s.store.BeginRelease(ctx, in); {
 	case errors.Is(err, store.ErrIntentExists):
@@ -33,20 +34,36 @@ func (s *Service) Unmanage(ctx context.Context, caller Caller, serverUUID string
 	case errors.Is(err, store.ErrNotFound):
 		return &refusal{kind: ErrServerNotFound, msg: fmt.Sprintf("Server %s could not be found.", serverUUID)}
 	case err != nil:
-		return err
+		return storeError(err)
 	}
 	srv := serverFromRecord(rec)
 	s.notifyServer(ctx, caller, eventUnmanageStart, srv, nil)
-	if err := s.release(ctx, in, rec); err != nil {
+	run := s.run(s.newJob(in, rec))
+	if err := s.release(ctx, run); err != nil {
 		s.notifyServer(ctx, caller, eventUnmanageError, srv, err)
-		if serr := s.store.SetIntentState(context.WithoutCancel(ctx), in.ServerUUID, in.Owner, store.IntentRetry, err.Error()); serr != nil {
-			s.log.Error("recording a failed release", "server_uuid", in.ServerUUID, "request_id", caller.RequestID, "error", serr)
-		}
-		return fmt.Errorf("%w (the release of server %s is recorded and will be finished by the reconciler)", err, serverUUID)
+		return s.releaseFailed(ctx, run, err)
 	}
 	s.log.Info("node released", "node_uuid", rec.NodeUUID, "server_uuid", rec.UUID, "request_id", caller.RequestID)
 	s.notifyServer(ctx, caller, eventUnmanageEnd, srv, nil)
 	return nil
+}
+
+// releaseFailed records a release that could not be finished for the
+// reconciler, and returns the caller's error.
+func (s *Service) releaseFailed(ctx context.Context, run *workflow.Run[*job], err error) error {
+	j := run.Env()
+	if workflow.IsFenced(err) {
+		j.log.Warn("another replica took this release over; leaving it to that replica", "error", err)
+		return takenOver(j.in, err)
+	}
+	j.in.Steps = run.Steps()
+	switch serr := s.store.SetIntentState(context.WithoutCancel(ctx), j.in, store.IntentRetry, err.Error()); {
+	case workflow.IsFenced(serr):
+		return takenOver(j.in, serr)
+	case serr != nil:
+		j.log.Error("recording a failed release", "error", serr)
+	}
+	return fmt.Errorf("%w (the release of server %s is recorded and will be finished by the reconciler)", storeError(err), j.in.ServerUUID)
 }
 
 // busy explains why a server cannot be released now.
@@ -72,18 +89,28 @@ func orUnknown(s string) string {
 	return s
 }
 
-// release carries out a release; every step is idempotent, so the
-// reconciler runs it again after a failure or a crash.
-func (s *Service) release(ctx context.Context, in store.Intent, rec store.Server) error {
-	err := s.driver.Unmanage(ctx, driver.ManageRequest{NodeUUID: rec.NodeUUID, ServerUUID: rec.UUID})
-	if err != nil && !errors.Is(err, driver.ErrNodeNotFound) {
+// release carries out a release through the step table: the driver
+// releases the node, then each port recorded by the adoption gets its
+// previous binding back (unless the node belongs to another instance
+// now), then the record goes, tombstoned. Every step is idempotent, so the
+// reconciler runs it all again after a failure or a crash.
+func (s *Service) release(ctx context.Context, run *workflow.Run[*job]) error {
+	j := run.Env()
+	if j.rec.UUID == "" { // a repair after the record went: only the intent is left
+		_, err := s.store.EndIntent(ctx, j.in, store.Outcome{})
 		return err
 	}
-	for _, b := range rec.Bindings {
-		if err := s.restoreBinding(ctx, b.PortID, b.PrevHostID, b.PrevVNICType); err != nil {
-			return err
+	if _, err := workflow.Do(ctx, run, s.steps.release, releaseData{}); err != nil {
+		return err
+	}
+	if !j.foreign {
+		for _, b := range j.rec.Bindings {
+			if _, err := workflow.Do(ctx, run, s.steps.restore, b); err != nil {
+				return err
+			}
 		}
 	}
-	_, err = s.store.EndIntent(ctx, in, store.Outcome{Forget: true, Tombstone: true})
+	j.in.Steps = run.Completed()
+	_, err := s.store.EndIntent(ctx, j.in, store.Outcome{Forget: true, Tombstone: true})
 	return err
 }

@@ -2,15 +2,14 @@ package manage
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
-	"github.com/mogan-manage/mogan-manage/host/internal/neutron"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
+	"github.com/mogan-manage/mogan-manage/host/internal/workflow"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 	"github.com/mogan-manage/mogan-manage/shared/requestid"
 )
@@ -30,21 +29,27 @@ type RepairReport struct {
 }
 
 // Recover is the repair pass at start, before the API listens: it takes
-// this replica's own unfinished intents (whatever it was doing died with
-// its previous process) and every intent whose lease expired, and
-// finishes or rolls back each by asking the driver and Neutron what really
-// happened. What cannot be resolved now (its backend is down) is left to
-// the reconciler.
+// the intents of this replica's earlier starts (whatever they were doing
+// died with them) and every intent whose lease expired, and finishes or
+// rolls back each by asking the driver and Neutron what really happened.
+// What cannot be resolved now (its backend is down) is left to the
+// reconciler.
 func (s *Service) Recover(ctx context.Context) (RepairReport, error) {
-	return s.repairAll(ctx, true)
+	return s.repairAll(ctx)
 }
 
-func (s *Service) repairAll(ctx context.Context, atStart bool) (RepairReport, error) {
-	intents, err := s.store.TakeOver(ctx, s.owner, s.leaseUntil(), atStart)
+func (s *Service) repairAll(ctx context.Context) (RepairReport, error) {
+	var rep RepairReport
+	if !s.lockHeld() {
+		// Without the host lock another process with this host may be
+		// running: taking "our" intents could take its own.
+		s.log.Warn("not repairing intents: this replica does not hold its host lock now (its database connection is lost)")
+		return rep, nil
+	}
+	intents, err := s.store.TakeOver(ctx, s.owner, s.epoch, s.leaseUntil())
 	if err != nil {
 		return RepairReport{}, fmt.Errorf("finding intents to repair: %w", err)
 	}
-	var rep RepairReport
 	if len(intents) == 0 {
 		return rep, nil
 	}
@@ -70,10 +75,17 @@ func (s *Service) repairAll(ctx context.Context, atStart bool) (RepairReport, er
 		log := s.log.With("server_uuid", in.ServerUUID, "node_uuid", in.NodeUUID, "action", in.Action, "request_id", in.RequestID)
 		rep.Intents = append(rep.Intents, describeRepair(in, r, ""))
 		switch {
+		case r.err != nil && workflow.IsFenced(r.err):
+			rep.Left++
+			log.Warn("another replica took this intent over while it was repaired; leaving it to that replica", "error", r.err)
 		case r.err != nil:
 			rep.Left++
 			log.Warn("could not repair an interrupted "+in.Action+"; the reconciler will retry", "error", r.err)
-			if err := s.store.SetIntentState(ctx, in.ServerUUID, s.owner, store.IntentRetry, r.err.Error()); err != nil {
+			in.Steps = r.steps
+			switch err := s.store.SetIntentState(ctx, in, store.IntentRetry, r.err.Error()); {
+			case workflow.IsFenced(err):
+				log.Warn("another replica took this intent over; leaving it to that replica")
+			case err != nil:
 				log.Error("recording the failed repair", "error", err)
 			}
 		case r.outcome == outcomeCompleted:
@@ -105,42 +117,48 @@ const (
 type repairResult struct {
 	outcome repairOutcome
 	err     error
+	// steps are the intent's steps as the repair left them (for the
+	// retry's record).
+	steps []store.Step
 }
 
-// repair finishes or rolls back one intent this replica now owns.
+// repair finishes or rolls back one intent this replica now holds, as
+// the step table decides.
 func (s *Service) repair(ctx context.Context, in store.Intent) repairResult {
 	caller := Caller{RequestID: in.RequestID, UserID: in.UserID, ProjectID: in.ProjectID}
-	// What to do is decided first, reading only (recoverplan.go), so
-	// that recover --dry-run reports exactly what this does.
-	d, err := s.decide(ctx, in)
+	// What to do is decided first, reading only, so that recover
+	// --dry-run reports exactly what this does.
+	run, d, err := s.decide(ctx, in)
 	if err != nil {
-		return repairResult{err: err}
+		return repairResult{err: err, steps: in.Steps}
 	}
-	rec := d.rec
-	switch d.outcome {
-	case outcomeReleased:
-		if rec.UUID == "" {
-			_, err = s.store.EndIntent(ctx, in, store.Outcome{})
-			return repairResult{outcome: outcomeReleased, err: err}
+	j := run.Env()
+	fail := func(err error) repairResult { return repairResult{err: err, steps: run.Steps()} }
+	switch {
+	case in.Action == store.ActionUnmanage:
+		if err := s.release(ctx, run); err != nil {
+			return fail(err)
 		}
-		if err := s.release(ctx, in, rec); err != nil {
-			return repairResult{err: err}
+		if j.rec.UUID != "" {
+			s.notifyServer(ctx, caller, eventUnmanageEnd, serverFromRecord(j.rec), nil)
 		}
-		s.notifyServer(ctx, caller, eventUnmanageEnd, serverFromRecord(rec), nil)
 		return repairResult{outcome: outcomeReleased}
-	case outcomeCompleted:
-		done, err := s.complete(ctx, in, rec, d.state)
+	case d.Verdict == workflow.Finish:
+		if err := run.Resume(ctx); err != nil {
+			return fail(err)
+		}
+		done, err := s.record(ctx, run)
 		if err != nil {
-			return repairResult{err: err}
+			return fail(err)
 		}
 		s.notifyServer(ctx, caller, eventManageEnd, done, nil)
 		return repairResult{outcome: outcomeCompleted}
 	}
-	if err := s.rollback(ctx, in, repairCause(in)); err != nil {
-		return repairResult{err: err}
+	if err := s.rollback(ctx, run, repairCause(in)); err != nil {
+		return fail(err)
 	}
-	srv := serverFromRecord(rec)
-	if rec.UUID == "" {
+	srv := serverFromRecord(j.rec)
+	if j.rec.UUID == "" {
 		srv = Server{UUID: in.ServerUUID, NodeUUID: in.NodeUUID}
 	}
 	s.notifyServer(ctx, caller, eventManageError, srv, errRepairFailed)
@@ -157,62 +175,22 @@ func repairCause(in store.Intent) error {
 	return errRepairFailed
 }
 
-type association struct {
-	ok    bool
-	state driver.NodeState
-}
-
-// associatedWith asks the driver whether the node names the server. A
-// driver that cannot say (Unimplemented) gets the safe answer, no: the
-// adoption is rolled back, and Unmanage releases the node only if it does
-// name the server.
-func (s *Service) associatedWith(ctx context.Context, nodeUUID, serverUUID string) (association, error) {
+// associatedWith asks the driver whether the node names the server, and
+// its state. A driver that cannot say (Unimplemented) gets the safe
+// answer, no: the adoption is rolled back, and Unmanage releases the node
+// only if it does name the server.
+func (s *Service) associatedWith(ctx context.Context, nodeUUID, serverUUID string) (driver.NodeState, bool, error) {
 	states, err := s.driver.GetNodeStates(ctx, []string{nodeUUID})
 	if errors.Is(err, driver.ErrNotImplemented) {
-		return association{}, nil
+		return driver.NodeState{}, false, nil
 	}
 	if err != nil {
-		return association{}, fmt.Errorf("reading node %s: %w", nodeUUID, err)
+		return driver.NodeState{}, false, fmt.Errorf("reading node %s: %w", nodeUUID, err)
 	}
 	for _, st := range states {
 		if st.NodeUUID == nodeUUID && st.Exists && st.InstanceUUID == serverUUID {
-			return association{ok: true, state: st}, nil
+			return st, true, nil
 		}
 	}
-	return association{}, nil
-}
-
-// complete finishes an adoption whose node the driver associated: the
-// ports its steps bound are bound again (idempotent; their answer gives
-// the addresses) and the server recorded.
-func (s *Service) complete(ctx context.Context, in store.Intent, rec store.Server, st driver.NodeState) (Server, error) {
-	var data manageData
-	var plan []PortBinding
-	var bound []neutron.Port
-	for _, step := range in.Steps {
-		switch step.Name {
-		case stepManage:
-			if err := json.Unmarshal(step.Data, &data); err != nil {
-				return Server{}, fmt.Errorf("manage step of server %s: %w", in.ServerUUID, err)
-			}
-		case stepBind:
-			var b PortBinding
-			if err := json.Unmarshal(step.Data, &b); err != nil {
-				return Server{}, fmt.Errorf("bind step of server %s: %w", in.ServerUUID, err)
-			}
-			if s.networks == nil {
-				return Server{}, fmt.Errorf("port %s was bound but [neutron] is no longer configured", b.PortID)
-			}
-			port, err := s.networks.Bind(ctx, b.PortID, in.NodeUUID, vnicBaremetal)
-			if err != nil && !errors.Is(err, neutron.ErrPortNotFound) {
-				return Server{}, upstreamError(err)
-			}
-			if err == nil {
-				bound = append(bound, port)
-				plan = append(plan, b)
-			}
-		}
-	}
-	a := &adoption{s: s, in: in, rec: rec, log: s.log}
-	return a.record(ctx, st.PowerState, data.ImageUUID, data.NodeName, plan, bound)
+	return driver.NodeState{}, false, nil
 }

@@ -41,8 +41,16 @@ type Config struct {
 	Notifier notify.Notifier
 	// Owner names this replica in the intent log ([DEFAULT] host). It must
 	// be stable across restarts, so a restarted replica repairs its own
-	// intents at once, and distinct between replicas.
+	// intents at once, and distinct between replicas (the host lock sees
+	// to it).
 	Owner string
+	// Epoch is this start of the replica (store.StartReplica): the
+	// intents of its earlier starts are taken over at once.
+	Epoch int64
+	// HostLockHeld says whether this process holds the replica's host
+	// lock now; while it does not (its connection is lost) no intent is
+	// taken over. Nil: always (tests).
+	HostLockHeld func() bool
 	// Lease is how long an intent stays this replica's without renewal;
 	// zero means DefaultLease.
 	Lease time.Duration
@@ -81,6 +89,9 @@ type Service struct {
 	networks  Networks
 	notifier  notify.Notifier
 	owner     string
+	epoch     int64
+	lockHeld  func() bool
+	steps     stepKinds
 	lease     time.Duration
 	interval  time.Duration
 	retention time.Duration
@@ -95,7 +106,8 @@ type Service struct {
 func New(cfg Config) *Service {
 	s := &Service{
 		store: cfg.Store, driver: cfg.Driver, images: cfg.Images, networks: cfg.Networks,
-		notifier: cfg.Notifier, owner: cfg.Owner, lease: cfg.Lease, interval: cfg.ReconcileInterval,
+		notifier: cfg.Notifier, owner: cfg.Owner, epoch: cfg.Epoch, lockHeld: cfg.HostLockHeld, steps: declareSteps(),
+		lease: cfg.Lease, interval: cfg.ReconcileInterval,
 		retention: cfg.TombstoneRetention, repairFor: cfg.RepairTimeout, log: cfg.Logger, metrics: cfg.Metrics, now: time.Now, stepHook: cfg.stepHook,
 	}
 	if s.log == nil {
@@ -116,6 +128,9 @@ func New(cfg Config) *Service {
 	}
 	if s.owner == "" {
 		s.owner = "mogan-api"
+	}
+	if s.lockHeld == nil {
+		s.lockHeld = func() bool { return true }
 	}
 	return s
 }
