@@ -1,7 +1,0 @@
-package portlist
-
-import "github.com/gophercloud/gophercloud/v2"
-
-func listURL(client *gophercloud.ServiceClient) string {
-	return client.ServiceURL("ports")
-}
