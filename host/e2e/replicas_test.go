@@ -1,55 +1,24 @@
 package e2e
 
 import (
-	"context"
-	"database/sql"
-	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+
+	"github.com/mogan-manage/mogan-manage/testenv/postgrestest"
 )
 
-// postgresAdminURL is the PostgreSQL server the tests create databases on
-// (.ci/run makes sure it is running); MOGAN_TEST_POSTGRES overrides it.
-func postgresAdminURL() string {
-	if u := os.Getenv("MOGAN_TEST_POSTGRES"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
+// postgresAdminURL is the PostgreSQL server the tests create databases on.
+func postgresAdminURL() string { return postgrestest.AdminURL() }
 
 // createDatabase makes a fresh PostgreSQL database for this test and drops
 // it at the end; it returns its connection string.
 func createDatabase(t *testing.T) string {
 	t.Helper()
-	admin, err := sql.Open("pgx", postgresAdminURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	name := fmt.Sprintf("mogan_e2e_%d", time.Now().UnixNano())
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("PostgreSQL at %s is needed (.ci/run starts it): %v", postgresAdminURL(), err)
-	}
-	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", postgresAdminURL())
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer admin.Close()
-		if _, err := admin.ExecContext(context.WithoutCancel(t.Context()), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Error(err)
-		}
-	})
-	return strings.Replace(postgresAdminURL(), "/test?", "/"+name+"?", 1)
+	return postgrestest.NewDatabase(t, "mogan_e2e")
 }
 
 // TestTwoReplicasOnePostgresOneWinner: two mogan-api processes share one

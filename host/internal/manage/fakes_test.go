@@ -322,6 +322,7 @@ func newEnv(t *testing.T, opts ...func(*Config)) *env {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	e.store = cfg.Store
 	e.svc = New(cfg)
 	return e
 }

@@ -1,26 +1,13 @@
 package store
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/jackc/pgx/v5"
-)
 
-// postgresAdminURL is the real PostgreSQL the tests create their databases
-// in; MOGAN_TEST_POSTGRES overrides it.
-func postgresAdminURL() string {
-	if u := os.Getenv("MOGAN_TEST_POSTGRES"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
+	"github.com/mogan-manage/mogan-manage/testenv/postgrestest"
+)
 
 // testEngine makes a fresh, empty database of one engine for one test.
 type testEngine struct {
@@ -41,44 +28,10 @@ func newSQLiteDB(t *testing.T) string {
 	return "sqlite://" + filepath.Join(t.TempDir(), "mogan.sqlite")
 }
 
-// newPostgresDB creates a uniquely named database and drops it when the
-// test ends. An unreachable server fails the test: PostgreSQL is part of
-// what is tested, never optional.
+// newPostgresDB is a fresh database on the real PostgreSQL server.
 func newPostgresDB(t *testing.T) string {
 	t.Helper()
-	ctx := t.Context()
-	admin := postgresAdminURL()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("PostgreSQL is not reachable (%v). The store tests need a real server at %s "+
-			"(trust auth; set MOGAN_TEST_POSTGRES to use another); .ci/run starts it.", err, admin)
-	}
-	defer func() { _ = conn.Close(ctx) }()
-	var b [6]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	name := "mogan_store_test_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		// t.Context is already cancelled when cleanups run.
-		ctx := context.WithoutCancel(t.Context())
-		c, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-			return
-		}
-		defer func() { _ = c.Close(ctx) }()
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatalf("MOGAN_TEST_POSTGRES: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return postgrestest.NewDatabase(t, "mogan_store_test")
 }
 
 func testLogger(t *testing.T) hclog.Logger {

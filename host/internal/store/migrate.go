@@ -49,6 +49,28 @@ func Migrate(ctx context.Context, connection string, logger hclog.Logger) error 
 	return errors.Join(err, db.Close())
 }
 
+// MigrateTo creates or upgrades the schema only up to version: a database
+// as an older release left it, for the tests that upgrade one (db sync
+// always migrates to the latest).
+func MigrateTo(ctx context.Context, connection string, version int64, logger hclog.Logger) error {
+	cfg, err := parseConnection(connection)
+	if err != nil {
+		return err
+	}
+	if err := cfg.prepareSQLiteDir(); err != nil {
+		return err
+	}
+	db, err := connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	p, err := newProvider(db, cfg.engine, orNullLogger(logger))
+	if err == nil {
+		_, err = p.UpTo(ctx, version)
+	}
+	return errors.Join(err, db.Close())
+}
+
 // migrateDB applies every pending migration to db.
 func migrateDB(ctx context.Context, db *sql.DB, e engine, logger hclog.Logger) error {
 	p, err := newProvider(db, e, logger)
