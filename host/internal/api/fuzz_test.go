@@ -28,6 +28,10 @@ func FuzzManageServer(f *testing.F) {
 		head + `"project_id": "p", "project_id": 7}`,
 		head + `"project_id": "a", "PROJECT_ID": "b"}`,
 		head + `"user_id": "` + strings.Repeat("u", 65) + `"}`,
+		// Lone surrogate escapes: U+FFFD was stored in their place.
+		head + `"description": "\ud800"}`,
+		head + `"metadata": {"k": "\udc00", "\ud83d\ude00": "\ud800\u0041"}}`,
+		head + `"description": "\\ud800 \\\udbff"}`,
 	} {
 		f.Add([]byte(seed), false)
 		f.Add([]byte(seed), true)

@@ -163,6 +163,45 @@ func TestInvalidUTF8Is400(t *testing.T) {
 	}
 }
 
+// TestLoneSurrogateIs400 (issue 15, finding 8): a \u escape of a lone
+// UTF-16 surrogate names no character: encoding/json stored U+FFFD in its
+// place. It is 400 naming the field, as a byte that is not UTF-8 is; a
+// pair is a character, adopted as written.
+func TestLoneSurrogateIs400(t *testing.T) {
+	node := `"node_uuid": "` + nodeUUID + `"`
+	tests := map[string]struct {
+		body  string
+		field string
+	}{
+		"high in name":            {body: `{"name": "a\ud800b", ` + node + `}`, field: "name"},
+		"low in description":      {body: `{"name": "a", "description": "\udc00", ` + node + `}`, field: "description"},
+		"high then not low":       {body: `{"name": "a", "metadata": {"k": "\ud800\u0041"}, ` + node + `}`, field: "metadata.k"},
+		"high then high":          {body: `{"name": "a", "metadata": {"k": "\udbff\udbff"}, ` + node + `}`, field: "metadata.k"},
+		"in a metadata key":       {body: `{"name": "a", "metadata": {"\udfff": "v"}, ` + node + `}`, field: "metadata"},
+		"in project_id":           {body: `{"name": "a", "project_id": "\uD800", ` + node + `}`, field: "project_id"},
+		"in node_uuid":            {body: `{"name": "a", "node_uuid": "` + nodeUUID + `\ud800"}`, field: "node_uuid"},
+		"behind an escaped slash": {body: `{"name": "a\\\ud800", ` + node + `}`, field: "name"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, adoptableDriver(sampleNode(nodeUUID)))
+			r := h.postJSON(t, "/v1/manageable_servers", tc.body)
+			checkRefusedField(t, h, r, tc.field, "lone UTF-16 surrogate")
+			// The dry run answers as the real call would.
+			r = h.postJSON(t, "/v1/manageable_servers?dry_run=true", tc.body)
+			checkRefusedField(t, h, r, tc.field, "lone UTF-16 surrogate")
+		})
+	}
+	h := newHarness(t, adoptableDriver(sampleNode(nodeUUID)))
+	r := h.postJSON(t, "/v1/manageable_servers", `{"name": "a\ud83d\ude00\\ud800", `+node+`}`)
+	if r.status != http.StatusCreated {
+		t.Fatalf("a surrogate pair and an escaped backslash: %d %s", r.status, r.body)
+	}
+	if got := decodeObject(t, r.body)["name"]; got != "a\U0001F600\\ud800" {
+		t.Errorf("name = %q; want %q", got, "a\U0001F600\\ud800")
+	}
+}
+
 type nulBody struct{ body, field string }
 
 // nulBodies are manage bodies, otherwise valid, with NUL in one string.

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/xeipuuv/gojsonschema"
@@ -55,4 +56,54 @@ func FuzzValidateMatchesGojsonschema(f *testing.F) {
 			t.Fatalf("body %q: message %q, gojsonschema %q", body, g.Message, w.Message)
 		}
 	})
+}
+
+// FuzzCheckUTF8NothingIsReplaced: a body CheckUTF8 accepts decodes with
+// no character replaced: every U+FFFD in its strings and keys was written
+// by the client, as the character or as \ufffd. encoding/json puts one in
+// place of each bad byte and each lone surrogate escape, which CheckUTF8
+// must have refused.
+func FuzzCheckUTF8NothingIsReplaced(f *testing.F) {
+	for _, seed := range []string{
+		`{"name": "a"}`, `{"name": "\ud83d\ude00"}`, `{"name": "\ud800"}`, `{"name": "\udc00"}`,
+		`{"name": "\ud800\u0041"}`, `{"name": "\ud800\ud800"}`, `{"name": "a\\ud800"}`, `{"name": "\\\ud800"}`,
+		`{"\udfff": 1}`, `{"name": "\ufffd"}`, "{\"name\": \"\xed\xa0\x80\"}", "{\"name\": \"\xff\"}",
+		`["\uDBFF\uDFFF", "\uDBFF\uDFFE\uDC00"]`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if CheckUTF8(body) != nil {
+			return
+		}
+		doc, err := Decode(body)
+		if err != nil {
+			return
+		}
+		written := strings.Count(string(body), "\ufffd") + strings.Count(strings.ToLower(string(body)), `\ufffd`)
+		if got := replacements(doc); got > written {
+			t.Fatalf("body %q decodes with %d U+FFFD, the client wrote %d", body, got, written)
+		}
+	})
+}
+
+// replacements counts U+FFFD in doc's strings and keys.
+func replacements(doc any) int {
+	switch v := doc.(type) {
+	case string:
+		return strings.Count(v, "\ufffd")
+	case []any:
+		n := 0
+		for _, e := range v {
+			n += replacements(e)
+		}
+		return n
+	case map[string]any:
+		n := 0
+		for k, e := range v {
+			n += strings.Count(k, "\ufffd") + replacements(e)
+		}
+		return n
+	}
+	return 0
 }

@@ -204,6 +204,49 @@ func TestCheckUTF8(t *testing.T) {
 	}
 }
 
+// TestCheckUTF8RefusesLoneSurrogates (issue 15, finding 8): a \u escape of
+// a UTF-16 surrogate that is not half of a pair names no character;
+// encoding/json stores U+FFFD in its place, as it does for a bad byte, so
+// it is refused the same way, naming the field. A pair, and a backslash
+// escaped before "u", are fine.
+func TestCheckUTF8RefusesLoneSurrogates(t *testing.T) {
+	const node = `"node_uuid": "aacdbd78-d670-409e-95aa-ecfcfb94fee2"`
+	tests := map[string]struct {
+		body      string
+		wantField string // "" with valid false: the body as a whole
+		valid     bool
+	}{
+		"a pair":                     {body: `{"name": "\ud83d\ude00", ` + node + `}`, valid: true},
+		"a pair in capitals":         {body: `{"name": "\uD83D\uDE00", ` + node + `}`, valid: true},
+		"the last pair":              {body: `{"name": "\udbff\udfff", ` + node + `}`, valid: true},
+		"an escaped backslash":       {body: `{"name": "a\\ud800", ` + node + `}`, valid: true},
+		"other escapes":              {body: `{"name": "\u00e9\n\"\\\/\ufffd\ud7ff\ue000", ` + node + `}`, valid: true},
+		"high alone":                 {body: `{"name": "\ud800", ` + node + `}`, wantField: "name"},
+		"low alone":                  {body: `{"description": "x\udc00y", ` + node + `}`, wantField: "description"},
+		"high then a letter":         {body: `{"metadata": {"k": "\ud800\u0041"}, ` + node + `}`, wantField: "metadata.k"},
+		"high then high":             {body: `{"metadata": {"k": "\ud800\ud800\udc00"}, ` + node + `}`, wantField: "metadata.k"},
+		"high then a plain char":     {body: `{"name": "\udbffz", ` + node + `}`, wantField: "name"},
+		"low then high":              {body: `{"name": "\udc00\ud800", ` + node + `}`, wantField: "name"},
+		"after an escaped backslash": {body: `{"name": "\\\ud800", ` + node + `}`, wantField: "name"},
+		"in a metadata key":          {body: `{"metadata": {"\udfff": "v"}, ` + node + `}`, wantField: "metadata"},
+		"in an array":                {body: `{"x": ["a", {"y": "\uDABC"}], ` + node + `}`, wantField: "x.1.y"},
+		"in a top-level key":         {body: `{"n\ud800": "a", ` + node + `}`},
+		"high at the very end":       {body: `{"name": "\ud800`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := CheckUTF8([]byte(tc.body))
+			if tc.valid {
+				if err != nil {
+					t.Fatalf("valid body refused: %v", err)
+				}
+				return
+			}
+			checkValidation(t, err, tc.wantField, "lone UTF-16 surrogate")
+		})
+	}
+}
+
 func TestDecodeRefusesTrailingData(t *testing.T) {
 	for _, body := range []string{`{} {}`, `{}x`, `{"a": 1}]`} {
 		if _, err := Decode([]byte(body)); err == nil {
