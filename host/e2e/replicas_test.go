@@ -27,10 +27,11 @@ func createDatabase(t *testing.T) string {
 func TestTwoReplicasOnePostgresOneWinner(t *testing.T) {
 	conn := createDatabase(t)
 	extra := "[driver]\nname = test\n"
-	confA := hostConfig(t, conn, extra)
+	// Replicas sharing a database each need a [DEFAULT] host of their own.
+	confA := strings.Replace(hostConfig(t, conn, extra), "[DEFAULT]\n", "[DEFAULT]\nhost = replica-a\n", 1)
 	dbSync(t, confA)
 	a := startHost(t, confA)
-	b := startHost(t, hostConfig(t, conn, extra))
+	b := startHost(t, strings.Replace(hostConfig(t, conn, extra), "[DEFAULT]\n", "[DEFAULT]\nhost = replica-b\n", 1))
 
 	// Node 0 of the test driver is manageable.
 	const node = "00000000-0000-4000-8000-000000000000"
@@ -68,3 +69,4 @@ func TestTwoReplicasOnePostgresOneWinner(t *testing.T) {
 		t.Errorf("statuses over two replicas = %v; want 1 × 201 and %d × 409", count, n-1)
 	}
 }
+
