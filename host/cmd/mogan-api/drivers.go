@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,7 +19,8 @@ import (
 	"github.com/mogan-manage/mogan-manage/shared/driverplugin"
 )
 
-// probeTimeout bounds starting one plugin and asking it GetInfo.
+// probeTimeout bounds starting one plugin and asking it GetInfo (the
+// plugin manager's call timeout, which bounds its start).
 const probeTimeout = 30 * time.Second
 
 // drivers lists the driver plugins found in the plugin directory, each
@@ -54,7 +56,7 @@ func drivers(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	printf(tw, "NAME\tVERSION\tPROTOCOL\tCAPABILITIES\tSHA256\n")
 	var failed []string
 	for _, name := range names {
-		p := probe(ctx, filepath.Join(pluginDir, "mogan-driver-"+name))
+		p := probe(ctx, pluginDir, name)
 		mark := ""
 		if name == configured {
 			mark = " *"
@@ -116,29 +118,26 @@ type probed struct {
 	err      error
 }
 
-// probe starts the plugin (the handshake checks its protocol version),
-// asks GetInfo and stops it. It never configures it.
-func probe(ctx context.Context, path string) probed {
+// probe has the plugin manager start the plugin (the handshake checks its
+// protocol version), ask GetInfo and stop it. It never configures it.
+func probe(ctx context.Context, dir, name string) probed {
 	var p probed
-	p.sum, p.err = fileSHA256(path)
+	p.sum, p.err = fileSHA256(filepath.Join(dir, "mogan-driver-"+name))
 	if p.err != nil {
 		p.sum = "-"
 		return p
 	}
-	plugin, err := driverplugin.Launch(driverplugin.LaunchConfig{Path: path, StartTimeout: probeTimeout})
+	m, err := pluginmanager.New(pluginmanager.Config{Name: name, PluginDir: dir, CallTimeout: probeTimeout})
 	if err != nil {
-		p.err = oneLine(err)
+		p.err = reason(name, err)
 		return p
 	}
-	defer plugin.Kill()
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
-	defer cancel()
-	info, err := plugin.Driver().Info(ctx)
+	pr, err := m.Probe(ctx, nil)
 	if err != nil {
-		p.err = fmt.Errorf("GetInfo: %w", err)
+		p.err = reason(name, err)
 		return p
 	}
-	p.version, p.protocol, p.caps = info.Version, plugin.ProtocolVersion(), info.Capabilities
+	p.version, p.protocol, p.caps = pr.Info.Version, pr.Protocol, pr.Info.Capabilities
 	if p.version == "" {
 		p.version = "?"
 	}
@@ -156,6 +155,12 @@ func fileSHA256(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// reason is why a plugin did not start, in one line, without the
+// manager's `driver "<name>": `: the line that shows it names the plugin.
+func reason(name string, err error) error {
+	return errors.New(strings.TrimPrefix(oneLine(err).Error(), fmt.Sprintf("driver %q: ", name)))
 }
 
 // oneLine keeps the first line of go-plugin's multi-line explanations.

@@ -157,6 +157,28 @@ func (m *Manager) Start(ctx context.Context) error {
 	return nil
 }
 
+// Probe is what a plugin says about itself when started.
+type Probe struct {
+	// Info is its answer to GetInfo.
+	Info driver.Info
+	// Protocol is the protocol version agreed at the handshake.
+	Protocol int
+}
+
+// Probe starts the plugin as Start does (checksum, handshake, GetInfo),
+// then, instead of configuring it, runs ask on it (nil: nothing; its error
+// is Probe's), and stops it again: what `mogan-api drivers` shows of each
+// plugin. Its other errors are Start's. The manager itself is left as it
+// was: Start may still follow.
+func (m *Manager) Probe(ctx context.Context, ask func(context.Context, driver.Full) error) (Probe, error) {
+	inst, err := m.spawn(ctx, ask)
+	if err != nil {
+		return Probe{}, err
+	}
+	defer inst.plugin.Kill()
+	return Probe{Info: inst.info, Protocol: inst.plugin.ProtocolVersion()}, nil
+}
+
 // Driver is the driver as the API sees it: every call goes to the current
 // plugin process under the call deadline, and restarts it if it has died.
 func (m *Manager) Driver() driver.Full { return supervised{m} }
@@ -204,6 +226,14 @@ func (m *Manager) install(inst *instance) {
 
 // launch starts one plugin process and configures it.
 func (m *Manager) launch(ctx context.Context) (*instance, error) {
+	return m.spawn(ctx, m.configure)
+}
+
+// spawn starts one plugin process (the checksum, then the handshake) and
+// asks what it is (GetInfo); then, within the same start timeout, it runs
+// then on it unless then is nil. Every plugin process the host starts is
+// started here.
+func (m *Manager) spawn(ctx context.Context, then func(context.Context, driver.Full) error) (*instance, error) {
 	startTimeout := max(m.timeout, minStartTimeout)
 	if deadline, ok := ctx.Deadline(); ok {
 		startTimeout = min(startTimeout, time.Until(deadline))
@@ -230,15 +260,25 @@ func (m *Manager) launch(ctx context.Context) (*instance, error) {
 		p.Kill()
 		return nil, fmt.Errorf("driver %q (%s): GetInfo: %w", m.cfg.Name, m.path, err)
 	}
-	if err := m.checkOptions(ctx, p.Driver()); err != nil {
-		p.Kill()
-		return nil, err
-	}
-	if err := p.Driver().Configure(ctx, m.cfg.Options); err != nil {
-		p.Kill()
-		return nil, fmt.Errorf("driver %q: configuring it from the [%s] section: %w", m.cfg.Name, m.cfg.Name, err)
+	if then != nil {
+		if err := then(ctx, p.Driver()); err != nil {
+			p.Kill()
+			return nil, err
+		}
 	}
 	return &instance{plugin: p, tail: tail, info: info, started: time.Now()}, nil
+}
+
+// configure checks the driver's section against its schema and hands it
+// to the driver.
+func (m *Manager) configure(ctx context.Context, d driver.Full) error {
+	if err := m.checkOptions(ctx, d); err != nil {
+		return err
+	}
+	if err := d.Configure(ctx, m.cfg.Options); err != nil {
+		return fmt.Errorf("driver %q: configuring it from the [%s] section: %w", m.cfg.Name, m.cfg.Name, err)
+	}
+	return nil
 }
 
 // launchError turns go-plugin's multi-line explanations into one line,
