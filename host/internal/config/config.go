@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/ini.v1"
 )
@@ -42,6 +44,7 @@ type Config struct {
 	Manage    Manage
 	Quota     Quota
 	authIsSet bool
+	hostIsSet bool
 }
 
 // API is the [api] section.
@@ -255,6 +258,7 @@ func (c *Config) fill(values map[string]map[string]string) error {
 	}
 	p := parser{file: c.File, values: values, known: known}
 	_, c.authIsSet = values["DEFAULT"]["auth_strategy"]
+	_, c.hostIsSet = values["DEFAULT"]["host"]
 	c.AuthStrategy = p.str("DEFAULT", "auth_strategy")
 	c.HTTPBasicAuthUserFile = p.str("DEFAULT", "http_basic_auth_user_file")
 	c.StatePath = p.str("DEFAULT", "state_path")
@@ -325,7 +329,7 @@ func (c *Config) apply(over Overrides) {
 			c.Driver.PluginDir = filepath.Dir(exe)
 		}
 	}
-	if c.Host == "" {
+	if c.Host == "" && !c.hostIsSet {
 		// oslo.config's default: the machine's name. It names this
 		// replica in the intent log, so it must be stable and distinct.
 		c.Host, _ = os.Hostname()
@@ -337,6 +341,9 @@ func (c *Config) apply(over Overrides) {
 
 // check cross-checks options that only make sense together.
 func (c *Config) check() error {
+	if err := c.checkHost(); err != nil {
+		return err
+	}
 	if c.Driver.CallTimeout <= 0 {
 		return &Error{File: c.File, Section: "driver", Option: "call_timeout", Problem: "must be a positive number of seconds"}
 	}
@@ -364,6 +371,30 @@ func (c *Config) check() error {
 	}
 	if ip := net.ParseIP(c.API.HostIP); ip == nil {
 		return &Error{File: c.File, Section: "api", Option: "host_ip", Problem: fmt.Sprintf("%q is not an IP address", c.API.HostIP)}
+	}
+	return nil
+}
+
+// checkHost refuses a [DEFAULT] host that is empty, or that holds white
+// space or a control character: it names this replica in the intent log
+// and in the lock that keeps two live replicas from sharing a name, so an
+// empty one (or the machine's, when it has none) would be every unnamed
+// replica's, and a name with spaces is a typo or an inline comment (the
+// file has none: "host = api-1 # first" is all value).
+func (c *Config) checkHost() error {
+	const why = "it names this replica in the intent log and in the lock that keeps two live replicas from sharing a name"
+	fail := func(problem string) error {
+		return &Error{File: c.File, Section: "DEFAULT", Option: "host", Problem: problem}
+	}
+	switch {
+	case c.Host == "" && c.hostIsSet:
+		return fail("is empty: " + why + "; set a name, or remove the line for the machine's name")
+	case c.Host == "":
+		return fail("is not set and the machine has no name: " + why + "; set one")
+	case strings.ContainsFunc(c.Host, unicode.IsSpace):
+		return fail(fmt.Sprintf("%q holds white space: %s; make it one word", c.Host, why))
+	case strings.ContainsFunc(c.Host, unicode.IsControl) || !utf8.ValidString(c.Host):
+		return fail(fmt.Sprintf("%q holds a control character: %s", c.Host, why))
 	}
 	return nil
 }

@@ -111,7 +111,8 @@ func TestLoadDefaultsAndValues(t *testing.T) {
 	path := writeConf(t, `[DEFAULT]
 auth_strategy = noauth
 # a comment; and an inline # that belongs to the value
-host = api-1 # not a comment
+control_exchange = mogan # not a comment
+host = api-1
 
 [database]
 connection = postgresql://u@127.0.0.1/mogan
@@ -129,14 +130,14 @@ auth_type = none
 		t.Fatal(err)
 	}
 	type view struct {
-		Auth, Host, Conn, Driver, Addr string
-		Timeout                        time.Duration
-		Options                        map[string]string
-		Glance                         bool
+		Auth, Host, Exchange, Conn, Driver, Addr string
+		Timeout                                  time.Duration
+		Options                                  map[string]string
+		Glance                                   bool
 	}
-	got := view{cfg.AuthStrategy, cfg.Host, cfg.Database.Connection, cfg.Driver.Name, cfg.API.Addr(),
+	got := view{cfg.AuthStrategy, cfg.Host, cfg.ControlExchange, cfg.Database.Connection, cfg.Driver.Name, cfg.API.Addr(),
 		cfg.Driver.CallTimeout, cfg.Driver.Options, cfg.Glance.Configured}
-	want := view{"noauth", "api-1 # not a comment", "postgresql://u@127.0.0.1/mogan", "ironic", "127.0.0.1:7000",
+	want := view{"noauth", "api-1", "mogan # not a comment", "postgresql://u@127.0.0.1/mogan", "ironic", "127.0.0.1:7000",
 		5 * time.Second, map[string]string{"url": "http://127.0.0.1:6385", "auth_type": "none"}, false}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)

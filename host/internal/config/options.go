@@ -9,7 +9,8 @@ type kind int
 
 const (
 	kindString kind = iota
-	kindInt         // also every duration: integer seconds, as oslo.config
+	kindInt
+	kindSeconds // a duration: integer seconds, as oslo.config; bounded (maxSeconds)
 	kindBool
 	kindPort
 	kindChoice
@@ -32,7 +33,17 @@ type option struct {
 // serviceOptions are shared by [glance] and [neutron]: a URL and
 // keystoneauth-style credentials, or a clouds.yaml entry. They are
 // osclient's, which reads them (glance.New, neutron.New), with its help.
-var serviceOptions = fromSchema(osclient.Describe(osclient.Spec{}))
+var serviceOptions = secondsOption(fromSchema(osclient.Describe(osclient.Spec{})), "timeout")
+
+// secondsOption is opts with the option name read as a duration.
+func secondsOption(opts []option, name string) []option {
+	for i := range opts {
+		if opts[i].name == name {
+			opts[i].kind = kindSeconds
+		}
+	}
+	return opts
+}
 
 // sections lists every section mogan-api knows and its options. The driver's
 // own section ([driver] name) is passed to the driver untouched: the driver
@@ -47,7 +58,7 @@ func sections() map[string][]option {
 			{name: "debug", kind: kindBool, def: "false", help: "Log at debug level."},
 			{name: "transport_url", secret: true, help: "RabbitMQ URL of the messagingv2 notifications: rabbit://user:pass@host:5672/vhost, several hosts comma-separated."},
 			{name: "control_exchange", def: "mogan", help: "Topic exchange notifications are sent to."},
-			{name: "client_socket_timeout", kind: kindInt, def: "900", help: "Seconds a keep-alive connection may stay idle, and a client may pause while sending its request, before it is closed; never a write deadline. 0 = no timeout."},
+			{name: "client_socket_timeout", kind: kindSeconds, def: "900", help: "Seconds a keep-alive connection may stay idle, and a client may pause while sending its request, before it is closed; never a write deadline. 0 = no timeout."},
 		},
 		"api": {
 			{name: "host_ip", def: "127.0.0.1", help: "IP address the API listens on."},
@@ -64,7 +75,7 @@ func sections() map[string][]option {
 		"driver": {
 			{name: "name", def: "noop", help: "Driver plugin to run: <plugin_dir>/mogan-driver-<name>. Its own options go in the section named after it ([<name>])."},
 			{name: "plugin_dir", help: "Directory of the mogan-driver-* binaries.", sample: "<the directory of mogan-api>"},
-			{name: "call_timeout", kind: kindInt, def: "30", help: "Seconds each driver call may take (for a listing: the silence between two nodes) before it is a 504; a plugin that then misses a ping is restarted."},
+			{name: "call_timeout", kind: kindSeconds, def: "30", help: "Seconds each driver call may take (for a listing: the silence between two nodes) before it is a 504; a plugin that then misses a ping is restarted."},
 			{name: "sha256", help: "Hex SHA-256 digest pinning the driver binary: a different file is refused before it runs."},
 		},
 		"keystone_authtoken": {
@@ -81,8 +92,8 @@ func sections() map[string][]option {
 			{name: "region_name", help: "Region of the Keystone endpoint."},
 			{name: "cafile", help: "PEM bundle of the certificate authorities to trust for Keystone over https, instead of the system's."},
 			{name: "insecure", kind: kindBool, def: "false", help: "Skip the verification of Keystone's TLS certificate (testing only)."},
-			{name: "token_cache_time", kind: kindInt, def: "300", help: "Seconds a validated token is reused without asking Keystone again (never past its expiry)."},
-			{name: "http_connect_timeout", kind: kindInt, def: "10", help: "Seconds each request to Keystone may take."},
+			{name: "token_cache_time", kind: kindSeconds, def: "300", help: "Seconds a validated token is reused without asking Keystone again (never past its expiry)."},
+			{name: "http_connect_timeout", kind: kindSeconds, def: "10", help: "Seconds each request to Keystone may take."},
 		},
 		"oslo_policy": {
 			{name: "policy_file", help: "YAML or JSON file overriding the default policy rules (mogan:manageable_servers:get_all, mogan:manageable_servers:create, mogan:server:unmanage, ...)."},
@@ -91,8 +102,8 @@ func sections() map[string][]option {
 			{name: "driver", kind: kindChoice, def: "noop", choices: []string{"noop", "log", "messagingv2", "messaging"}, help: "Where server.manage.* and server.unmanage.* notifications go: noop (nowhere), log (one log line each) or messagingv2 (oslo.messaging's envelope on RabbitMQ, [DEFAULT] transport_url); messaging (oslo's v1 envelope) is refused."},
 		},
 		"manage": {
-			{name: "reconcile_interval", kind: kindInt, def: "60", help: "Seconds between runs of the reconciler (also run once at start): it repairs adoptions whose replica died, releases nodes late requests associated, and syncs power states. 0 = off."},
-			{name: "intent_lease", kind: kindInt, def: "60", help: "Seconds an adoption in progress stays this replica's without renewal (renewed every third of it); after it, another replica repairs it. At least 3."},
+			{name: "reconcile_interval", kind: kindSeconds, def: "60", help: "Seconds between runs of the reconciler (also run once at start): it repairs adoptions whose replica died, releases nodes late requests associated, and syncs power states. 0 = off."},
+			{name: "intent_lease", kind: kindSeconds, def: "60", help: "Seconds an adoption in progress stays this replica's without renewal (renewed every third of it); after it, another replica repairs it. At least 3."},
 		},
 		"quota": {
 			{name: "metadata_items", kind: kindInt, def: "128", help: "Metadata items a server may have (Nova's option); more is a 403. -1 = unlimited, 0 = no metadata."},

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -84,9 +85,33 @@ func (p *parser) domainName(section, whose string) string {
 	return p.str(section, name)
 }
 
-// seconds reads an integer number of seconds, as every duration option is.
+// maxSeconds bounds every duration option: a day is longer than any
+// timeout, lease or interval means, and far from where seconds times 10⁹
+// overflows a time.Duration (call_timeout = 36028797018963971 wrapped
+// round to 3 s).
+const maxSeconds = 86400
+
+// seconds reads an integer number of seconds, as every duration option is
+// (kindSeconds), refusing one beyond ±maxSeconds. What else is out of
+// range (a negative, a zero) is the option's own check.
 func (p *parser) seconds(section, name string) time.Duration {
-	return time.Duration(p.integer(section, name)) * time.Second
+	v, o := p.raw(section, name)
+	if o.kind != kindSeconds {
+		panic(fmt.Sprintf("config: option [%s] %s is read as seconds but not declared kindSeconds", section, name))
+	}
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		p.fail(section, o, v, "is not an integer")
+		return 0
+	}
+	if err != nil || n > maxSeconds || n < -maxSeconds {
+		p.fail(section, o, v, fmt.Sprintf("is out of range: a duration is at most %d seconds (1 day)", maxSeconds))
+		return 0
+	}
+	return time.Duration(n) * time.Second
 }
 
 // boolean accepts oslo.config's spellings.
@@ -111,7 +136,7 @@ func (p *parser) service(section string) Service {
 	}
 	p.str(section, "auth_type") // validates the choice
 	p.boolean(section, "insecure")
-	p.integer(section, "timeout")
+	p.seconds(section, "timeout")
 	// A url, a clouds.yaml cloud, or Keystone credentials (the endpoint
 	// then comes from the catalog) turn the service on.
 	return Service{Configured: opts["url"] != "" || opts["cloud"] != "" || opts["auth_url"] != "", Options: opts}

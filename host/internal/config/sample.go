@@ -61,7 +61,7 @@ func sortSections(s []Section) {
 func (o option) describe() driver.ConfigOption {
 	d := driver.ConfigOption{Name: o.name, Default: o.def, Help: o.help, Secret: o.secret, Choices: o.choices}
 	switch o.kind {
-	case kindInt:
+	case kindInt, kindSeconds:
 		d.Type = driver.OptionInteger
 	case kindBool:
 		d.Type = driver.OptionBoolean
