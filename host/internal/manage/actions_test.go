@@ -133,7 +133,7 @@ func TestRepairRecordsActions(t *testing.T) {
 		message    string
 	}{
 		"completed":   {associated: true, result: ResultSuccess},
-		"rolled back": {result: ResultError, message: errRepairFailed.Error()},
+		"rolled back": {result: ResultError, message: ErrInterrupted.Error()},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -17,10 +17,6 @@ import (
 // repairConcurrency bounds the intents repaired at once.
 const repairConcurrency = 8
 
-// errRepairFailed marks an adoption the repair pass rolled back, for its
-// .error notification.
-var errRepairFailed = errors.New("the adoption was interrupted (the host stopped mid-way) and has been rolled back")
-
 // RepairReport counts what a repair pass did.
 type RepairReport struct {
 	Completed, RolledBack, Released, Left int
@@ -81,7 +77,6 @@ func (s *Service) repairAll(ctx context.Context) (RepairReport, error) {
 		case r.err != nil:
 			rep.Left++
 			log.Warn("could not repair an interrupted "+in.Action+"; the reconciler will retry", "error", r.err)
-			in.Steps = r.steps
 			switch err := s.store.SetIntentState(ctx, in, store.IntentRetry, r.err.Error()); {
 			case workflow.IsFenced(err):
 				log.Warn("another replica took this intent over; leaving it to that replica")
@@ -117,9 +112,6 @@ const (
 type repairResult struct {
 	outcome repairOutcome
 	err     error
-	// steps are the intent's steps as the repair left them (for the
-	// retry's record).
-	steps []store.Step
 }
 
 // repair finishes or rolls back one intent this replica now holds, as
@@ -130,38 +122,37 @@ func (s *Service) repair(ctx context.Context, in store.Intent) repairResult {
 	// --dry-run reports exactly what this does.
 	run, d, err := s.decide(ctx, in)
 	if err != nil {
-		return repairResult{err: err, steps: in.Steps}
+		return repairResult{err: err}
 	}
 	j := run.Env()
-	fail := func(err error) repairResult { return repairResult{err: err, steps: run.Steps()} }
-	switch {
-	case in.Action == store.ActionUnmanage:
+	switch outcome := outcomeOf(in, d.Verdict); outcome {
+	case outcomeReleased:
 		if err := s.release(ctx, run); err != nil {
-			return fail(err)
+			return repairResult{err: err}
 		}
 		if j.rec.UUID != "" {
 			s.notifyServer(ctx, caller, eventUnmanageEnd, serverFromRecord(j.rec), nil)
 		}
-		return repairResult{outcome: outcomeReleased}
-	case d.Verdict == workflow.Finish:
+		return repairResult{outcome: outcome}
+	case outcomeCompleted:
 		if err := run.Resume(ctx); err != nil {
-			return fail(err)
+			return repairResult{err: err}
 		}
 		done, err := s.record(ctx, run)
 		if err != nil {
-			return fail(err)
+			return repairResult{err: err}
 		}
 		s.notifyServer(ctx, caller, eventManageEnd, done, nil)
-		return repairResult{outcome: outcomeCompleted}
+		return repairResult{outcome: outcome}
 	}
 	if err := s.rollback(ctx, run, repairCause(in)); err != nil {
-		return fail(err)
+		return repairResult{err: err}
 	}
 	srv := serverFromRecord(j.rec)
 	if j.rec.UUID == "" {
 		srv = Server{UUID: in.ServerUUID, NodeUUID: in.NodeUUID}
 	}
-	s.notifyServer(ctx, caller, eventManageError, srv, errRepairFailed)
+	s.notifyServer(ctx, caller, eventManageError, srv, ErrInterrupted)
 	return repairResult{outcome: outcomeRolledBack}
 }
 
@@ -172,7 +163,7 @@ func repairCause(in store.Intent) error {
 	if in.State == store.IntentRetry && in.LastError != "" {
 		return fmt.Errorf("the adoption failed and could not be undone at once (%s); it has been rolled back", in.LastError)
 	}
-	return errRepairFailed
+	return ErrInterrupted
 }
 
 // associatedWith asks the driver whether the node names the server, and
