@@ -121,6 +121,18 @@ func TestClientSocketTimeoutClosesIdleAndStalledClients(t *testing.T) {
 		if strings.Contains(string(got), "200 OK") {
 			t.Errorf("a trickled header was served: %q", got)
 		}
+		// Issue 15, finding 8: answered 408 in Mogan's error format, not
+		// net/http's text/plain 400 (or nothing).
+		resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(string(got))), nil)
+		if err != nil {
+			t.Fatalf("no answer to a trickled header: %q (%v)", got, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestTimeout || resp.Header.Get("Content-Type") != "application/json" ||
+			!strings.Contains(string(b), `"error_message"`) || resp.Header.Get("X-Openstack-Request-Id") == "" {
+			t.Errorf("trickled header: %q; want 408 in Mogan's error format", got)
+		}
 	})
 
 	body := `{"name": "slow", "node_uuid": "00000000-0000-4000-8000-000000000000"}`

@@ -11,7 +11,9 @@
 //     timeout (http.Server.IdleTimeout);
 //   - the request header: it must arrive whole within the timeout, at most
 //     HeaderTimeout, from its first byte (or from the connection's
-//     opening); HeaderTimeout also applies when the timeout is 0;
+//     opening); HeaderTimeout also applies when the timeout is 0. A client
+//     that began a header and did not finish it gets a 408 in the API's
+//     error format (header.go);
 //   - the request body: each read waits at most the timeout for the
 //     client's next bytes, so a body sent at any steady pace arrives, and a
 //     client that stops sending for longer is cut (the handler's read
@@ -61,6 +63,9 @@ func NewServer(handler http.Handler, o Options) *http.Server {
 		Handler:           StallTimeout(handler, o.ClientSocketTimeout),
 		ReadHeaderTimeout: header,
 		IdleTimeout:       idle,
+		// On a listener from Listen, a header that stops arriving is
+		// answered 408 in the API's error format (header.go).
+		ConnState: trackRequests,
 		// No ReadTimeout (it would cut slow uploads by total time) and no
 		// WriteTimeout (it would cut a slow reader of a long listing).
 		// What net/http logs itself (a handler's superfluous WriteHeader,

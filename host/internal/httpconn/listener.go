@@ -59,10 +59,7 @@ func (l *listener) Accept() (net.Conn, error) {
 		l.release()
 		return nil, err
 	}
-	if l.slots == nil {
-		return c, nil
-	}
-	return &conn{Conn: c, release: l.release}, nil
+	return &conn{Conn: c, release: l.release, log: l.log}, nil
 }
 
 func (l *listener) Close() error {
@@ -156,11 +153,19 @@ func outOfResources(err error) bool {
 }
 
 // conn gives its slot back when closed (once, however often Close is
-// called).
+// called), and answers a request header that stopped arriving
+// (header.go).
 type conn struct {
 	net.Conn
 	once    sync.Once
 	release func()
+	log     hclog.Logger
+
+	mu        sync.Mutex
+	tracked   bool // trackRequests sees this conn's states
+	inRequest bool // from a whole header to the end of its response
+	header    int  // otherwise: the bytes read of the next request
+	answered  bool // the 408 is sent; what net/http writes after it is dropped
 }
 
 func (c *conn) Close() error {
