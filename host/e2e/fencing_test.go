@@ -360,10 +360,12 @@ func TestFencingLateBindAfterLeaseLost(t *testing.T) {
 
 // TestConnectionLostAnswers503 (issue 15, finding 5b): r1's PostgreSQL
 // connections are terminated while its adoption waits on Ironic (the
-// PATCH held). When the PATCH goes on, the client gets 503 with
-// Retry-After, never a 500, and the node ends adopted or free. r1 is the
-// only process on its database, so terminating every backend of it but
-// our own cuts r1's alone.
+// PATCH held), and the database takes no new connection until r1 has
+// answered, so that what the adoption does next surely meets the lost
+// connection (a pool may otherwise reconnect at once, and the adoption
+// rightly succeed). The client gets 503 with Retry-After, never a 500; once
+// the database is back, the node ends adopted or free. r1 is the only
+// process on its database, so every backend of it but ours is r1's.
 func TestConnectionLostAnswers503(t *testing.T) {
 	ironicSrv, nodes := startIronic(t, 1)
 	proxy, err := holdproxy.Start(ironicSrv.URL)
@@ -379,43 +381,79 @@ func TestConnectionLostAnswers503(t *testing.T) {
 	patch := proxy.Hold(http.MethodPatch, `^/v1/nodes/`, holdproxy.BeforeForward)
 	r1answer := adoptLater(t, r1.URL, nodes[0].UUID)
 	waitClosed(t, patch.Reached, time.Minute, "the association (PATCH) never reached the proxy")
-	if n := terminateBackends(t, db); n == 0 {
+	n := cutDatabase(t, db)
+	if n == 0 {
 		t.Fatalf("r1 has no PostgreSQL connection to terminate")
-	} else {
-		t.Logf("terminated %d PostgreSQL connections of r1", n)
 	}
+	t.Logf("terminated %d PostgreSQL connections of r1", n)
 	patch.Release()
 	a := await(t, r1answer, "r1's client")
+	restoreDatabase(t, db)
 	if a.code != http.StatusServiceUnavailable || a.header.Get("Retry-After") == "" {
 		t.Errorf("the adoption whose database connection was terminated answered %d (Retry-After %q) %s; want 503 with Retry-After",
 			a.code, a.header.Get("Retry-After"), a.body)
 	}
 	eventually(t, 30*time.Second, func() string {
 		if bad, _ := broken(t, r1.URL, ironicSrv.URL, nodes); len(bad) > 0 {
-			return "stranded after the connection loss: " + strings.Join(bad, "; ")
+			return "stranded once the database was back: " + strings.Join(bad, "; ")
 		}
 		return ""
 	})
 }
 
-// terminateBackends terminates every connection to the database of conn
-// (a createDatabase URL) but the admin's own, and counts them.
-func terminateBackends(t *testing.T, conn string) int {
+// adminDB is a connection to the PostgreSQL server as its admin, closed
+// at the test's end.
+func adminDB(t *testing.T) *sql.DB {
+	t.Helper()
+	admin, err := sql.Open("pgx", postgresAdminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Close() })
+	return admin
+}
+
+// databaseName is the name of the database of conn (a createDatabase URL).
+func databaseName(t *testing.T, conn string) string {
 	t.Helper()
 	u, err := url.Parse(conn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := sql.Open("pgx", postgresAdminURL())
-	if err != nil {
-		t.Fatal(err)
+	return strings.TrimPrefix(u.Path, "/")
+}
+
+// cutDatabase makes the database of conn refuse new connections and
+// terminates every connection to it but the admin's own; it returns how
+// many it terminated. restoreDatabase (also run at the test's end) lets
+// connections in again.
+func cutDatabase(t *testing.T, conn string) int {
+	t.Helper()
+	name := databaseName(t, conn)
+	admin := adminDB(t)
+	if _, err := admin.ExecContext(t.Context(), "ALTER DATABASE "+name+" ALLOW_CONNECTIONS false"); err != nil {
+		t.Fatalf("closing %s to new connections: %v", name, err)
 	}
-	defer admin.Close()
+	t.Cleanup(func() { restoreDatabase(t, conn) })
 	var n int
-	err = admin.QueryRowContext(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE datname = $1 AND pid <> pg_backend_pid()`, strings.TrimPrefix(u.Path, "/")).Scan(&n)
+	err := admin.QueryRowContext(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = $1 AND pid <> pg_backend_pid()`, name).Scan(&n)
 	if err != nil {
-		t.Fatalf("terminating the connections to %s: %v", u.Path, err)
+		t.Fatalf("terminating the connections to %s: %v", name, err)
 	}
 	return n
+}
+
+// restoreDatabase lets connections to the database of conn in again.
+func restoreDatabase(t *testing.T, conn string) {
+	t.Helper()
+	name := databaseName(t, conn)
+	admin, err := sql.Open("pgx", postgresAdminURL())
+	if err == nil {
+		_, err = admin.ExecContext(context.WithoutCancel(t.Context()), "ALTER DATABASE "+name+" ALLOW_CONNECTIONS true")
+		_ = admin.Close()
+	}
+	if err != nil {
+		t.Errorf("opening %s to connections again: %v", name, err)
+	}
 }

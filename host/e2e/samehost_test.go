@@ -88,7 +88,7 @@ func TestSameHostRefused(t *testing.T) {
 		t.Cleanup(proxy.Close)
 		db := createDatabase(t)
 		extra := "[manage]\nreconcile_interval = 1\nintent_lease = 5\n"
-		r2conf := replicaConfig(t, db, "r2", proxy.URL, 30, extra)
+		r2conf := replicaConfig(t, db, "r2", proxy.URL, 60, extra)
 		dbSync(t, r2conf)
 		r2 := startHost(t, r2conf)
 
