@@ -88,7 +88,7 @@ func TestFields(t *testing.T) {
 		"fault of a server not in error": {fields: "fault,status", want: []string{"status"}},
 		"system_metadata (admin)":        {fields: "system_metadata", want: []string{"system_metadata"}},
 		"no field":                       {fields: "bogus", wantText: `Invalid value for fields: "bogus" is not a field of a server (fields: addresses, affinity_zone,`},
-		"one bad among good":             {fields: "uuid,nmae,name", wantText: `Invalid value for fields: "nmae" is not a field of a server`},
+		"one bad among good":             {fields: "uuid,uid,name", wantText: `Invalid value for fields: "uid" is not a field of a server`},
 		"only commas":                    {fields: ",, ,", wantText: "Invalid value for fields: no field named."},
 		"a long bad name":                {fields: strings.Repeat("f", 5000), wantText: `Invalid value for fields: "ffff`},
 		"NUL":                            {fields: "uuid,\x00", wantText: `Invalid value for fields: "\x00" is not a field`},

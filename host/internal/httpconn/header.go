@@ -86,8 +86,8 @@ func (c *conn) answerHeaderTimeout(got int) {
 		http.CanonicalHeaderKey(requestid.Header) + ": " + id + "\r\n\r\n"
 	// A client that sends nothing may read nothing either: the answer
 	// does not hold the connection longer than this.
-	_ = c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
-	_, err := c.Conn.Write(append([]byte(head), body...))
+	_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+	_, err := c.Conn.Write(append([]byte(head), body...)) // past Write, which would drop it
 	c.log.Debug("a request header did not arrive in time: answered 408", requestid.LogKey, id,
 		"remote_addr", c.RemoteAddr().String(), "header_bytes", got, "error", err)
 }
