@@ -64,7 +64,7 @@ func TestKinds(t *testing.T) {
 // own table, shared/driverplugin) has a row of its own here.
 func TestEveryDriverKindHasARow(t *testing.T) {
 	for _, kind := range driverplugin.Kinds() {
-		if got := Of(kind).Err; got != kind {
+		if got := Of(kind).Err; !errors.Is(got, kind) {
 			t.Errorf("the driver kind %q has no row of its own (it reads as %v)", kind, got)
 		}
 	}
@@ -91,7 +91,7 @@ func TestRowsAreConsistent(t *testing.T) {
 			if k.Exception == "" || k.Label == "" {
 				t.Errorf("exception %q, label %q: want both", k.Exception, k.Label)
 			}
-			if want := (k.Status < 500 || k.Status == http.StatusNotImplemented) && k.Err != ErrTakenOver; k.Refused != want {
+			if want := (k.Status < 500 || k.Status == http.StatusNotImplemented) && !errors.Is(k.Err, ErrTakenOver); k.Refused != want {
 				t.Errorf("refused = %v for a %d; want %v", k.Refused, k.Status, want)
 			}
 		})
