@@ -22,6 +22,10 @@ const (
 // sets one.
 const DefaultTimeout = 60 * time.Second
 
+// MaxTimeoutSeconds bounds the timeout option, as the host bounds every
+// duration: a larger value overflowed into a few seconds.
+const MaxTimeoutSeconds = 86400
+
 // Options is a parsed section.
 type Options struct {
 	URL               string // endpoint, normalized by Spec.NormalizeURL; "" = from the catalog
@@ -102,6 +106,9 @@ var sharedOptions = map[string]setter{
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
 			return fmt.Errorf("%q is not a positive number of seconds", v)
+		}
+		if n > MaxTimeoutSeconds {
+			return fmt.Errorf("%q is out of range: a timeout is at most %d seconds (1 day)", v, MaxTimeoutSeconds)
 		}
 		o.Timeout = time.Duration(n) * time.Second
 		return nil
