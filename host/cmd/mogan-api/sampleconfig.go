@@ -9,12 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/mogan-manage/mogan-manage/host/internal/config"
 	"github.com/mogan-manage/mogan-manage/host/internal/pluginmanager"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
-	"github.com/mogan-manage/mogan-manage/shared/driverplugin"
 )
 
 // driverList is a repeatable --driver flag.
@@ -55,32 +53,32 @@ func sampleConfig(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return config.WriteSample(stdout, sections)
 }
 
-// describeDriver starts the plugin and asks it to describe its options.
+// describeDriver starts the plugin (through the plugin manager, as every
+// start) and asks it to describe its options.
 func describeDriver(ctx context.Context, dir, name string) (config.Section, error) {
-	path, err := pluginmanager.BinaryPath(dir, name)
+	m, err := pluginmanager.New(pluginmanager.Config{Name: name, PluginDir: dir, CallTimeout: probeTimeout})
 	if err != nil {
 		return config.Section{}, err
 	}
-	p, err := driverplugin.Launch(driverplugin.LaunchConfig{Path: path, StartTimeout: probeTimeout})
+	s := config.Section{Name: name, Origin: "mogan-driver-" + name}
+	_, err = m.Probe(ctx, func(ctx context.Context, d driver.Full) error {
+		describer, ok := d.(driver.ConfigDescriber)
+		if !ok {
+			return nil
+		}
+		opts, err := describer.ConfigSchema(ctx)
+		if errors.Is(err, driver.ErrNotImplemented) {
+			s.Origin += " (it does not describe its options)"
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("GetConfigSchema: %w", err)
+		}
+		s.Options = opts
+		return nil
+	})
 	if err != nil {
-		return config.Section{}, oneLine(err)
+		return config.Section{}, fmt.Errorf("mogan-driver-%s: %w", name, oneLine(err))
 	}
-	defer p.Kill()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	s := config.Section{Name: name, Origin: filepath.Base(path)}
-	describer, ok := p.Driver().(driver.ConfigDescriber)
-	if !ok {
-		return s, nil
-	}
-	opts, err := describer.ConfigSchema(ctx)
-	if errors.Is(err, driver.ErrNotImplemented) {
-		s.Origin += " (it does not describe its options)"
-		return s, nil
-	}
-	if err != nil {
-		return config.Section{}, fmt.Errorf("%s: GetConfigSchema: %w", path, err)
-	}
-	s.Options = opts
 	return s, nil
 }
