@@ -26,7 +26,7 @@ import (
 // before, with no server; and a later adoption and release of the node
 // restore that original binding, not the stale one.
 func TestLateNeutronPutIsRepaired(t *testing.T) {
-	c, nodes := startCloud(t, 1)
+	c, nodes := startNetworkCloud(t, 1)
 	x := nodes[0]
 	ports := vifsOf(x)
 	neutronProxy, err := holdproxy.Start(c.Neutron.URL)
@@ -35,7 +35,7 @@ func TestLateNeutronPutIsRepaired(t *testing.T) {
 	}
 	t.Cleanup(neutronProxy.Close)
 	db := "sqlite://" + filepath.Join(t.TempDir(), "mogan.sqlite")
-	h := startHost(t, cloudHostConfig(t, c, db, neutronProxy.URL,
+	h := startHost(t, replicaConfig(t, db, "r1", c.Ironic.URL, 30, cloudSections(c, neutronProxy.URL)+
 		"[neutron]\ntimeout = 5\n[manage]\nreconcile_interval = 1\n"))
 	before := bindings(t, c, ports)
 
@@ -84,10 +84,10 @@ func TestLateNeutronPutIsRepaired(t *testing.T) {
 // our server must leave that instance_uuid alone and every Neutron port
 // bound as the new owner has it.
 func TestUnmanageLeavesForeignNodeBindings(t *testing.T) {
-	c, nodes := startCloud(t, 1)
+	c, nodes := startNetworkCloud(t, 1)
 	x := nodes[0]
 	ports := vifsOf(x)
-	h := startHost(t, cloudHostConfig(t, c, "", c.Neutron.URL, ""))
+	h := startHost(t, replicaConfig(t, "", "r1", c.Ironic.URL, 30, cloudSections(c, c.Neutron.URL)))
 	code, body := post(t, h.URL+"/v1/manageable_servers", `{"name": "ours", "node_uuid": "`+x.UUID+`"}`)
 	if code != http.StatusCreated {
 		t.Fatalf("adopt: %d %s", code, body)
