@@ -45,6 +45,11 @@ func TestLateNeutronPutIsRepaired(t *testing.T) {
 	if code != http.StatusServiceUnavailable {
 		t.Fatalf("adoption whose binding PUT outlived [neutron] timeout: %d %s; want 503", code, body)
 	}
+	select {
+	case <-late.Reached:
+	default:
+		t.Fatalf("the adoption answered 503 before its first binding PUT (Neutron slower than 5 s?): %s", body)
+	}
 	late.Release()
 	waitClosed(t, late.Forwarded, 30*time.Second, "the held PUT never reached Neutron")
 
