@@ -3,11 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,8 +31,19 @@ type Config struct {
 	// and a client that stops sending its request this long; 0 = never.
 	ClientSocketTimeout time.Duration
 
-	API       API
-	Database  Database
+	// Backends are the enabled backends in order, never empty: without
+	// [DEFAULT] enabled_backends, the one [driver] name implies (named
+	// after it, configured from its section, [driver] sha256 and
+	// call_timeout) — every older configuration means that.
+	Backends []Backend
+	// BackendsListed is true when [DEFAULT] enabled_backends is set.
+	BackendsListed bool
+
+	API      API
+	Database Database
+	// Driver is [driver]: its plugin_dir is every backend's. Its Name,
+	// SHA256, CallTimeout and Options describe the first backend (the
+	// only one without enabled_backends), for code that knows one.
 	Driver    Driver
 	Keystone  Keystone
 	Policy    Policy
@@ -45,6 +54,9 @@ type Config struct {
 	Quota     Quota
 	authIsSet bool
 	hostIsSet bool
+	// driverCallTimeout is [driver] call_timeout itself (Driver's is the
+	// first backend's).
+	driverCallTimeout time.Duration
 }
 
 // API is the [api] section.
@@ -86,7 +98,8 @@ type Database struct {
 	Connection string
 }
 
-// Driver is the [driver] section plus the driver's own section.
+// Driver is the [driver] section plus the first backend (without
+// enabled_backends, the driver's own section).
 type Driver struct {
 	Name        string
 	PluginDir   string
@@ -240,21 +253,17 @@ func (c *Config) fill(values map[string]map[string]string) error {
 	if v, ok := values["driver"]["name"]; ok && v != "" {
 		driverName = v
 	}
-	for name, opts := range values {
-		if name == driverName || name == "ironic" {
-			continue // the driver validates its own section
+	backends, listed, err := c.enabledBackends(values, known)
+	if err != nil {
+		return err
+	}
+	if listed {
+		if err := c.checkListedDriverSection(values, backends); err != nil {
+			return err
 		}
-		specs, ok := known[name]
-		if !ok {
-			return &Error{File: c.File, Section: name, Problem: fmt.Sprintf(
-				"unknown section (known: %s, and the driver's own section [%s])",
-				strings.Join(slices.Sorted(maps.Keys(known)), ", "), driverName)}
-		}
-		for opt := range opts {
-			if !slices.ContainsFunc(specs, func(o option) bool { return o.name == opt }) {
-				return &Error{File: c.File, Section: name, Option: opt, Problem: "unknown option"}
-			}
-		}
+	}
+	if err := c.checkSections(values, known, backends, listed, driverName); err != nil {
+		return err
 	}
 	p := parser{file: c.File, values: values, known: known}
 	_, c.authIsSet = values["DEFAULT"]["auth_strategy"]
@@ -282,6 +291,8 @@ func (c *Config) fill(values map[string]map[string]string) error {
 	if c.Driver.Options == nil {
 		c.Driver.Options = map[string]string{}
 	}
+	c.driverCallTimeout = c.Driver.CallTimeout
+	c.fillBackends(&p, backends, listed)
 	c.Keystone = Keystone{
 		AuthType:           p.str("keystone_authtoken", "auth_type"),
 		AuthURL:            p.str("keystone_authtoken", "auth_url"),
@@ -344,8 +355,11 @@ func (c *Config) check() error {
 	if err := c.checkHost(); err != nil {
 		return err
 	}
-	if c.Driver.CallTimeout <= 0 {
+	if c.driverCallTimeout <= 0 {
 		return &Error{File: c.File, Section: "driver", Option: "call_timeout", Problem: "must be a positive number of seconds"}
+	}
+	if err := c.checkBackends(); err != nil {
+		return err
 	}
 	if c.ClientSocketTimeout < 0 {
 		return &Error{File: c.File, Section: "DEFAULT", Option: "client_socket_timeout", Problem: "must be 0 (never) or a positive number of seconds"}

@@ -22,6 +22,8 @@ type option struct {
 	def     string
 	choices []string
 	secret  bool // never echoed back in an error
+	// required is shown in the sample; the check is the reader's.
+	required bool
 	// help says what the option does, for the sample configuration
 	// (make sample-config) and an operator reading it.
 	help string
@@ -59,6 +61,7 @@ func sections() map[string][]option {
 			{name: "transport_url", secret: true, help: "RabbitMQ URL of the messagingv2 notifications: rabbit://user:pass@host:5672/vhost, several hosts comma-separated."},
 			{name: "control_exchange", def: "mogan", help: "Topic exchange notifications are sent to."},
 			{name: "client_socket_timeout", kind: kindSeconds, def: "900", help: "Seconds a keep-alive connection may stay idle, and a client may pause while sending its request, before it is closed; never a write deadline. 0 = no timeout."},
+			{name: "enabled_backends", help: "Backends to run, in order, comma-separated (as Cinder's): each has a section of its own name holding driver = <plugin>, optional sha256 and call_timeout, and the driver's own options (see [east] below); one plugin process runs per backend. A name is lower-case letters, digits, _ and -, and not a host section's. Unset: the one backend [driver] name implies, named after it and configured from its section.", sample: "<unset: one backend, [driver] name>"},
 		},
 		"api": {
 			{name: "host_ip", def: "127.0.0.1", help: "IP address the API listens on."},
@@ -73,10 +76,10 @@ func sections() map[string][]option {
 			{name: "connection", secret: true, help: "Database URL: sqlite:///absolute/path or postgresql://user:password@host/db. Unset: SQLite in state_path/mogan.sqlite."},
 		},
 		"driver": {
-			{name: "name", def: "noop", help: "Driver plugin to run: <plugin_dir>/mogan-driver-<name>. Its own options go in the section named after it ([<name>])."},
+			{name: "name", def: "noop", help: "Driver plugin to run without [DEFAULT] enabled_backends: <plugin_dir>/mogan-driver-<name>, the one backend, named after it. Its own options go in the section named after it ([<name>]). With enabled_backends each backend's section names its driver, and this is refused."},
 			{name: "plugin_dir", help: "Directory of the mogan-driver-* binaries.", sample: "<the directory of mogan-api>"},
-			{name: "call_timeout", kind: kindSeconds, def: "30", help: "Seconds each driver call may take (for a listing: the silence between two nodes) before it is a 504; a plugin that then misses a ping is restarted."},
-			{name: "sha256", help: "Hex SHA-256 digest pinning the driver binary: a different file is refused before it runs."},
+			{name: "call_timeout", kind: kindSeconds, def: "30", help: "Seconds each driver call may take (for a listing: the silence between two nodes) before it is a 504; a plugin that then misses a ping is restarted. A backend's section may override it."},
+			{name: "sha256", help: "Hex SHA-256 digest pinning the driver binary of [driver] name: a different file is refused before it runs. With enabled_backends each backend's section pins its own, and this is refused."},
 		},
 		"keystone_authtoken": {
 			{name: "auth_type", kind: kindChoice, def: "password", choices: []string{"password"}, help: "Authentication plugin of the host's own service credentials (keystonemiddleware's option); only password."},

@@ -16,6 +16,12 @@ type Section struct {
 	Name    string
 	Origin  string
 	Options []driver.ConfigOption
+	// Example is a section shown commented out, header included (the
+	// sample's backend section): a shape to copy, not a section the host
+	// reads under that name.
+	Example bool
+	// Help, when set, says what the section is, under its header.
+	Help string
 }
 
 // Sections describes mogan-api's own sections, DEFAULT first, then by
@@ -37,8 +43,21 @@ func Sections() []Section {
 		}
 		out = append(out, s)
 	}
+	out = append(out, exampleBackend())
 	sortSections(out)
 	return out
+}
+
+// exampleBackend is the sample's backend section, commented out: a
+// backend's own options, the driver's following them.
+func exampleBackend() Section {
+	s := Section{Name: "east", Origin: "mogan-api", Example: true, Help: "An example backend section: one per name of " +
+		"[DEFAULT] enabled_backends, named as listed there (east here). After driver, sha256 and call_timeout come " +
+		"the driver's own options: those of the driver's section, e.g. [ironic] below for driver = ironic."}
+	for _, o := range backendOptions {
+		s.Options = append(s.Options, o.describe())
+	}
+	return s
 }
 
 // sortSections puts DEFAULT first and the others in name order, as
@@ -59,7 +78,7 @@ func sortSections(s []Section) {
 
 // describe is the option as a driver would describe it.
 func (o option) describe() driver.ConfigOption {
-	d := driver.ConfigOption{Name: o.name, Default: o.def, Help: o.help, Secret: o.secret, Choices: o.choices}
+	d := driver.ConfigOption{Name: o.name, Default: o.def, Help: o.help, Secret: o.secret, Choices: o.choices, Required: o.required}
 	switch o.kind {
 	case kindInt, kindSeconds:
 		d.Type = driver.OptionInteger
@@ -117,7 +136,17 @@ func WriteSample(w io.Writer, sections []Section) error {
 # integer seconds. "mogan-api check-config" checks a file.
 `)
 	for _, s := range sections {
-		fmt.Fprintf(&b, "\n\n[%s]\n\n#\n# From %s\n#\n", s.Name, s.Origin)
+		header := "[" + s.Name + "]"
+		if s.Example {
+			header = "#" + header
+		}
+		fmt.Fprintf(&b, "\n\n%s\n\n#\n# From %s\n#\n", header, s.Origin)
+		if s.Help != "" {
+			for _, line := range wrap(s.Help, sampleWidth) {
+				b.WriteString("# " + line + "\n")
+			}
+			b.WriteString("#\n")
+		}
 		if len(s.Options) == 0 {
 			b.WriteString("\n# (no options)\n")
 		}
