@@ -22,7 +22,7 @@ func (m *Manager) call(ctx context.Context, op string, fn func(context.Context, 
 	start := time.Now()
 	defer func() { m.cfg.Metrics.DriverCall(op, err, time.Since(start)) }()
 	// Waiting for a restart counts against the call's time too.
-	te := &timeoutError{msg: fmt.Sprintf("driver %q: %s got no answer within %s", m.cfg.Name, op, m.timeout)}
+	te := &timeoutError{msg: fmt.Sprintf("%s: %s got no answer within %s", m.who(), op, m.timeout)}
 	callerDeadline, callerHasDeadline := ctx.Deadline()
 	ctx, cancel := context.WithTimeoutCause(ctx, m.timeout, te)
 	defer cancel()
@@ -68,15 +68,15 @@ func (m *Manager) outcome(ctx context.Context, inst *instance, op string, err er
 		return missed
 	case errors.Is(err, driverplugin.ErrCallFailed):
 		if gone := m.check(ctx, inst, op, err); gone != nil {
-			return fmt.Errorf("driver %q: %w: %s: %w", m.cfg.Name, ErrDriverUnavailable, op, gone)
+			return fmt.Errorf("%s: %w: %s: %w", m.who(), ErrDriverUnavailable, op, gone)
 		}
 		if driverplugin.IsConnectionFailure(err) {
 			// A passing failure of a connection the plugin still answers on.
-			return fmt.Errorf("driver %q: %w: %s: %w", m.cfg.Name, ErrDriverUnavailable, op, err)
+			return fmt.Errorf("%s: %w: %s: %w", m.who(), ErrDriverUnavailable, op, err)
 		}
 		// The request never made it, and the plugin is fine: the host's
 		// own fault (HTTP 500), which must not cost the plugin its life.
-		return fmt.Errorf("driver %q: %s: %w (the plugin is alive and was left running)", m.cfg.Name, op, err)
+		return fmt.Errorf("%s: %s: %w (the plugin is alive and was left running)", m.who(), op, err)
 	}
 	return err
 }

@@ -27,6 +27,9 @@ func (e *kindError) Unwrap() error { return e.kind }
 type BackoffError struct {
 	// Driver is the driver's name.
 	Driver string
+	// Backend is the backend's name ("" or Driver for the one backend
+	// named after its driver).
+	Backend string
 	// Wait is how long until the next restart is allowed (the API's
 	// Retry-After).
 	Wait time.Duration
@@ -37,8 +40,8 @@ type BackoffError struct {
 }
 
 func (e *BackoffError) Error() string {
-	msg := fmt.Sprintf("driver %q is unavailable: it failed %d times in a row, next restart in %s",
-		e.Driver, e.Failures, e.Wait.Round(time.Millisecond))
+	msg := fmt.Sprintf("%s is unavailable: it failed %d times in a row, next restart in %s",
+		describe(e.Backend, e.Driver), e.Failures, e.Wait.Round(time.Millisecond))
 	if e.Last != nil {
 		msg += " (last failure: " + e.Last.Error() + ")"
 	}

@@ -34,7 +34,7 @@ func (m *Manager) CheckBackend(ctx context.Context) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, driver.ErrNotImplemented):
-		return fmt.Errorf("%w: driver %q cannot check its backend (no CheckBackend)", health.ErrUnknown, m.cfg.Name)
+		return fmt.Errorf("%w: %s cannot check its backend (no CheckBackend)", health.ErrUnknown, m.who())
 	case errors.Is(err, ErrDriverUnavailable):
 		return fmt.Errorf("%w: the driver plugin is down", health.ErrUnknown)
 	}

@@ -31,11 +31,16 @@ const (
 // slower than a call.
 const minStartTimeout = 10 * time.Second
 
-// Config says which driver to run and how ([driver] and [<name>] sections
-// of the host configuration).
+// Config says which driver to run for which backend, and how (the
+// backend's section of the host configuration, [driver] plugin_dir).
 type Config struct {
 	// Name of the driver: the binary is <PluginDir>/mogan-driver-<Name>.
 	Name string
+	// Backend names the backend this plugin process serves ([DEFAULT]
+	// enabled_backends; one process per backend, even of one binary) and
+	// the section its Options come from, in logs, errors and metrics;
+	// "" is Name (the one backend of a host without enabled_backends).
+	Backend string
 	// PluginDir is the directory holding the driver binaries.
 	PluginDir string
 	// SHA256, when set (hex), pins the binary: a different file is refused.
@@ -45,15 +50,17 @@ type Config struct {
 	CallTimeout time.Duration
 	// Options are handed to the driver's Configure.
 	Options map[string]string
-	// Logger receives the manager's and the plugin's log lines, tagged with
-	// the driver name; nil discards them.
+	// Logger receives the manager's and the plugin's log lines, tagged
+	// with the backend and the driver (backend=east driver=ironic); nil
+	// discards them.
 	Logger hclog.Logger
 	// Metrics counts driver calls and plugin restarts; nil counts nothing.
 	Metrics *metrics.Metrics
 }
 
-// Manager supervises one driver plugin process. Its methods are safe for
-// concurrent use.
+// Manager supervises the driver plugin process of one backend: a host
+// with several backends has one Manager each, also when they run the same
+// binary. Its methods are safe for concurrent use.
 type Manager struct {
 	cfg         Config
 	path        string
@@ -107,9 +114,34 @@ func New(cfg Config) (*Manager, error) {
 		timeout:     timeout,
 		pingTimeout: min(max(timeout, minPingTimeout), maxPingTimeout),
 		policy:      defaultBackoff,
-		log:         logger.Named("driver").With("driver", cfg.Name),
+		log:         logger.Named("driver").With("backend", backendOf(cfg), "driver", cfg.Name),
 	}, nil
 }
+
+// backendOf is the backend cfg serves: Backend, or the driver's name for
+// the one backend of a host without enabled_backends.
+func backendOf(cfg Config) string {
+	if cfg.Backend != "" {
+		return cfg.Backend
+	}
+	return cfg.Name
+}
+
+// who names the plugin in errors: `driver "ironic"` as always when the
+// backend is named after its driver, `backend "east" (driver "ironic")`
+// otherwise, so that two backends of one driver are told apart.
+func (m *Manager) who() string { return describe(m.cfg.Backend, m.cfg.Name) }
+
+func describe(backend, driver string) string {
+	if backend == "" || backend == driver {
+		return fmt.Sprintf("driver %q", driver)
+	}
+	return fmt.Sprintf("backend %q (driver %q)", backend, driver)
+}
+
+// backendLabel is the backend in metrics' labels, and the section of the
+// host configuration the driver's options come from.
+func (m *Manager) backendLabel() string { return backendOf(m.cfg) }
 
 // Start launches the plugin, checks the handshake, asks for its info and
 // configures it. An error here means the driver cannot work at all (not a
@@ -118,11 +150,11 @@ func (m *Manager) Start(ctx context.Context) error {
 	m.mu.Lock()
 	if m.stopped {
 		m.mu.Unlock()
-		return fmt.Errorf("driver %q: the plugin manager is stopped", m.cfg.Name)
+		return fmt.Errorf("%s: the plugin manager is stopped", m.who())
 	}
 	if m.cur != nil || m.starting != nil {
 		m.mu.Unlock()
-		return fmt.Errorf("driver %q: already started", m.cfg.Name)
+		return fmt.Errorf("%s: already started", m.who())
 	}
 	done := make(chan struct{})
 	m.starting = done
@@ -145,7 +177,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	defer close(done)
 	m.starting = nil
 	if err == nil && m.stopped {
-		err = fmt.Errorf("driver %q: the plugin manager was stopped during start", m.cfg.Name)
+		err = fmt.Errorf("%s: the plugin manager was stopped during start", m.who())
 		inst.plugin.Kill()
 	}
 	if err != nil {
@@ -258,7 +290,7 @@ func (m *Manager) spawn(ctx context.Context, then func(context.Context, driver.F
 	info, err := p.Driver().Info(ctx)
 	if err != nil {
 		p.Kill()
-		return nil, fmt.Errorf("driver %q (%s): GetInfo: %w", m.cfg.Name, m.path, err)
+		return nil, fmt.Errorf("%s (%s): GetInfo: %w", m.who(), m.path, err)
 	}
 	if then != nil {
 		if err := then(ctx, p.Driver()); err != nil {
@@ -276,7 +308,7 @@ func (m *Manager) configure(ctx context.Context, d driver.Full) error {
 		return err
 	}
 	if err := d.Configure(ctx, m.cfg.Options); err != nil {
-		return fmt.Errorf("driver %q: configuring it from the [%s] section: %w", m.cfg.Name, m.cfg.Name, err)
+		return fmt.Errorf("%s: configuring it from the [%s] section: %w", m.who(), m.backendLabel(), err)
 	}
 	return nil
 }
@@ -292,5 +324,5 @@ func (m *Manager) launchError(err error, tail *stderrTail) error {
 	if lines := tail.Lines(); len(lines) > 0 {
 		msg += "; its stderr said: " + lines[len(lines)-1]
 	}
-	return fmt.Errorf("driver %q: %s", m.cfg.Name, msg)
+	return fmt.Errorf("%s: %s", m.who(), msg)
 }

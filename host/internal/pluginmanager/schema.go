@@ -25,10 +25,10 @@ func (m *Manager) checkOptions(ctx context.Context, d driver.Full) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("driver %q: GetConfigSchema: %w", m.cfg.Name, err)
+		return fmt.Errorf("%s: GetConfigSchema: %w", m.who(), err)
 	}
 	if err := driver.CheckOptions(schema, m.cfg.Options); err != nil {
-		return fmt.Errorf("driver %q: the [%s] section: %w", m.cfg.Name, m.cfg.Name, err)
+		return fmt.Errorf("%s: the [%s] section: %w", m.who(), m.backendLabel(), err)
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ func (m *Manager) stream(ctx context.Context, opts driver.ListOptions, send func
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	w := newWatchdog(m.timeout, func() {
-		cancel(&timeoutError{msg: fmt.Sprintf("driver %q: ListManageableNodes sent nothing for %s", m.cfg.Name, m.timeout)})
+		cancel(&timeoutError{msg: fmt.Sprintf("%s: ListManageableNodes sent nothing for %s", m.who(), m.timeout)})
 	})
 	defer w.stop()
 	err = inst.plugin.Driver().ListManageableNodes(ctx, opts, func(n driver.Node) error {

@@ -46,7 +46,7 @@ func (m *Manager) acquire(ctx context.Context) (*instance, error) {
 	m.mu.Lock()
 	if m.stopped {
 		m.mu.Unlock()
-		return nil, fmt.Errorf("driver %q: %w: the host is shutting down", m.cfg.Name, ErrDriverUnavailable)
+		return nil, fmt.Errorf("%s: %w: the host is shutting down", m.who(), ErrDriverUnavailable)
 	}
 	if inst := m.cur; inst != nil {
 		if !inst.plugin.Exited() {
@@ -57,7 +57,7 @@ func (m *Manager) acquire(ctx context.Context) (*instance, error) {
 	}
 	if m.starting == nil {
 		if wait := time.Until(m.notBefore); wait > 0 {
-			err := &BackoffError{Driver: m.cfg.Name, Wait: wait, Failures: m.failures, Last: m.lastErr}
+			err := &BackoffError{Driver: m.cfg.Name, Backend: m.cfg.Backend, Wait: wait, Failures: m.failures, Last: m.lastErr}
 			m.mu.Unlock()
 			return nil, err
 		}
@@ -72,7 +72,7 @@ func (m *Manager) acquire(ctx context.Context) (*instance, error) {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("driver %q: %w: still restarting when the call ended (%s)", m.cfg.Name, ErrDriverUnavailable, ctx.Err().Error())
+		return nil, fmt.Errorf("%s: %w: still restarting when the call ended (%s)", m.who(), ErrDriverUnavailable, ctx.Err().Error())
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
