@@ -64,10 +64,10 @@ func TestObservability(t *testing.T) {
 		atLeast := map[string]float64{
 			`mogan_http_requests_total{code="200",method="GET",route="/v1/manageable_servers"}`:  1,
 			`mogan_http_requests_total{code="201",method="POST",route="/v1/manageable_servers"}`: 1,
-			`mogan_driver_calls_total{outcome="ok",rpc="ListManageableNodes"}`:                   1,
-			`mogan_driver_calls_total{outcome="ok",rpc="GetManageableNode"}`:                     1,
-			`mogan_driver_calls_total{outcome="ok",rpc="Manage"}`:                                1,
-			`mogan_adoptions_total{outcome="adopted"}`:                                           1,
+			`mogan_driver_calls_total{backend="test",outcome="ok",rpc="ListManageableNodes"}`:    1,
+			`mogan_driver_calls_total{backend="test",outcome="ok",rpc="GetManageableNode"}`:      1,
+			`mogan_driver_calls_total{backend="test",outcome="ok",rpc="Manage"}`:                 1,
+			`mogan_adoptions_total{backend="test",outcome="adopted"}`:                            1,
 			`mogan_upstream_requests_total{code="200",service="glance"}`:                         1,
 			`mogan_upstream_requests_total{code="200",service="neutron"}`:                        1,
 			`mogan_notifications_dropped_total`:                                                  0,
@@ -122,7 +122,7 @@ func TestObservability(t *testing.T) {
 		// Ironic stopped (SIGSTOP: it answers nothing): 503 naming the
 		// driver's backend; back, 200.
 		signalGroup(t, c.Ironic.PID, syscall.SIGSTOP)
-		expectReady(t, h.URL, http.StatusServiceUnavailable, "driver_backend")
+		expectReady(t, h.URL, http.StatusServiceUnavailable, "driver_backend.ironic")
 		signalGroup(t, c.Ironic.PID, syscall.SIGCONT)
 		waitReady(t, h.URL)
 
@@ -171,7 +171,7 @@ func failedRestarts(t *testing.T, metricsURL string) float64 {
 	if code != http.StatusOK {
 		t.Fatalf("GET %s = %d", metricsURL, code)
 	}
-	return parseMetrics(body)[`mogan_driver_plugin_restarts_total{result="failed"}`]
+	return parseMetrics(body)[`mogan_driver_plugin_restarts_total{backend="test",result="failed"}`]
 }
 
 // readyBody is /readyz's answer.

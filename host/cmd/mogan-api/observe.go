@@ -18,11 +18,19 @@ import (
 // the driver's backend decide (503 when one is down); Glance and Neutron
 // are reported only, so that their outage never takes every replica out
 // of a load balancer.
-func readinessChecks(st store.Store, plugins *pluginmanager.Manager, upstreams []health.Check) []health.Check {
+// readinessChecks are /readyz's: the store, and each backend's plugin
+// and backend (driver.<backend>, driver_backend.<backend>) as one group:
+// the replica is not ready only when every backend is down, since every
+// replica sees the same backends and a load balancer could not do better.
+func readinessChecks(st store.Store, backends map[string]*pluginmanager.Manager, order []string, upstreams []health.Check) []health.Check {
 	checks := []health.Check{
 		{Name: "store", Critical: true, Run: func(ctx context.Context) error { return store.Ping(ctx, st) }},
-		{Name: "driver", Critical: true, Run: plugins.CheckPlugin},
-		{Name: "driver_backend", Critical: true, Run: plugins.CheckBackend},
+	}
+	for _, name := range order {
+		m := backends[name]
+		checks = append(checks,
+			health.Check{Name: "driver." + name, Group: "backends", Member: name, Run: m.CheckPlugin},
+			health.Check{Name: "driver_backend." + name, Group: "backends", Member: name, Run: m.CheckBackend})
 	}
 	return append(checks, upstreams...)
 }

@@ -57,7 +57,7 @@ func recoverIntents(ctx context.Context, args []string, stdout, stderr io.Writer
 		return namedError(cfg, err)
 	}
 	defer plugins.Stop()
-	svc, closeService, err := newService(ctx, cfg, st, plugins.Driver(), log, rep)
+	svc, closeService, err := newService(ctx, cfg, st, []manage.Backend{managedBackend(cfg.Driver.Name, plugins)}, log, rep)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,9 @@ import (
 	"github.com/mogan-manage/mogan-manage/host/internal/config"
 	"github.com/mogan-manage/mogan-manage/host/internal/health"
 	"github.com/mogan-manage/mogan-manage/host/internal/httpconn"
+	"github.com/mogan-manage/mogan-manage/host/internal/manage"
 	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
+	"github.com/mogan-manage/mogan-manage/host/internal/pluginmanager"
 	"github.com/mogan-manage/mogan-manage/host/internal/policy"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
 )
@@ -47,6 +49,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer func() { _ = st.Close() }()
+	if err := checkRecordedBackends(ctx, cfg, st, log); err != nil {
+		return err
+	}
 	rep, err := startReplica(ctx, cfg, st, log, false)
 	if err != nil {
 		return err
@@ -74,12 +79,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := plugins.Start(ctx); err != nil {
 		return err
 	}
-	svc, upstreams, closeService, err := newObservedService(ctx, cfg, st, plugins.Driver(), log, mtr, rep)
+	svc, upstreams, closeService, err := newObservedService(ctx, cfg, st, []manage.Backend{managedBackend(cfg.Driver.Name, plugins)}, log, mtr, rep)
 	if err != nil {
 		return err
 	}
 	defer closeService()
-	ready := health.New(0, readinessChecks(st, plugins, upstreams)...)
+	ready := health.New(0, readinessChecks(st, map[string]*pluginmanager.Manager{cfg.Driver.Name: plugins}, []string{cfg.Driver.Name}, upstreams)...)
 
 	handler, err := api.New(api.Config{
 		Logger:         log.Named("api"),

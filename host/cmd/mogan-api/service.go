@@ -13,8 +13,8 @@ import (
 	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
 	"github.com/mogan-manage/mogan-manage/host/internal/neutron"
 	"github.com/mogan-manage/mogan-manage/host/internal/notify"
+	"github.com/mogan-manage/mogan-manage/host/internal/pluginmanager"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
-	"github.com/mogan-manage/mogan-manage/shared/driver"
 	"github.com/mogan-manage/mogan-manage/shared/osclient"
 )
 
@@ -24,20 +24,26 @@ const notifierFlush = 5 * time.Second
 // newService builds the application layer from the configuration: the
 // Glance and Neutron clients when their sections are configured, the
 // notifier. The returned func flushes and stops what it started.
-func newService(ctx context.Context, cfg *config.Config, st store.Store, drv driver.Full, log hclog.Logger, rep replica) (*manage.Service, func(), error) {
-	svc, _, stop, err := newObservedService(ctx, cfg, st, drv, log, nil, rep)
+func newService(ctx context.Context, cfg *config.Config, st store.Store, backends []manage.Backend, log hclog.Logger, rep replica) (*manage.Service, func(), error) {
+	svc, _, stop, err := newObservedService(ctx, cfg, st, backends, log, nil, rep)
 	return svc, stop, err
+}
+
+// managedBackend is a backend's supervised plugin as the application
+// layer sees it.
+func managedBackend(name string, m *pluginmanager.Manager) manage.Backend {
+	return manage.Backend{Name: name, Driver: m.Driver(), Check: m.CheckBackend}
 }
 
 // newObservedService is newService counting in mtr (nil: nowhere); it
 // also returns the readiness checks of Glance and Neutron when configured.
-func newObservedService(ctx context.Context, cfg *config.Config, st store.Store, drv driver.Full, log hclog.Logger,
+func newObservedService(ctx context.Context, cfg *config.Config, st store.Store, backends []manage.Backend, log hclog.Logger,
 	mtr *metrics.Metrics, rep replica,
 ) (*manage.Service, []health.Check, func(), error) {
 	var upstreams []health.Check
 	mc := manage.Config{
 		Store:             st,
-		Driver:            drv,
+		Backends:          backends,
 		Owner:             cfg.Host,
 		Epoch:             rep.epoch,
 		HostLockHeld:      rep.held,

@@ -114,7 +114,15 @@ func TestGoldenManageableServersList(t *testing.T) {
 	if diff := cmp.Diff(keys(sample), keys(got)); diff != "" {
 		t.Fatalf("top-level keys (-sample +ours):\n%s", diff)
 	}
-	// Same node, same document: compare values too.
+	// Same node, same document: compare values too. Each item also says
+	// its backend (an extra field: upstream's client ignores it).
+	for _, item := range got["manageable_servers"].([]any) {
+		m := item.(map[string]any)
+		if m["backend"] != "test" {
+			t.Errorf("item's backend = %v, want the harness's one backend", m["backend"])
+		}
+		delete(m, "backend")
+	}
 	if diff := cmp.Diff(sample, got); diff != "" {
 		t.Errorf("listing differs from the sample (-sample +ours):\n%s", diff)
 	}
@@ -140,7 +148,7 @@ func TestGoldenServerRoutes(t *testing.T) {
 
 	t.Run("manage", func(t *testing.T) {
 		compareShape(t, "", loadSample(t, "server-manage-resp.json"), server,
-			[]string{"locked", "node", "system_metadata"}, fix)
+			[]string{"backend", "locked", "node", "system_metadata"}, fix)
 		if got := server["addresses"]; jsonType(got) != "object" {
 			t.Errorf("addresses is %s; python-moganclient needs an object", jsonType(got))
 		}
@@ -152,7 +160,7 @@ func TestGoldenServerRoutes(t *testing.T) {
 			t.Errorf("system_metadata (-want +got):\n%s", diff)
 		}
 	})
-	detailExtras := []string{"key_name", "node", "node_uuid", "system_metadata"}
+	detailExtras := []string{"backend", "key_name", "node", "node_uuid", "system_metadata"}
 	t.Run("show", func(t *testing.T) {
 		r := h.get(t, "/v1/servers/"+uuid)
 		if r.status != http.StatusOK {

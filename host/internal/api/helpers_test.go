@@ -118,7 +118,7 @@ func newHarnessWithAuth(t testing.TB, drv *drivertest.FuncDriver, authn auth.Aut
 	}
 	cfg := api.Config{
 		Logger: log, Auth: authn, Policy: enforcer,
-		Manage:        manage.New(manage.Config{Store: st, Driver: drv, Logger: log, Owner: "test"}),
+		Manage:        manage.New(manage.Config{Store: st, Backends: []manage.Backend{{Name: "test", Driver: drv}}, Logger: log, Owner: "test"}),
 		MetadataItems: 128, // [quota] metadata_items' default
 	}
 	for _, c := range configure {

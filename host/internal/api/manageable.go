@@ -51,7 +51,7 @@ func (s *Server) listManageableServers(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(out, `{"manageable_servers": [`)
 	}
 	enc := json.NewEncoder(out)
-	err = s.manage.ListManageable(ctx, opts, func(n manage.Node) error {
+	err = s.manage.ListManageable(ctx, opts, func(backend string, n manage.Node) error {
 		if !started {
 			begin()
 		} else if _, err := io.WriteString(out, ", "); err != nil {
@@ -59,7 +59,7 @@ func (s *Server) listManageableServers(w http.ResponseWriter, r *http.Request) {
 		}
 		count++
 		last = n.UUID
-		if err := enc.Encode(newManageableServerView(n, opts.IncludeUnmanageable)); err != nil {
+		if err := enc.Encode(newManageableServerView(backend, n, opts.IncludeUnmanageable)); err != nil {
 			return err
 		}
 		if count == 1 {
@@ -124,6 +124,9 @@ func listOptions(q url.Values) (manage.ListOptions, error) {
 	if opts.IncludeUnmanageable, err = queryBool(q, "all"); err != nil {
 		return opts, err
 	}
+	if opts.Backend, err = queryString(q, "backend"); err != nil {
+		return opts, err
+	}
 	return opts, nil
 }
 
@@ -148,6 +151,8 @@ type manageRequest struct {
 	// caller's own; the schema refuses an empty id).
 	ProjectID string `json:"project_id"`
 	UserID    string `json:"user_id"`
+	// Backend names the backend holding the node ("" finds it).
+	Backend string `json:"backend"`
 }
 
 // manageServer adopts a node as a server: 201 with the server. With
@@ -185,6 +190,7 @@ func (s *Server) manageServer(w http.ResponseWriter, r *http.Request) {
 		Description: req.Description,
 		Metadata:    req.Metadata,
 		NodeUUID:    req.NodeUUID,
+		Backend:     req.Backend,
 		ProjectID:   projectID,
 		UserID:      userID,
 		Caller:      s.managerCaller(ctx),

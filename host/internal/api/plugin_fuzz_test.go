@@ -86,7 +86,7 @@ func newPluginHarness(f *testing.F) *pluginHarness {
 	}
 	handler, err := api.New(api.Config{
 		Logger: log, Auth: authn, Policy: enforcer,
-		Manage: manage.New(manage.Config{Store: st, Driver: plugins.Driver(), Logger: log, Owner: "fuzz"}),
+		Manage: manage.New(manage.Config{Store: st, Backends: []manage.Backend{{Name: "fuzz", Driver: plugins.Driver()}}, Logger: log, Owner: "fuzz"}),
 	})
 	if err != nil {
 		f.Fatal(err)

@@ -63,7 +63,7 @@ func TestUnknownOrEmptyQueryParameterIs400(t *testing.T) {
 		"dry_run and more": {http.MethodPost, "/v1/manageable_servers?dry_run=true&force=1", `Unknown argument: "force". This route takes: dry_run.`},
 		"adopt, name only": {http.MethodPost, "/v1/manageable_servers?dry_run=true&verbose", `Unknown argument: "verbose"`},
 		// The manageable listing.
-		"listing unknown":        {http.MethodGet, "/v1/manageable_servers?colour=red", `Unknown argument: "colour". This route takes: all, limit, marker, resource_class.`},
+		"listing unknown":        {http.MethodGet, "/v1/manageable_servers?colour=red", `Unknown argument: "colour". This route takes: all, backend, limit, marker, resource_class.`},
 		"listing bare all":       {http.MethodGet, "/v1/manageable_servers?all", "Invalid value for all: no value given"},
 		"listing empty limit":    {http.MethodGet, "/v1/manageable_servers?limit=", "Invalid value for limit: no value given"},
 		"listing empty marker":   {http.MethodGet, "/v1/manageable_servers?marker=", "Invalid value for marker: no value given"},

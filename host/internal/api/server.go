@@ -124,7 +124,8 @@ func (s *Server) routes() {
 	private := func(path string, h http.HandlerFunc, method string, params ...string) {
 		r.Handle(path, s.authenticate(s.takesParams(params, h))).Methods(method)
 	}
-	private("/v1/manageable_servers", s.listManageableServers, http.MethodGet, "limit", "marker", "resource_class", "all")
+	private("/v1/manageable_servers", s.listManageableServers, http.MethodGet, "limit", "marker", "resource_class", "all", "backend")
+	private("/v1/backends", s.listBackends, http.MethodGet)
 	private("/v1/manageable_servers", s.manageServer, http.MethodPost, "dry_run")
 	private("/v1/servers", s.listServers, http.MethodGet, "all_tenants", "limit", "marker", "sort_key", "sort_dir", "fields")
 	private("/v1/servers/detail", s.listServersDetail, http.MethodGet, "all_tenants", "limit", "marker", "sort_key", "sort_dir")

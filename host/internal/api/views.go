@@ -42,10 +42,13 @@ type manageableServerView struct {
 	ImageSource    *string         `json:"image_source"`
 	Manageable     *bool           `json:"manageable,omitempty"`
 	Reason         *string         `json:"reason,omitempty"`
+	// Backend is this project's addition: the backend holding the node.
+	Backend string `json:"backend"`
 }
 
-func newManageableServerView(n manage.Node, withManageability bool) manageableServerView {
+func newManageableServerView(backend string, n manage.Node, withManageability bool) manageableServerView {
 	v := manageableServerView{
+		Backend:        backend,
 		UUID:           n.UUID,
 		Name:           nullable(n.Name),
 		ResourceClass:  nullable(n.ResourceClass),
@@ -101,6 +104,8 @@ type serverView struct {
 	AffinityZone     *string                  `json:"affinity_zone"`
 	KeyName          *string                  `json:"key_name"`
 	Partitions       map[string]int64         `json:"partitions"`
+	// Backend is this project's addition: the backend holding the node.
+	Backend string `json:"backend"`
 	// Fault is upstream's, shown only while the server is in error.
 	Fault *faultView `json:"fault,omitempty"`
 }
@@ -170,6 +175,7 @@ func newServerView(srv manage.Server, base string, admin bool) serverView {
 		AffinityZone:     nullable(srv.AffinityZone),
 		KeyName:          nullable(srv.KeyName),
 		Partitions:       srv.Partitions,
+		Backend:          srv.Backend,
 	}
 	// python-moganclient needs objects here, never null.
 	if v.Metadata == nil {

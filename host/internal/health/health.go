@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +23,11 @@ type Check struct {
 	Name string
 	// Critical: when it is down the host is not ready (503).
 	Critical bool
+	// Group and Member make a check one of several alternatives (every
+	// backend of the host): a member is down when any of its checks is,
+	// and the host is not ready only when every member of the group is
+	// down. A grouped check is not Critical on its own.
+	Group, Member string
 	// Run returns nil when it is up, an error saying why when it is down,
 	// or an error wrapping ErrUnknown when it cannot tell (counted as up).
 	Run func(ctx context.Context) error
@@ -99,8 +106,16 @@ func (c *Checker) Check(ctx context.Context) Report {
 	wg.Wait()
 	rep := Report{Status: StatusReady, Checks: make(map[string]Result, len(c.checks))}
 	var critical []string
+	members := map[string]map[string]bool{} // group → member → up
 	for i, ch := range c.checks {
 		r := results[i]
+		if ch.Group != "" {
+			if members[ch.Group] == nil {
+				members[ch.Group] = map[string]bool{}
+			}
+			up, seen := members[ch.Group][ch.Member]
+			members[ch.Group][ch.Member] = (up || !seen) && r.Status != StatusDown
+		}
 		rep.Checks[ch.Name] = r
 		if r.Status != StatusDown {
 			continue
@@ -108,6 +123,11 @@ func (c *Checker) Check(ctx context.Context) Report {
 		rep.Down = append(rep.Down, ch.Name)
 		if ch.Critical {
 			critical = append(critical, ch.Name)
+		}
+	}
+	for _, group := range slices.Sorted(maps.Keys(members)) {
+		if !slices.Contains(slices.Collect(maps.Values(members[group])), true) {
+			critical = append(critical, "every one of "+group)
 		}
 	}
 	switch {

@@ -46,6 +46,33 @@ func TestReport(t *testing.T) {
 				"ironic": {Status: "unknown", Critical: true, Message: "unknown: no CheckBackend"},
 			}},
 		},
+		"one backend down of two keeps it ready": {
+			started: true,
+			checks: []health.Check{
+				{Name: "driver.east", Group: "backends", Member: "east", Run: up},
+				{Name: "driver_backend.east", Group: "backends", Member: "east", Run: down("Ironic east is unavailable")},
+				{Name: "driver.west", Group: "backends", Member: "west", Run: up},
+				{Name: "driver_backend.west", Group: "backends", Member: "west", Run: unknown},
+			},
+			want: health.Report{Status: "degraded", Down: []string{"driver_backend.east"}, Checks: map[string]health.Result{
+				"driver.east": {Status: "ok"}, "driver_backend.east": {Status: "down", Message: "Ironic east is unavailable"},
+				"driver.west": {Status: "ok"}, "driver_backend.west": {Status: "unknown", Message: "unknown: no CheckBackend"},
+			}},
+		},
+		"every backend down": {
+			started: true,
+			checks: []health.Check{
+				{Name: "driver.east", Group: "backends", Member: "east", Run: down("plugin gone")},
+				{Name: "driver_backend.east", Group: "backends", Member: "east", Run: up},
+				{Name: "driver.west", Group: "backends", Member: "west", Run: up},
+				{Name: "driver_backend.west", Group: "backends", Member: "west", Run: down("Ironic west is unavailable")},
+			},
+			want: health.Report{Status: "not ready", Message: "not ready: down: every one of backends",
+				Down: []string{"driver.east", "driver_backend.west"}, Checks: map[string]health.Result{
+					"driver.east": {Status: "down", Message: "plugin gone"}, "driver_backend.east": {Status: "ok"},
+					"driver.west": {Status: "ok"}, "driver_backend.west": {Status: "down", Message: "Ironic west is unavailable"},
+				}},
+		},
 		"glance down keeps it ready": {
 			started: true,
 			checks:  []health.Check{{Name: "store", Critical: true, Run: up}, {Name: "glance", Run: down("Glance at http://u:p@g is unavailable")}},

@@ -25,6 +25,8 @@ type Request struct {
 	Description string
 	Metadata    map[string]string
 	NodeUUID    string
+	// Backend is the backend holding the node; "" finds it.
+	Backend string
 	// ProjectID and UserID own the server: the caller's by default.
 	ProjectID string
 	UserID    string
@@ -35,10 +37,19 @@ type Request struct {
 // execute, each step recorded before it acts; on failure every done step
 // is undone in reverse. It returns the server as recorded.
 func (s *Service) Adopt(ctx context.Context, req Request) (_ Server, err error) {
-	defer func() { s.metrics.Adoption(adoptionOutcome(err)) }()
+	backend := req.Backend
+	defer func() { s.metrics.Adoption(backend, adoptionOutcome(err)) }()
+	// The backend is known before the claim (a search of every backend
+	// when the request does not say), so the intent records it.
+	b, err := s.backendFor(ctx, req)
+	if err != nil {
+		return Server{}, err
+	}
+	backend = b.Name
 	rec := newRecord(req, s.now())
+	rec.Backend = b.Name
 	in := store.Intent{
-		ServerUUID: rec.UUID, NodeUUID: rec.NodeUUID, RequestID: req.Caller.RequestID,
+		ServerUUID: rec.UUID, NodeUUID: rec.NodeUUID, Backend: b.Name, RequestID: req.Caller.RequestID,
 		UserID: req.Caller.UserID, ProjectID: req.Caller.ProjectID, Owner: s.owner, OwnerEpoch: s.epoch,
 		LeaseExpiresAt: s.leaseUntil(),
 	}
@@ -54,7 +65,7 @@ func (s *Service) Adopt(ctx context.Context, req Request) (_ Server, err error) 
 
 	j := s.newJob(in, rec)
 	run := s.run(j)
-	p, err := s.plan(ctx, req)
+	p, err := s.plan(ctx, b, req)
 	if err == nil {
 		var done Server
 		if done, err = s.execute(ctx, run, p); err == nil {

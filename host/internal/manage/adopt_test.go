@@ -108,7 +108,7 @@ func TestAdoptRefusals(t *testing.T) {
 		},
 		"node changed between check and association": {
 			prepare: func(e *env) {
-				d := e.svc.driver.(*driverWrapper)
+				d := e.svc.backends.list[0].Driver.(*driverWrapper)
 				d.afterManage = func(n *driver.Node) { n.Manageable, n.Reason = false, "node is in maintenance" }
 			},
 			wantKind: ErrNotManageable, wantMsg: "node is in maintenance",
@@ -128,7 +128,7 @@ func TestAdoptRefusals(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			e := newEnv(t, func(c *Config) { c.Driver = &driverWrapper{Full: c.Driver} })
+			e := newEnv(t, func(c *Config) { c.Backends[0].Driver = &driverWrapper{Full: c.Backends[0].Driver} })
 			tc.prepare(e)
 			_, err := e.svc.Adopt(t.Context(), request(nodeA))
 			if !errors.Is(err, tc.wantKind) || !strings.Contains(err.Error(), tc.wantMsg) {
@@ -332,7 +332,7 @@ func TestLateClaimReleased(t *testing.T) {
 	var listed []string
 	list := func() {
 		listed = nil
-		if err := e.svc.ListManageable(t.Context(), ListOptions{}, func(n Node) error {
+		if err := e.svc.ListManageable(t.Context(), ListOptions{}, func(_ string, n Node) error {
 			listed = append(listed, n.UUID)
 			return nil
 		}); err != nil {
@@ -384,9 +384,9 @@ func TestListEnrichment(t *testing.T) {
 	missing.ImageSource = "11111111-2222-4333-8444-555555555555"
 	missing.Ports[0].NeutronPortID = "99999999-2222-4333-8444-555555555555"
 	e.backend = newBackend(nodeOf(nodeA), url, missing)
-	e.svc.driver = e.backend.driver()
+	e.setDriver(e.backend.driver())
 	got := map[string]Node{}
-	if err := e.svc.ListManageable(t.Context(), ListOptions{}, func(n Node) error { got[n.UUID] = n; return nil }); err != nil {
+	if err := e.svc.ListManageable(t.Context(), ListOptions{}, func(_ string, n Node) error { got[n.UUID] = n; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got[nodeA].ImageSource != imageA || got[nodeA].Ports[0].NeutronPortID != portA1 {
@@ -402,7 +402,7 @@ func TestListEnrichment(t *testing.T) {
 		t.Errorf("lookups: glance %d, neutron %d; want one batch each", e.glance.lookups, e.neutron.lookups)
 	}
 	e.neutron.down = true
-	err := e.svc.ListManageable(t.Context(), ListOptions{}, func(Node) error { return nil })
+	err := e.svc.ListManageable(t.Context(), ListOptions{}, func(string, Node) error { return nil })
 	if !errors.Is(err, ErrUnavailable) {
 		t.Errorf("listing with Neutron down = %v, want unavailable", err)
 	}
@@ -498,7 +498,7 @@ func TestKeepLeasesRenews(t *testing.T) {
 // nothing to release. The reconciler used to retry that undo forever.
 func TestAdoptOfADriverThatCannotAdoptLeavesNothing(t *testing.T) {
 	e := newEnv(t, func(c *Config) {
-		d := c.Driver.(*drivertest.FuncDriver)
+		d := c.Backends[0].Driver.(*drivertest.FuncDriver)
 		d.ManageFunc, d.UnmanageFunc = nil, nil // the SDK's answer: Unimplemented
 	})
 	if _, err := e.svc.Adopt(t.Context(), request(nodeA)); !errors.Is(err, ErrNotImplemented) {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/mogan-manage/mogan-manage/host/internal/neutron"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
-	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
 // bindingPage is how many binding tombstones one reconciler batch reads
@@ -72,7 +71,7 @@ func (s *Service) repairBindingPage(ctx context.Context, ts []store.BindingTombs
 	}
 	var fixes []fix
 	var errs []error
-	held := map[string]bool{} // nodes whose ports we would unbind: are they someone's?
+	var unbinding []nodeRef // nodes whose ports we would unbind: are they someone's?
 	for _, t := range ts {
 		port, ok := ports[t.PortID]
 		if !ok || busy[t.NodeUUID] {
@@ -90,17 +89,24 @@ func (s *Service) repairBindingPage(ctx context.Context, ts []store.BindingTombs
 			continue // bound elsewhere since: not ours to change
 		}
 		if wantHost != t.NodeUUID {
-			held[t.NodeUUID] = false
+			unbinding = append(unbinding, nodeRef{t.Backend, t.NodeUUID})
 		}
 		fixes = append(fixes, fix{t, port, wantHost, wantVNIC})
 	}
-	if err := s.nodesHeldByOthers(ctx, held); err != nil {
-		return 0, errors.Join(append(errs, err)...)
+	states, err := s.nodeStates(ctx, unbinding)
+	if err != nil {
+		errs = append(errs, err)
 	}
 	repaired := 0
 	for _, f := range fixes {
-		if held[f.t.NodeUUID] {
-			continue // another instance holds the node: its bindings are its owner's
+		if f.host != f.t.NodeUUID {
+			st, read := states.lookup(nodeRef{f.t.Backend, f.t.NodeUUID})
+			if read && st.Exists && st.InstanceUUID != "" {
+				continue // another instance holds the node: its bindings are its owner's
+			}
+			if !read && !states.cannotRead(f.t.Backend) {
+				continue // its backend is down: the next pass
+			}
 		}
 		if _, err := s.networks.Bind(ctx, f.t.PortID, f.host, f.vnic); err != nil {
 			errs = append(errs, fmt.Errorf("repairing the binding of Neutron port %s: %w", f.t.PortID, err))
@@ -112,32 +118,6 @@ func (s *Service) repairBindingPage(ctx context.Context, ts []store.BindingTombs
 			"host_id", f.host, "vnic_type", f.vnic)
 	}
 	return repaired, errors.Join(errs...)
-}
-
-// nodesHeldByOthers sets, for each node of held, whether an instance holds
-// it now (the node is someone's: a port bound to it is theirs). A driver
-// that cannot say leaves every node free.
-func (s *Service) nodesHeldByOthers(ctx context.Context, held map[string]bool) error {
-	if len(held) == 0 {
-		return nil
-	}
-	nodes := make([]string, 0, len(held))
-	for n := range held {
-		nodes = append(nodes, n)
-	}
-	states, err := s.driver.GetNodeStates(ctx, nodes)
-	if errors.Is(err, driver.ErrNotImplemented) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading the nodes of tombstoned ports: %w", err)
-	}
-	for _, st := range states {
-		if st.Exists && st.InstanceUUID != "" {
-			held[st.NodeUUID] = true
-		}
-	}
-	return nil
 }
 
 // wantedBinding is the binding a tombstoned port should have now; ok false

@@ -71,17 +71,24 @@ func (b *fakeBackend) driver() *drivertest.FuncDriver {
 		return n, nil
 	}
 	return &drivertest.FuncDriver{
-		ListFunc: func(_ context.Context, _ driver.ListOptions, send func(driver.Node) error) error {
+		InfoFunc: func(context.Context) (driver.Info, error) {
+			return driver.Info{Name: "fake", Version: "1",
+				Capabilities: []string{driver.CapabilityDiscover, driver.CapabilityAdopt, driver.CapabilityStates}}, nil
+		},
+		ListFunc: func(_ context.Context, opts driver.ListOptions, send func(driver.Node) error) error {
 			b.mu.Lock()
 			var nodes []driver.Node
 			for _, n := range b.nodes {
-				if n.instance == "" && !n.gone {
+				if n.instance == "" && !n.gone && n.node.UUID > opts.Marker {
 					nodes = append(nodes, n.node)
 				}
 			}
 			b.mu.Unlock()
 			slices.SortFunc(nodes, func(a, c driver.Node) int { return strings.Compare(a.UUID, c.UUID) })
-			for _, n := range nodes {
+			for i, n := range nodes {
+				if opts.Limit > 0 && i == opts.Limit {
+					return nil
+				}
 				if err := send(n); err != nil {
 					return err
 				}
@@ -281,6 +288,8 @@ const (
 	macA1   = "a4:dc:be:0e:82:a5"
 	macA2   = "a4:dc:be:0e:82:a6"
 	ownerID = "replica-1"
+	// testBackend is the one backend of the service under test.
+	testBackend = "test"
 	// thisStart is the epoch of the service under test; deadStart that of
 	// an earlier start of the same replica, whose intents it repairs.
 	thisStart = 2
@@ -316,7 +325,7 @@ func newEnv(t *testing.T, opts ...func(*Config)) *env {
 		events: &recorder{},
 	}
 	cfg := Config{
-		Store: st, Driver: e.backend.driver(), Images: e.glance, Networks: e.neutron, Notifier: e.events,
+		Store: st, Backends: []Backend{{Name: testBackend, Driver: e.backend.driver()}}, Images: e.glance, Networks: e.neutron, Notifier: e.events,
 		Owner: ownerID, Epoch: thisStart, Lease: time.Minute, Logger: hclog.New(&hclog.LoggerOptions{Output: t.Output(), Level: hclog.Debug}),
 	}
 	for _, o := range opts {
@@ -356,7 +365,8 @@ func (e *env) untouched(t *testing.T, node string) {
 func (e *env) deadIntent(t *testing.T, node string) (store.Server, store.Intent) {
 	t.Helper()
 	rec := newRecord(request(node), time.Now())
-	in := store.Intent{ServerUUID: rec.UUID, NodeUUID: node, RequestID: "req-dead", UserID: "admin-user",
+	rec.Backend = testBackend
+	in := store.Intent{ServerUUID: rec.UUID, NodeUUID: node, Backend: testBackend, RequestID: "req-dead", UserID: "admin-user",
 		ProjectID: "admin-project", Owner: ownerID, OwnerEpoch: deadStart, LeaseExpiresAt: time.Now().Add(time.Hour)}
 	if err := e.store.ClaimNode(t.Context(), rec, in); err != nil {
 		t.Fatal(err)
@@ -383,4 +393,9 @@ func (e *env) beginStep(t *testing.T, in *store.Intent, name string, data any) {
 		t.Fatal(err)
 	}
 	in.Steps = steps
+}
+
+// setDriver makes d the driver of the service's one backend.
+func (e *env) setDriver(d driver.Full) {
+	e.svc.backends = newBackendSet([]Backend{{Name: testBackend, Driver: d}})
 }

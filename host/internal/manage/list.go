@@ -2,21 +2,106 @@ package manage
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
 // enrichBatch is how many listed nodes share one round of Glance and
 // Neutron lookups: the lookups are batched per chunk, never per node.
 const enrichBatch = 200
 
-// ListManageable streams the driver's manageable nodes to send. With
-// Glance configured, a node's image_source is kept only when it names an
-// image Glance knows (a URL or an unknown id becomes empty, shown null);
-// with Neutron, each port's and portgroup's neutron_port_id likewise.
-// Either unreachable fails the listing (503 naming it) rather than
-// answering nulls it could not check.
-func (s *Service) ListManageable(ctx context.Context, opts ListOptions, send func(Node) error) error {
+// ListOptions filter a listing of manageable nodes.
+type ListOptions struct {
+	driver.ListOptions
+	// Backend keeps one backend's nodes; "" lists every backend's.
+	Backend string
+}
+
+// ListManageable streams the manageable nodes of every backend listed (in
+// their configured order, each backend's in its driver's order) to send,
+// with the backend's name. Limit and Marker work across backends: a page
+// may end in one backend and the next begin in the following one. With
+// several backends each is checked first: one that is down is a 503
+// naming it, never a silently partial listing.
+//
+// With Glance configured, a node's image_source is kept only when it names
+// an image Glance knows (a URL or an unknown id becomes empty, shown
+// null); with Neutron, each port's and portgroup's neutron_port_id
+// likewise. Either unreachable fails the listing (503 naming it) rather
+// than answering nulls it could not check.
+func (s *Service) ListManageable(ctx context.Context, opts ListOptions, send func(backend string, n Node) error) error {
+	bs, err := s.listed(ctx, opts.Backend)
+	if err != nil {
+		return err
+	}
+	if len(bs) > 1 {
+		if err := checkAll(ctx, bs); err != nil {
+			return err
+		}
+	}
+	start := 0
+	if opts.Marker != "" && len(bs) > 1 {
+		if start, err = s.markerBackend(ctx, bs, opts.Marker); err != nil {
+			return err
+		}
+	}
+	remaining := opts.Limit
+	for i := start; i < len(bs); i++ {
+		b := bs[i]
+		page := opts.ListOptions
+		if i != start {
+			page.Marker = ""
+		}
+		page.Limit = remaining
+		sent, last := 0, ""
+		err := s.listBackend(ctx, b.Driver, page, func(n Node) error {
+			sent, last = sent+1, n.UUID
+			return send(b.Name, n)
+		})
+		if err != nil {
+			return err
+		}
+		if opts.Limit > 0 {
+			if remaining -= sent; remaining == 0 {
+				s.backends.cursors.remember(last, b.Name)
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// markerBackend is the index in bs of the backend holding a listing's
+// marker: the one the previous page ended in, as remembered, else the
+// first whose driver knows the node.
+func (s *Service) markerBackend(ctx context.Context, bs []Backend, marker string) (int, error) {
+	if name, ok := s.backends.cursors.lookup(marker); ok {
+		if i := slices.IndexFunc(bs, func(b Backend) bool { return b.Name == name }); i >= 0 {
+			return i, nil
+		}
+	}
+	holds := make([]bool, len(bs))
+	var wg sync.WaitGroup
+	for i, b := range bs {
+		wg.Go(func() {
+			states, err := b.Driver.GetNodeStates(ctx, []string{marker})
+			holds[i] = err == nil && slices.ContainsFunc(states, func(st driver.NodeState) bool { return st.NodeUUID == marker && st.Exists })
+		})
+	}
+	wg.Wait()
+	if i := slices.Index(holds, true); i >= 0 {
+		return i, nil
+	}
+	return 0, &refusal{kind: ErrInvalidArgument, msg: fmt.Sprintf("Marker %s is not a node of any backend listed.", marker)}
+}
+
+// listBackend streams one backend's nodes, enriched.
+func (s *Service) listBackend(ctx context.Context, drv driver.Full, opts driver.ListOptions, send func(Node) error) error {
 	if s.images == nil && s.networks == nil {
-		return s.driver.ListManageableNodes(ctx, opts, send)
+		return drv.ListManageableNodes(ctx, opts, send)
 	}
 	chunk := make([]Node, 0, enrichBatch)
 	flush := func() error {
@@ -34,7 +119,7 @@ func (s *Service) ListManageable(ctx context.Context, opts ListOptions, send fun
 		chunk = chunk[:0]
 		return nil
 	}
-	err := s.driver.ListManageableNodes(ctx, opts, func(n Node) error {
+	err := drv.ListManageableNodes(ctx, opts, func(n Node) error {
 		chunk = append(chunk, n)
 		if len(chunk) == enrichBatch {
 			return flush()

@@ -60,23 +60,40 @@ func (s *Service) Plan(ctx context.Context, req Request) (Plan, error) {
 	case err == nil:
 		return Plan{}, alreadyManaged(req.NodeUUID)
 	case !errors.Is(err, store.ErrNotFound):
+		return Plan{}, storeError(err)
+	}
+	b, err := s.backendFor(ctx, req)
+	if err != nil {
 		return Plan{}, err
 	}
-	return s.plan(ctx, req)
+	return s.plan(ctx, b, req)
+}
+
+// backendFor is the backend an adoption acts on: the one the request
+// names (400 when unknown), else the one holding the node.
+func (s *Service) backendFor(ctx context.Context, req Request) (Backend, error) {
+	if req.Backend != "" {
+		bs, err := s.listed(ctx, req.Backend)
+		if err != nil {
+			return Backend{}, err
+		}
+		return bs[0], nil
+	}
+	return s.findNode(ctx, req.NodeUUID)
 }
 
 func alreadyManaged(nodeUUID string) error {
 	return &refusal{kind: ErrConflict, msg: fmt.Sprintf("Node %s is already managed by another server.", nodeUUID)}
 }
 
-// plan re-validates the node through the driver and checks its image and
-// ports, without changing anything.
-func (s *Service) plan(ctx context.Context, req Request) (Plan, error) {
+// plan re-validates the node through the backend's driver and checks its
+// image and ports, without changing anything.
+func (s *Service) plan(ctx context.Context, b Backend, req Request) (Plan, error) {
 	nodeUUID := req.NodeUUID
-	if err := s.canAdopt(ctx); err != nil {
+	if err := canAdopt(ctx, b.Driver); err != nil {
 		return Plan{}, err
 	}
-	node, err := s.driver.GetManageableNode(ctx, nodeUUID)
+	node, err := b.Driver.GetManageableNode(ctx, nodeUUID)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -92,7 +109,7 @@ func (s *Service) plan(ctx context.Context, req Request) (Plan, error) {
 		return Plan{}, err
 	}
 	p.Server = serverFromRecord(newRecord(req, s.now()))
-	p.Server.UUID = ""
+	p.Server.UUID, p.Server.Backend = "", b.Name
 	p.Server.Status = statusFor(node.PowerState)
 	p.Server.PowerState = node.PowerState
 	p.Server.NodeName = node.Name
@@ -108,8 +125,8 @@ func (s *Service) plan(ctx context.Context, req Request) (Plan, error) {
 // bound its ports before finding out. A driver that reports no
 // capabilities at all (an in-process one that is not behind the SDK's
 // server) is taken at its word when it is called.
-func (s *Service) canAdopt(ctx context.Context) error {
-	info, err := s.driver.Info(ctx)
+func canAdopt(ctx context.Context, drv driver.Full) error {
+	info, err := drv.Info(ctx)
 	if err != nil {
 		return err
 	}

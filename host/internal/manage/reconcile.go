@@ -107,9 +107,9 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 }
 
 // releaseLateClaims reads each node with a tombstone younger than the
-// retention and releases it when the tombstoned server uuid claims it;
-// older tombstones are purged. Only tombstoned nodes are read, never the
-// whole inventory.
+// retention, on its backend, and releases it when the tombstoned server
+// uuid claims it; older tombstones are purged. Only tombstoned nodes are
+// read, never the whole inventory.
 func (s *Service) releaseLateClaims(ctx context.Context) (int, error) {
 	since := s.now().Add(-s.retention)
 	if _, err := s.store.PurgeTombstones(ctx, since); err != nil {
@@ -124,82 +124,123 @@ func (s *Service) releaseLateClaims(ctx context.Context) (int, error) {
 		if len(ts) == 0 {
 			return released, nil
 		}
-		nodes := make([]string, len(ts))
+		refs := make([]nodeRef, len(ts))
 		for i, t := range ts {
-			nodes[i] = t.NodeUUID
+			refs[i] = nodeRef{t.Backend, t.NodeUUID}
 		}
-		claims := map[string]string{} // node → the server uuid claiming it
-		states, err := s.driver.GetNodeStates(ctx, nodes)
-		switch {
-		case errors.Is(err, driver.ErrNotImplemented):
-			// Cannot read: release each (Unmanage checks the claim).
-			for _, t := range ts {
-				claims[t.NodeUUID] = t.ServerUUID
-			}
-		case err != nil:
-			return released, err
-		default:
-			for _, st := range states {
-				if st.Exists && st.InstanceUUID != "" {
-					claims[st.NodeUUID] = st.InstanceUUID
-				}
-			}
-		}
+		states, readErr := s.nodeStates(ctx, refs)
+		var errs []error
 		for _, t := range ts {
-			if claims[t.NodeUUID] != t.ServerUUID {
+			ref := nodeRef{t.Backend, t.NodeUUID}
+			st, read := states.lookup(ref)
+			switch {
+			case read && (!st.Exists || st.InstanceUUID != t.ServerUUID):
 				continue
+			case !read && !states.cannotRead(t.Backend):
+				continue // its backend is down (or gone): the next pass
 			}
 			if _, err := s.store.ServerByNode(ctx, t.NodeUUID); err == nil {
 				continue // a server holds the node now; its uuid is not the tombstone's
 			}
-			err := s.driver.Unmanage(ctx, driver.ManageRequest{NodeUUID: t.NodeUUID, ServerUUID: t.ServerUUID})
-			if err != nil && !errors.Is(err, driver.ErrNodeNotFound) {
-				return released, fmt.Errorf("releasing node %s from rolled-back server %s: %w", t.NodeUUID, t.ServerUUID, err)
+			drv, err := s.driverOf(t.Backend)
+			if err == nil {
+				// Without reads, each is released: Unmanage checks the claim.
+				err = drv.Unmanage(ctx, driver.ManageRequest{NodeUUID: t.NodeUUID, ServerUUID: t.ServerUUID})
 			}
-			if states != nil { // with reads, this was a real late claim
+			if err != nil && !errors.Is(err, driver.ErrNodeNotFound) {
+				errs = append(errs, fmt.Errorf("releasing node %s from rolled-back server %s: %w", t.NodeUUID, t.ServerUUID, err))
+				continue
+			}
+			if read { // with reads, this was a real late claim
 				released++
 				s.log.Warn("released a node a late request had associated with a rolled-back server",
-					"node_uuid", t.NodeUUID, "server_uuid", t.ServerUUID)
+					"node_uuid", t.NodeUUID, "backend", t.Backend, "server_uuid", t.ServerUUID)
 			}
 		}
-		if len(ts) < syncPage {
-			return released, nil
+		if err := errors.Join(append(errs, readErr)...); err != nil || len(ts) < syncPage {
+			return released, err
 		}
 		since = ts[len(ts)-1].CreatedAt.Add(time.Microsecond)
 	}
 }
 
+// nodeRef is a node of a backend.
+type nodeRef struct{ backend, node string }
+
+// nodeStatesByRef are nodes' states as their backends answered; a
+// backend whose driver cannot read them (Unimplemented) is listed in
+// unreadable.
+type nodeStatesByRef struct {
+	states     map[nodeRef]driver.NodeState
+	unreadable map[string]bool
+}
+
+func (n nodeStatesByRef) cannotRead(backend string) bool { return n.unreadable[backend] }
+
+// nodeStates reads refs' states, batched per backend (at most
+// MaxNodeStates each, as a page is). A backend that is down or no longer
+// configured is an error joined into the result, without stopping the
+// others: its nodes are simply not in the map.
+func (s *Service) nodeStates(ctx context.Context, refs []nodeRef) (nodeStatesByRef, error) {
+	out := nodeStatesByRef{states: map[nodeRef]driver.NodeState{}, unreadable: map[string]bool{}}
+	byBackend := map[string][]string{}
+	for _, r := range refs {
+		byBackend[r.backend] = append(byBackend[r.backend], r.node)
+	}
+	var errs []error
+	for backend, nodes := range byBackend {
+		drv, err := s.driverOf(backend)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		states, err := drv.GetNodeStates(ctx, nodes)
+		switch {
+		case errors.Is(err, driver.ErrNotImplemented):
+			out.unreadable[backend] = true
+		case err != nil:
+			errs = append(errs, fmt.Errorf("backend %q: %w", backend, err))
+		default:
+			for _, st := range states {
+				out.states[nodeRef{backend, st.NodeUUID}] = st
+			}
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// lookup is a node's state, and whether its backend answered for it.
+func (n nodeStatesByRef) lookup(r nodeRef) (driver.NodeState, bool) {
+	st, ok := n.states[r]
+	return st, ok
+}
+
 // syncServers keeps settled servers true to their nodes: power state and
-// status from the driver, error with a fault when the node is gone or no
-// longer theirs. Servers with an intent in progress are left to it.
+// status from their backend's driver, error with a fault when the node is
+// gone or no longer theirs. Servers with an intent in progress are left to
+// it; a backend that is down is left for the next pass, the others synced.
 func (s *Service) syncServers(ctx context.Context) (int, error) {
 	changed := 0
 	marker := ""
+	var errs []error
 	for {
 		page, err := s.store.ListServers(ctx, store.ListOptions{Limit: syncPage, Marker: marker})
 		if err != nil {
-			return changed, err
+			return changed, errors.Join(append(errs, err)...)
 		}
 		if len(page) == 0 {
-			return changed, nil
+			return changed, errors.Join(errs...)
 		}
-		nodes := make([]string, 0, len(page))
+		refs := make([]nodeRef, 0, len(page))
 		for _, srv := range page {
-			nodes = append(nodes, srv.NodeUUID)
+			refs = append(refs, nodeRef{srv.Backend, srv.NodeUUID})
 		}
-		states, err := s.driver.GetNodeStates(ctx, nodes)
-		if errors.Is(err, driver.ErrNotImplemented) {
-			return changed, nil // nothing to sync with
-		}
+		states, err := s.nodeStates(ctx, refs)
 		if err != nil {
-			return changed, err
-		}
-		byNode := make(map[string]driver.NodeState, len(states))
-		for _, st := range states {
-			byNode[st.NodeUUID] = st
+			errs = append(errs, err)
 		}
 		for _, srv := range page {
-			st, ok := byNode[srv.NodeUUID]
+			st, ok := states.lookup(nodeRef{srv.Backend, srv.NodeUUID})
 			if !ok || srv.Status == store.StatusBuilding {
 				continue
 			}
@@ -208,14 +249,14 @@ func (s *Service) syncServers(ctx context.Context) (int, error) {
 				continue
 			}
 			if err := s.store.SetServerState(ctx, srv.UUID, status, power, fault); err != nil {
-				return changed, err
+				return changed, errors.Join(append(errs, err)...)
 			}
 			changed++
-			s.log.Info("server changed on its node", "server_uuid", srv.UUID, "node_uuid", srv.NodeUUID,
+			s.log.Info("server changed on its node", "server_uuid", srv.UUID, "node_uuid", srv.NodeUUID, "backend", srv.Backend,
 				"status", status, "power_state", power, "fault", fault)
 		}
 		if len(page) < syncPage {
-			return changed, nil
+			return changed, errors.Join(errs...)
 		}
 		marker = page[len(page)-1].UUID
 	}

@@ -24,8 +24,11 @@ func (s *Service) Unmanage(ctx context.Context, caller Caller, serverUUID string
 	if err != nil {
 		return storeError(err)
 	}
+	if _, err := s.driverOf(rec.Backend); err != nil {
+		return err
+	}
 	in := store.Intent{
-		ServerUUID: rec.UUID, NodeUUID: rec.NodeUUID, Action: store.ActionUnmanage, RequestID: caller.RequestID,
+		ServerUUID: rec.UUID, NodeUUID: rec.NodeUUID, Backend: rec.Backend, Action: store.ActionUnmanage, RequestID: caller.RequestID,
 		UserID: caller.UserID, ProjectID: caller.ProjectID, Owner: s.owner, OwnerEpoch: s.epoch, LeaseExpiresAt: s.leaseUntil(),
 	}
 	switch err := s.store.BeginRelease(ctx, in); {

@@ -68,8 +68,10 @@ func (s *Service) repairAll(ctx context.Context) (RepairReport, error) {
 	_ = g.Wait() // repair reports through results
 	for i, r := range results {
 		in := intents[i]
-		log := s.log.With("server_uuid", in.ServerUUID, "node_uuid", in.NodeUUID, "action", in.Action, "request_id", in.RequestID)
+		log := s.log.With("server_uuid", in.ServerUUID, "node_uuid", in.NodeUUID, "backend", in.Backend, "action", in.Action,
+			"request_id", in.RequestID)
 		rep.Intents = append(rep.Intents, describeRepair(in, r, ""))
+		s.metrics.Recoveries(in.Backend, r.label(), 1)
 		switch {
 		case r.err != nil && workflow.IsFenced(r.err):
 			rep.Left++
@@ -94,10 +96,6 @@ func (s *Service) repairAll(ctx context.Context) (RepairReport, error) {
 			log.Info("repaired an interrupted release: finished it")
 		}
 	}
-	s.metrics.Recoveries(metrics.RecoveryCompleted, rep.Completed)
-	s.metrics.Recoveries(metrics.RecoveryRolledBack, rep.RolledBack)
-	s.metrics.Recoveries(metrics.RecoveryReleased, rep.Released)
-	s.metrics.Recoveries(metrics.RecoveryLeft, rep.Left)
 	return rep, nil
 }
 
@@ -112,6 +110,19 @@ const (
 type repairResult struct {
 	outcome repairOutcome
 	err     error
+}
+
+// label is the result's recoveries metric label.
+func (r repairResult) label() string {
+	switch {
+	case r.err != nil:
+		return metrics.RecoveryLeft
+	case r.outcome == outcomeCompleted:
+		return metrics.RecoveryCompleted
+	case r.outcome == outcomeReleased:
+		return metrics.RecoveryReleased
+	}
+	return metrics.RecoveryRolledBack
 }
 
 // repair finishes or rolls back one intent this replica now holds, as
@@ -170,8 +181,8 @@ func repairCause(in store.Intent) error {
 // its state. A driver that cannot say (Unimplemented) gets the safe
 // answer, no: the adoption is rolled back, and Unmanage releases the node
 // only if it does name the server.
-func (s *Service) associatedWith(ctx context.Context, nodeUUID, serverUUID string) (driver.NodeState, bool, error) {
-	states, err := s.driver.GetNodeStates(ctx, []string{nodeUUID})
+func associatedWith(ctx context.Context, drv driver.Full, nodeUUID, serverUUID string) (driver.NodeState, bool, error) {
+	states, err := drv.GetNodeStates(ctx, []string{nodeUUID})
 	if errors.Is(err, driver.ErrNotImplemented) {
 		return driver.NodeState{}, false, nil
 	}

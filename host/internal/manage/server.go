@@ -21,7 +21,9 @@ const (
 // Server is an adopted bare metal server. Optional strings are empty when
 // unset.
 type Server struct {
-	UUID             string
+	UUID string
+	// Backend is the backend holding the server's node.
+	Backend          string
 	Name             string
 	Description      string
 	NodeUUID         string
@@ -57,10 +59,9 @@ type Address struct {
 // Node, Port and Portgroup are a machine as the driver reports it; the
 // listing's values are enriched (unknown Glance or Neutron ids emptied).
 type (
-	Node        = driver.Node
-	Port        = driver.Port
-	Portgroup   = driver.Portgroup
-	ListOptions = driver.ListOptions
+	Node      = driver.Node
+	Port      = driver.Port
+	Portgroup = driver.Portgroup
 )
 
 // Caller is who asks, for the record, the audit trail and notifications.
@@ -76,7 +77,7 @@ type Caller struct {
 
 func serverFromRecord(r store.Server) Server {
 	s := Server{
-		UUID: r.UUID, Name: r.Name, Description: r.Description, NodeUUID: r.NodeUUID, NodeName: r.NodeName,
+		UUID: r.UUID, Backend: r.Backend, Name: r.Name, Description: r.Description, NodeUUID: r.NodeUUID, NodeName: r.NodeName,
 		ImageUUID: r.ImageUUID, FlavorUUID: r.FlavorUUID, Status: r.Status, PowerState: r.PowerState,
 		Locked: r.Locked, ProjectID: r.ProjectID, UserID: r.UserID, AvailabilityZone: r.AvailabilityZone,
 		AffinityZone: r.AffinityZone, KeyName: r.KeyName, Metadata: r.Metadata, SystemMetadata: r.SystemMetadata,

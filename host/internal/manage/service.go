@@ -10,7 +10,6 @@ import (
 	"github.com/mogan-manage/mogan-manage/host/internal/neutron"
 	"github.com/mogan-manage/mogan-manage/host/internal/notify"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
-	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
 
 // Images is Glance as the workflow needs it.
@@ -29,8 +28,10 @@ type Networks interface {
 
 // Config is what the service is made of.
 type Config struct {
-	Store  store.Store
-	Driver driver.Full
+	Store store.Store
+	// Backends are the host's backends in their configured order: at
+	// least one.
+	Backends []Backend
 	// Images is Glance, nil when [glance] is not configured: image
 	// sources are then taken as they are.
 	Images Images
@@ -84,7 +85,7 @@ const (
 // Service is the application layer; see the package comment.
 type Service struct {
 	store     store.Store
-	driver    driver.Full
+	backends  backendSet
 	images    Images
 	networks  Networks
 	notifier  notify.Notifier
@@ -105,7 +106,7 @@ type Service struct {
 // New returns the service.
 func New(cfg Config) *Service {
 	s := &Service{
-		store: cfg.Store, driver: cfg.Driver, images: cfg.Images, networks: cfg.Networks,
+		store: cfg.Store, backends: newBackendSet(cfg.Backends), images: cfg.Images, networks: cfg.Networks,
 		notifier: cfg.Notifier, owner: cfg.Owner, epoch: cfg.Epoch, lockHeld: cfg.HostLockHeld, steps: declareSteps(),
 		lease: cfg.Lease, interval: cfg.ReconcileInterval,
 		retention: cfg.TombstoneRetention, repairFor: cfg.RepairTimeout, log: cfg.Logger, metrics: cfg.Metrics, now: time.Now, stepHook: cfg.stepHook,

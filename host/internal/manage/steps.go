@@ -104,7 +104,11 @@ func declareSteps() stepKinds {
 		manage: workflow.Declare(workflow.Spec[*job, manageData]{
 			Name: stepManage,
 			Do: func(ctx context.Context, j *job, d *manageData) error {
-				managed, err := j.s.driver.Manage(ctx, driver.ManageRequest{NodeUUID: j.in.NodeUUID, ServerUUID: j.in.ServerUUID})
+				drv, err := j.driver()
+				if err != nil {
+					return err
+				}
+				managed, err := drv.Manage(ctx, driver.ManageRequest{NodeUUID: j.in.NodeUUID, ServerUUID: j.in.ServerUUID})
 				if err != nil {
 					return err
 				}
@@ -120,7 +124,11 @@ func declareSteps() stepKinds {
 			// node (Manage and Unmanage are one capability): nothing to
 			// release, rather than an undo retried for ever.
 			Undo: func(ctx context.Context, j *job, _ manageData) error {
-				err := j.s.driver.Unmanage(ctx, driver.ManageRequest{NodeUUID: j.in.NodeUUID, ServerUUID: j.in.ServerUUID})
+				drv, err := j.driver()
+				if err != nil {
+					return err
+				}
+				err = drv.Unmanage(ctx, driver.ManageRequest{NodeUUID: j.in.NodeUUID, ServerUUID: j.in.ServerUUID})
 				if err != nil && !errors.Is(err, driver.ErrNodeNotFound) && !errors.Is(err, driver.ErrNotImplemented) {
 					return fmt.Errorf("releasing node %s: %w", j.in.NodeUUID, err)
 				}
@@ -129,7 +137,7 @@ func declareSteps() stepKinds {
 			// The adoption is committed once the node names the server and
 			// the claimed record is still there.
 			Decide: func(ctx context.Context, j *job, _ manageData) (workflow.Verdict, string, error) {
-				st, ok, err := j.s.associatedWith(ctx, j.in.NodeUUID, j.in.ServerUUID)
+				st, ok, err := j.associated(ctx)
 				switch {
 				case err != nil:
 					return workflow.Leave, err.Error(), err
@@ -156,7 +164,7 @@ func declareSteps() stepKinds {
 		restore: workflow.Declare(workflow.Spec[*job, store.Binding]{
 			Name: stepRestore,
 			Do: func(ctx context.Context, j *job, b *store.Binding) error {
-				if err := j.s.tombstoneBinding(ctx, b.PortID, j.in.NodeUUID, b.PrevHostID, b.PrevVNICType); err != nil {
+				if err := j.s.tombstoneBinding(ctx, b.PortID, j.in.NodeUUID, j.in.Backend, b.PrevHostID, b.PrevVNICType); err != nil {
 					return err
 				}
 				return j.s.restoreBinding(ctx, b.PortID, b.PrevHostID, b.PrevVNICType)
@@ -178,7 +186,7 @@ func (j *job) bindPort(ctx context.Context, b PortBinding, resuming bool) error 
 	if j.s.networks == nil {
 		return fmt.Errorf("port %s is to be bound but [neutron] is no longer configured", b.PortID)
 	}
-	if err := j.s.tombstoneBinding(ctx, b.PortID, j.in.NodeUUID, b.PrevHostID, b.PrevVNICType); err != nil {
+	if err := j.s.tombstoneBinding(ctx, b.PortID, j.in.NodeUUID, j.in.Backend, b.PrevHostID, b.PrevVNICType); err != nil {
 		return err
 	}
 	port, err := j.s.networks.Bind(ctx, b.PortID, j.in.NodeUUID, vnicBaremetal)
@@ -198,7 +206,11 @@ func (j *job) bindPort(ctx context.Context, b PortBinding, resuming bool) error 
 // now keeps its Neutron ports as they are (their bindings are the new
 // owner's).
 func (j *job) releaseNode(ctx context.Context) error {
-	st, err := j.s.driver.GetNodeStates(ctx, []string{j.in.NodeUUID})
+	drv, err := j.driver()
+	if err != nil {
+		return err
+	}
+	st, err := drv.GetNodeStates(ctx, []string{j.in.NodeUUID})
 	switch {
 	case errors.Is(err, driver.ErrNotImplemented):
 	case err != nil:
@@ -212,18 +224,31 @@ func (j *job) releaseNode(ctx context.Context) error {
 			}
 		}
 	}
-	err = j.s.driver.Unmanage(ctx, driver.ManageRequest{NodeUUID: j.in.NodeUUID, ServerUUID: j.in.ServerUUID})
+	err = drv.Unmanage(ctx, driver.ManageRequest{NodeUUID: j.in.NodeUUID, ServerUUID: j.in.ServerUUID})
 	if err != nil && !errors.Is(err, driver.ErrNodeNotFound) {
 		return err
 	}
 	return nil
 }
 
+// driver is the driver of the intent's backend: a 409 naming it when it
+// is no longer configured.
+func (j *job) driver() (driver.Full, error) { return j.s.driverOf(j.in.Backend) }
+
+// associated asks the backend whether the node names the intent's server.
+func (j *job) associated(ctx context.Context) (driver.NodeState, bool, error) {
+	drv, err := j.driver()
+	if err != nil {
+		return driver.NodeState{}, false, err
+	}
+	return associatedWith(ctx, drv, j.in.NodeUUID, j.in.ServerUUID)
+}
+
 // newJob is the job of an intent, with its server's record ("" UUID when
 // there is none).
 func (s *Service) newJob(in store.Intent, rec store.Server) *job {
 	return &job{s: s, in: in, rec: rec, nodeName: rec.NodeName, powerState: rec.PowerState,
-		log: s.log.With("server_uuid", in.ServerUUID, "node_uuid", in.NodeUUID, "request_id", in.RequestID)}
+		log: s.log.With("server_uuid", in.ServerUUID, "node_uuid", in.NodeUUID, "backend", in.Backend, "request_id", in.RequestID)}
 }
 
 // run starts or resumes the workflow of a job.
@@ -233,11 +258,11 @@ func (s *Service) run(j *job) *workflow.Run[*job] {
 
 // tombstoneBinding records the binding a port had before we touch it, so
 // the reconciler can put it right whatever lands late.
-func (s *Service) tombstoneBinding(ctx context.Context, portID, nodeUUID, prevHost, prevVNIC string) error {
+func (s *Service) tombstoneBinding(ctx context.Context, portID, nodeUUID, backend, prevHost, prevVNIC string) error {
 	if prevVNIC == "" {
 		prevVNIC = vnicNormal
 	}
 	return s.store.SaveBindingTombstone(ctx, store.BindingTombstone{
-		PortID: portID, NodeUUID: nodeUUID, PrevHostID: prevHost, PrevVNICType: prevVNIC, CreatedAt: s.now(),
+		PortID: portID, NodeUUID: nodeUUID, Backend: backend, PrevHostID: prevHost, PrevVNICType: prevVNIC, CreatedAt: s.now(),
 	})
 }

@@ -100,11 +100,17 @@ func TestRepairsTheIntentLogOfTheLastRelease(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// db sync fills the backend of the rows written before with
+			// the one backend the configuration implies.
+			if _, err := st.FillBackend(ctx, testBackend); err != nil {
+				t.Fatal(err)
+			}
 			t.Cleanup(func() { _ = st.Close() })
 			e := newEnv(t, func(c *Config) { c.Store = st })
 			e.backend = newBackend(nodes...)
 			e.neutron = newNeutron(ports...)
-			e.svc.driver, e.svc.networks = e.backend.driver(), e.neutron
+			e.setDriver(e.backend.driver())
+			e.svc.networks = e.neutron
 			for name, tc := range cases {
 				if tc.associated {
 					node := nodes[indexOf(t, servers, name, nodes)].UUID

@@ -46,17 +46,17 @@ func New() *Metrics {
 		}, []string{"route", "method"}),
 		driverCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "driver_calls_total",
-			Help: "Calls to the driver plugin, by RPC and outcome (ok, or the kind of error: not_found, conflict, not_manageable, invalid, not_implemented, unavailable, timeout, canceled, error).",
-		}, []string{"rpc", "outcome"}),
+			Help: "Calls to a backend's driver plugin, by backend, RPC and outcome (ok, or the kind of error: not_found, conflict, not_manageable, invalid, not_implemented, unavailable, timeout, canceled, error).",
+		}, []string{"backend", "rpc", "outcome"}),
 		driverDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "driver_call_duration_seconds",
-			Help:    "Duration of driver plugin calls, by RPC (a listing's whole stream).",
+			Help:    "Duration of driver plugin calls, by backend and RPC (a listing's whole stream).",
 			Buckets: prometheus.DefBuckets,
-		}, []string{"rpc"}),
+		}, []string{"backend", "rpc"}),
 		pluginRestarts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "driver_plugin_restarts_total",
-			Help: "Restarts of a dead or hung driver plugin, by result (started, failed).",
-		}, []string{"result"}),
+			Help: "Restarts of a dead or hung driver plugin, by backend and result (started, failed).",
+		}, []string{"backend", "result"}),
 		upstreamCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "upstream_requests_total",
 			Help: "HTTP requests the host made to OpenStack services, by service (glance, neutron, keystone) and status code (\"error\" when no answer came).",
@@ -68,12 +68,12 @@ func New() *Metrics {
 		}, []string{"service"}),
 		adoptions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "adoptions_total",
-			Help: "Adoptions (POST /v1/manageable_servers) that reached the workflow, by outcome (adopted, refused: a 4xx before anything changed, failed: rolled back or left to the reconciler).",
-		}, []string{"outcome"}),
+			Help: "Adoptions (POST /v1/manageable_servers) that reached the workflow, by backend (\"\" when none was found) and outcome (adopted, refused: a 4xx before anything changed, failed: rolled back or left to the reconciler).",
+		}, []string{"backend", "outcome"}),
 		recoveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "recoveries_total",
-			Help: "Interrupted adoptions and releases recovered (the start-up repair pass and the reconciler), by outcome (completed, rolled_back, released, left).",
-		}, []string{"outcome"}),
+			Help: "Interrupted adoptions and releases recovered (the start-up repair pass and the reconciler), by backend and outcome (completed, rolled_back, released, left).",
+		}, []string{"backend", "outcome"}),
 	}
 	r.MustRegister(
 		collectors.NewGoCollector(),
@@ -114,18 +114,19 @@ func (m *Metrics) HTTPRequest(route, method string, code int, d time.Duration) {
 	m.httpDuration.WithLabelValues(route, method).Observe(d.Seconds())
 }
 
-// DriverCall records one driver call and its outcome (Outcome).
-func (m *Metrics) DriverCall(rpc string, err error, d time.Duration) {
+// DriverCall records one call to a backend's driver and its outcome
+// (Outcome).
+func (m *Metrics) DriverCall(backend, rpc string, err error, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.driverCalls.WithLabelValues(rpc, Outcome(err)).Inc()
-	m.driverDuration.WithLabelValues(rpc).Observe(d.Seconds())
+	m.driverCalls.WithLabelValues(backend, rpc, Outcome(err)).Inc()
+	m.driverDuration.WithLabelValues(backend, rpc).Observe(d.Seconds())
 }
 
-// PluginRestart records a restart of the driver plugin; err is why it
-// failed, nil when it started.
-func (m *Metrics) PluginRestart(err error) {
+// PluginRestart records a restart of a backend's driver plugin; err is
+// why it failed, nil when it started.
+func (m *Metrics) PluginRestart(backend string, err error) {
 	if m == nil {
 		return
 	}
@@ -133,7 +134,7 @@ func (m *Metrics) PluginRestart(err error) {
 	if err != nil {
 		result = "failed"
 	}
-	m.pluginRestarts.WithLabelValues(result).Inc()
+	m.pluginRestarts.WithLabelValues(backend, result).Inc()
 }
 
 // UpstreamRequest records one HTTP request to an OpenStack service; code
@@ -157,12 +158,12 @@ const (
 	AdoptionFailed  = "failed"
 )
 
-// Adoption records the outcome of one adoption.
-func (m *Metrics) Adoption(outcome string) {
+// Adoption records the outcome of one adoption on a backend.
+func (m *Metrics) Adoption(backend, outcome string) {
 	if m == nil {
 		return
 	}
-	m.adoptions.WithLabelValues(outcome).Inc()
+	m.adoptions.WithLabelValues(backend, outcome).Inc()
 }
 
 // Recovery outcomes: an interrupted adoption completed or rolled back, an
@@ -174,12 +175,12 @@ const (
 	RecoveryLeft       = "left"
 )
 
-// Recoveries adds n recoveries with outcome.
-func (m *Metrics) Recoveries(outcome string, n int) {
+// Recoveries adds n recoveries on a backend with outcome.
+func (m *Metrics) Recoveries(backend, outcome string, n int) {
 	if m == nil || n <= 0 {
 		return
 	}
-	m.recoveries.WithLabelValues(outcome).Add(float64(n))
+	m.recoveries.WithLabelValues(backend, outcome).Add(float64(n))
 }
 
 // boundedMethod keeps the method label to a known set: a client may send

@@ -70,23 +70,23 @@ func TestLabels(t *testing.T) {
 		},
 		"driver calls by outcome": {
 			record: func(m *metrics.Metrics) {
-				m.DriverCall("Manage", nil, 0)
-				m.DriverCall("Manage", fmt.Errorf("wrapped: %w", driver.Conflict("taken")), 0)
-				m.DriverCall("GetManageableNode", driver.NotFound("gone"), 0)
-				m.DriverCall("GetManageableNode", driver.NotManageable("n", "maintenance"), 0)
-				m.DriverCall("ListManageableNodes", context.DeadlineExceeded, 0)
-				m.DriverCall("GetNodeStates", driver.Unavailable("ironic down"), 0)
-				m.DriverCall("GetNodeStates", errors.New("boom"), 0)
+				m.DriverCall("east", "Manage", nil, 0)
+				m.DriverCall("east", "Manage", fmt.Errorf("wrapped: %w", driver.Conflict("taken")), 0)
+				m.DriverCall("east", "GetManageableNode", driver.NotFound("gone"), 0)
+				m.DriverCall("east", "GetManageableNode", driver.NotManageable("n", "maintenance"), 0)
+				m.DriverCall("east", "ListManageableNodes", context.DeadlineExceeded, 0)
+				m.DriverCall("east", "GetNodeStates", driver.Unavailable("ironic down"), 0)
+				m.DriverCall("east", "GetNodeStates", errors.New("boom"), 0)
 			},
 			prefix: "mogan_driver_calls",
 			want: map[string]float64{
-				"mogan_driver_calls_total{outcome=ok,rpc=Manage}":                        1,
-				"mogan_driver_calls_total{outcome=conflict,rpc=Manage}":                  1,
-				"mogan_driver_calls_total{outcome=not_found,rpc=GetManageableNode}":      1,
-				"mogan_driver_calls_total{outcome=not_manageable,rpc=GetManageableNode}": 1,
-				"mogan_driver_calls_total{outcome=timeout,rpc=ListManageableNodes}":      1,
-				"mogan_driver_calls_total{outcome=unavailable,rpc=GetNodeStates}":        1,
-				"mogan_driver_calls_total{outcome=error,rpc=GetNodeStates}":              1,
+				"mogan_driver_calls_total{backend=east,outcome=ok,rpc=Manage}":                        1,
+				"mogan_driver_calls_total{backend=east,outcome=conflict,rpc=Manage}":                  1,
+				"mogan_driver_calls_total{backend=east,outcome=not_found,rpc=GetManageableNode}":      1,
+				"mogan_driver_calls_total{backend=east,outcome=not_manageable,rpc=GetManageableNode}": 1,
+				"mogan_driver_calls_total{backend=east,outcome=timeout,rpc=ListManageableNodes}":      1,
+				"mogan_driver_calls_total{backend=east,outcome=unavailable,rpc=GetNodeStates}":        1,
+				"mogan_driver_calls_total{backend=east,outcome=error,rpc=GetNodeStates}":              1,
 			},
 		},
 		"upstream without an answer is error": {
@@ -102,20 +102,20 @@ func TestLabels(t *testing.T) {
 		},
 		"restarts, adoptions, recoveries": {
 			record: func(m *metrics.Metrics) {
-				m.PluginRestart(nil)
-				m.PluginRestart(errors.New("exec format error"))
-				m.Adoption(metrics.AdoptionAdopted)
-				m.Adoption(metrics.AdoptionRefused)
-				m.Recoveries(metrics.RecoveryRolledBack, 3)
-				m.Recoveries(metrics.RecoveryLeft, 0) // nothing: no series
+				m.PluginRestart("east", nil)
+				m.PluginRestart("west", errors.New("exec format error"))
+				m.Adoption("east", metrics.AdoptionAdopted)
+				m.Adoption("west", metrics.AdoptionRefused)
+				m.Recoveries("east", metrics.RecoveryRolledBack, 3)
+				m.Recoveries("east", metrics.RecoveryLeft, 0) // nothing: no series
 			},
 			prefix: "mogan_",
 			want: map[string]float64{
-				"mogan_driver_plugin_restarts_total{result=started}": 1,
-				"mogan_driver_plugin_restarts_total{result=failed}":  1,
-				"mogan_adoptions_total{outcome=adopted}":             1,
-				"mogan_adoptions_total{outcome=refused}":             1,
-				"mogan_recoveries_total{outcome=rolled_back}":        3,
+				"mogan_driver_plugin_restarts_total{backend=east,result=started}": 1,
+				"mogan_driver_plugin_restarts_total{backend=west,result=failed}":  1,
+				"mogan_adoptions_total{backend=east,outcome=adopted}":             1,
+				"mogan_adoptions_total{backend=west,outcome=refused}":             1,
+				"mogan_recoveries_total{backend=east,outcome=rolled_back}":        3,
 			},
 		},
 		"a counter read at scrape": {
@@ -142,11 +142,11 @@ func TestLabels(t *testing.T) {
 func TestNilRecordsNothing(t *testing.T) {
 	var m *metrics.Metrics
 	m.HTTPRequest("/", "GET", 200, 0)
-	m.DriverCall("GetInfo", nil, 0)
-	m.PluginRestart(nil)
+	m.DriverCall("east", "GetInfo", nil, 0)
+	m.PluginRestart("east", nil)
 	m.UpstreamRequest("glance", 200, 0)
-	m.Adoption(metrics.AdoptionAdopted)
-	m.Recoveries(metrics.RecoveryCompleted, 1)
+	m.Adoption("east", metrics.AdoptionAdopted)
+	m.Recoveries("east", metrics.RecoveryCompleted, 1)
 	m.RegisterCounterFunc("x_total", "x", func() float64 { return 1 })
 }
 

@@ -15,6 +15,8 @@ const (
 	// the server's project_id only while the server is live: a released or
 	// rolled-back server uuid has no owner, so only an admin passes.
 	ServerActionsGet = "mogan:server:actions:get"
+	// BackendsGetAll lists the host's backends and their state.
+	BackendsGetAll = "mogan:backend:get_all"
 )
 
 // Default is one rule as the code defines it; a policy file may override it.
@@ -49,5 +51,6 @@ func Defaults() []Default {
 		{ServerGetAllTenants, "rule:admin_api", "List the servers of every project (all_tenants)"},
 		{ServerUnmanage, "rule:admin_api", "Release a managed server without touching the machine"},
 		{ServerActionsGet, "rule:default", "List or show a server's actions (admin or owner of a live server; admin only once it is released)"},
+		{BackendsGetAll, "rule:admin_api", "List the host's backends, their drivers and whether they answer"},
 	}
 }

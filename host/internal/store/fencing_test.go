@@ -180,3 +180,50 @@ func TestUnavailableClassification(t *testing.T) {
 }
 
 func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
+
+// TestFillBackend: rows written before rows recorded their backend are
+// filled by db sync, and only those; the counts say which backend holds
+// what.
+func TestFillBackend(t *testing.T) {
+	for _, eng := range engines() {
+		t.Run(eng.name, func(t *testing.T) {
+			st, _ := migratedStore(t, eng)
+			ctx := t.Context()
+			old := buildingServer() // written before: no backend
+			if err := st.ClaimNode(ctx, old, claimOf(old, "a")); err != nil {
+				t.Fatal(err)
+			}
+			recent := buildingServer()
+			recent.UUID, recent.NodeUUID, recent.Backend = "0e1d2c3b-4a59-4687-9a6b-5c4d3e2f1a0b", "n2", "west"
+			in := claimOf(recent, "a")
+			in.Backend = "west"
+			if err := st.ClaimNode(ctx, recent, in); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.SaveBindingTombstone(ctx, BindingTombstone{PortID: "p", NodeUUID: "n", PrevVNICType: "normal"}); err != nil {
+				t.Fatal(err)
+			}
+			n, err := st.FillBackend(ctx, "east")
+			if err != nil || n != 3 {
+				t.Fatalf("FillBackend = %d, %v; want 3 rows (server, intent, binding tombstone)", n, err)
+			}
+			counts, err := st.BackendCounts(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]map[string]int{
+				"servers": {"east": 1, "west": 1}, "intents": {"east": 1, "west": 1},
+				"tombstones": {}, "binding_tombstones": {"east": 1},
+			}
+			if fmt.Sprint(counts) != fmt.Sprint(want) {
+				t.Errorf("counts = %v, want %v", counts, want)
+			}
+			if got, _ := st.GetServer(ctx, recent.UUID); got.Backend != "west" {
+				t.Errorf("a server that had its backend now has %q", got.Backend)
+			}
+			if got, _ := st.GetIntent(ctx, old.UUID); got.Backend != "east" {
+				t.Errorf("filled intent backend = %q", got.Backend)
+			}
+		})
+	}
+}

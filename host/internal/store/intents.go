@@ -41,8 +41,10 @@ var (
 type Intent struct {
 	ServerUUID string
 	NodeUUID   string
-	Action     string
-	State      string
+	// Backend is the backend of the node (the server's).
+	Backend string
+	Action  string
+	State   string
 	// Steps are the steps started, in order; the last may not have acted.
 	Steps     []Step
 	RequestID string
@@ -88,11 +90,13 @@ const (
 	StepUndone  = "undone"
 )
 
-// Tombstone is a server uuid an adoption rolled back, with its node: a
-// late request may still associate the node with it.
+// Tombstone is a server uuid an adoption rolled back, with its node (and
+// the node's backend): a late request may still associate the node with
+// it.
 type Tombstone struct {
 	ServerUUID string
 	NodeUUID   string
+	Backend    string
 	CreatedAt  time.Time
 }
 
@@ -108,7 +112,7 @@ type Outcome struct {
 	Fault     string
 }
 
-const intentColumns = `server_uuid, node_uuid, action, state, steps, request_id, user_id, project_id,
+const intentColumns = `server_uuid, node_uuid, backend, action, state, steps, request_id, user_id, project_id,
 	owner, owner_epoch, fence, lease_expires_at, last_error, created_at, updated_at`
 
 // fenced is the condition every write of an intent's owner carries: the
@@ -168,8 +172,8 @@ func (s *sqlStore) insertIntent(ctx context.Context, tx *sql.Tx, in Intent) erro
 		in.State = IntentRunning
 	}
 	_, err = tx.ExecContext(ctx, s.engine.rebind(`INSERT INTO intents (`+intentColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		in.ServerUUID, in.NodeUUID, in.Action, in.State, string(steps), in.RequestID, in.UserID, in.ProjectID,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		in.ServerUUID, in.NodeUUID, in.Backend, in.Action, in.State, string(steps), in.RequestID, in.UserID, in.ProjectID,
 		in.Owner, in.OwnerEpoch, in.Fence, s.engine.timeArg(normalizeTime(in.LeaseExpiresAt)), nullString(in.LastError),
 		s.engine.timeArg(now), s.engine.timeArg(now))
 	if err != nil {
@@ -261,9 +265,9 @@ func (s *sqlStore) EndIntent(ctx context.Context, in Intent, out Outcome) (Serve
 			}
 		}
 		if out.Tombstone {
-			_, err := tx.ExecContext(ctx, s.engine.rebind(`INSERT INTO tombstones (server_uuid, node_uuid, created_at)
-				VALUES (?, ?, ?) ON CONFLICT (server_uuid) DO NOTHING`),
-				in.ServerUUID, in.NodeUUID, s.engine.timeArg(normalizeTime(time.Now())))
+			_, err := tx.ExecContext(ctx, s.engine.rebind(`INSERT INTO tombstones (server_uuid, node_uuid, backend, created_at)
+				VALUES (?, ?, ?, ?) ON CONFLICT (server_uuid) DO NOTHING`),
+				in.ServerUUID, in.NodeUUID, in.Backend, s.engine.timeArg(normalizeTime(time.Now())))
 			if err != nil {
 				return fmt.Errorf("tombstone of server %s: %w", in.ServerUUID, err)
 			}
@@ -391,7 +395,7 @@ func scanIntents(rows *sql.Rows) ([]Intent, error) {
 		var steps string
 		var lastErr sql.NullString
 		var lease, created, updated timeScanner
-		if err := rows.Scan(&in.ServerUUID, &in.NodeUUID, &in.Action, &in.State, &steps, &in.RequestID,
+		if err := rows.Scan(&in.ServerUUID, &in.NodeUUID, &in.Backend, &in.Action, &in.State, &steps, &in.RequestID,
 			&in.UserID, &in.ProjectID, &in.Owner, &in.OwnerEpoch, &in.Fence, &lease, &lastErr, &created, &updated); err != nil {
 			return nil, err
 		}
@@ -408,7 +412,7 @@ func scanIntents(rows *sql.Rows) ([]Intent, error) {
 // Tombstones returns up to limit tombstones made at or after since, oldest
 // first.
 func (s *sqlStore) Tombstones(ctx context.Context, since time.Time, limit int) ([]Tombstone, error) {
-	rows, err := s.db.QueryContext(ctx, s.engine.rebind(`SELECT server_uuid, node_uuid, created_at FROM tombstones
+	rows, err := s.db.QueryContext(ctx, s.engine.rebind(`SELECT server_uuid, node_uuid, backend, created_at FROM tombstones
 		WHERE created_at >= ? ORDER BY created_at, server_uuid LIMIT ?`), s.engine.timeArg(normalizeTime(since)), limit)
 	if err != nil {
 		return nil, fmt.Errorf("tombstones: %w", err)
@@ -418,7 +422,7 @@ func (s *sqlStore) Tombstones(ctx context.Context, since time.Time, limit int) (
 	for rows.Next() {
 		var t Tombstone
 		var created timeScanner
-		if err := rows.Scan(&t.ServerUUID, &t.NodeUUID, &created); err != nil {
+		if err := rows.Scan(&t.ServerUUID, &t.NodeUUID, &t.Backend, &created); err != nil {
 			return nil, fmt.Errorf("tombstones: %w", err)
 		}
 		t.CreatedAt = created.t

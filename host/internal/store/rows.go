@@ -44,7 +44,7 @@ func (s *sqlStore) columnArgs(srv Server) ([]any, error) {
 		nullString(srv.AvailabilityZone), nullString(srv.AffinityZone), nullString(srv.KeyName),
 		metadata, sysmeta, addresses, partitions,
 		s.engine.timeArg(srv.CreatedAt), s.engine.timePtrArg(srv.LaunchedAt), s.engine.timePtrArg(srv.UpdatedAt),
-		bindings, nullString(srv.Fault),
+		bindings, nullString(srv.Fault), srv.Backend,
 	}, nil
 }
 
@@ -61,7 +61,7 @@ func scanServer(row rowScanner) (Server, error) {
 	var created, launched, updated timeScanner
 	err := row.Scan(&srv.UUID, &srv.Name, &description, &srv.NodeUUID, &nodeName, &imageUUID, &flavorUUID,
 		&srv.Status, &srv.PowerState, &srv.Locked, &srv.ProjectID, &srv.UserID, &az, &affinity, &keyName,
-		&metadata, &sysmeta, &addresses, &partitions, &created, &launched, &updated, &bindings, &fault)
+		&metadata, &sysmeta, &addresses, &partitions, &created, &launched, &updated, &bindings, &fault, &srv.Backend)
 	if err != nil {
 		return Server{}, err
 	}

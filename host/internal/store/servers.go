@@ -29,7 +29,7 @@ var serverColumns = []string{
 	"status", "power_state", "locked", "project_id", "user_id",
 	"availability_zone", "affinity_zone", "key_name",
 	"metadata", "system_metadata", "addresses", "partitions",
-	"created_at", "launched_at", "updated_at", "bindings", "fault",
+	"created_at", "launched_at", "updated_at", "bindings", "fault", "backend",
 }
 
 // queries are the fixed statements, built once in the engine's placeholder

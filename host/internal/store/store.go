@@ -62,7 +62,10 @@ type Address struct {
 // Server is an adopted bare metal server. Optional strings are empty when
 // unset and shown as null by the API.
 type Server struct {
-	UUID             string
+	UUID string
+	// Backend is the backend its node belongs to ([DEFAULT]
+	// enabled_backends); everything after the adoption acts there.
+	Backend          string
 	Name             string
 	Description      string // optional
 	NodeUUID         string
@@ -156,6 +159,12 @@ type IntentLog interface {
 	BindingTombstones(ctx context.Context, since time.Time, afterPort string, limit int) ([]BindingTombstone, error)
 	// PurgeBindingTombstones deletes those made before the given time.
 	PurgeBindingTombstones(ctx context.Context, before time.Time) (int64, error)
+	// FillBackend records backend for the rows written before rows
+	// recorded theirs (db sync).
+	FillBackend(ctx context.Context, backend string) (int64, error)
+	// BackendCounts counts each table's rows by backend ("" = not
+	// filled).
+	BackendCounts(ctx context.Context) (map[string]map[string]int, error)
 	// Actions lists a server's finished intents (the audit trail, also of
 	// a released or rolled-back server uuid), newest first.
 	Actions(ctx context.Context, serverUUID string) ([]Action, error)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -16,6 +17,7 @@ import (
 type BindingTombstone struct {
 	PortID       string
 	NodeUUID     string
+	Backend      string // the node's
 	PrevHostID   string
 	PrevVNICType string
 	CreatedAt    time.Time
@@ -29,10 +31,11 @@ func (s *sqlStore) SaveBindingTombstone(ctx context.Context, t BindingTombstone)
 		t.CreatedAt = time.Now()
 	}
 	_, err := s.db.ExecContext(ctx, s.engine.rebind(`INSERT INTO binding_tombstones
-		(port_id, node_uuid, prev_host_id, prev_vnic_type, created_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (port_id) DO UPDATE SET node_uuid = excluded.node_uuid, prev_host_id = excluded.prev_host_id,
+		(port_id, node_uuid, backend, prev_host_id, prev_vnic_type, created_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (port_id) DO UPDATE SET node_uuid = excluded.node_uuid, backend = excluded.backend,
+		prev_host_id = excluded.prev_host_id,
 		prev_vnic_type = excluded.prev_vnic_type, created_at = excluded.created_at`),
-		t.PortID, t.NodeUUID, t.PrevHostID, t.PrevVNICType, s.engine.timeArg(normalizeTime(t.CreatedAt)))
+		t.PortID, t.NodeUUID, t.Backend, t.PrevHostID, t.PrevVNICType, s.engine.timeArg(normalizeTime(t.CreatedAt)))
 	if err != nil {
 		return fmt.Errorf("binding tombstone of port %s: %w", t.PortID, s.engine.unavailable(err))
 	}
@@ -50,7 +53,7 @@ func (s *sqlStore) BindingTombstonesOf(ctx context.Context, ports []string, sinc
 	for _, p := range ports {
 		args = append(args, p)
 	}
-	rows, err := s.db.QueryContext(ctx, s.engine.rebind(`SELECT port_id, node_uuid, prev_host_id, prev_vnic_type, created_at
+	rows, err := s.db.QueryContext(ctx, s.engine.rebind(`SELECT port_id, node_uuid, backend, prev_host_id, prev_vnic_type, created_at
 		FROM binding_tombstones WHERE created_at >= ? AND port_id IN (`+placeholders(len(ports))+`)`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("binding tombstones: %w", s.engine.unavailable(err))
@@ -66,7 +69,7 @@ func (s *sqlStore) BindingTombstonesOf(ctx context.Context, ports []string, sinc
 // whose port id is after afterPort, in port order (a reconciler pass
 // pages through them).
 func (s *sqlStore) BindingTombstones(ctx context.Context, since time.Time, afterPort string, limit int) ([]BindingTombstone, error) {
-	rows, err := s.db.QueryContext(ctx, s.engine.rebind(`SELECT port_id, node_uuid, prev_host_id, prev_vnic_type, created_at
+	rows, err := s.db.QueryContext(ctx, s.engine.rebind(`SELECT port_id, node_uuid, backend, prev_host_id, prev_vnic_type, created_at
 		FROM binding_tombstones WHERE created_at >= ? AND port_id > ? ORDER BY port_id LIMIT ?`),
 		s.engine.timeArg(normalizeTime(since)), afterPort, limit)
 	if err != nil {
@@ -81,7 +84,7 @@ func scanBindingTombstones(rows *sql.Rows) ([]BindingTombstone, error) {
 	for rows.Next() {
 		var t BindingTombstone
 		var created timeScanner
-		if err := rows.Scan(&t.PortID, &t.NodeUUID, &t.PrevHostID, &t.PrevVNICType, &created); err != nil {
+		if err := rows.Scan(&t.PortID, &t.NodeUUID, &t.Backend, &t.PrevHostID, &t.PrevVNICType, &created); err != nil {
 			return nil, fmt.Errorf("binding tombstones: %w", err)
 		}
 		t.CreatedAt = created.t
@@ -116,4 +119,56 @@ func (s *sqlStore) StartReplica(ctx context.Context, host string) (int64, error)
 		return 0, fmt.Errorf("recording the start of replica %s: %w", host, s.engine.unavailable(err))
 	}
 	return epoch, nil
+}
+
+// backendTables are the tables whose rows record a backend.
+var backendTables = []string{"servers", "intents", "tombstones", "binding_tombstones"}
+
+// FillBackend records backend for every row written before rows recorded
+// theirs (their backend is ""), and returns how many it filled: `mogan-api
+// db sync` calls it with the one backend the configuration implies.
+func (s *sqlStore) FillBackend(ctx context.Context, backend string) (int64, error) {
+	var filled int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, table := range backendTables {
+			res, err := tx.ExecContext(ctx, s.engine.rebind(`UPDATE `+table+` SET backend = ? WHERE backend = ''`), backend)
+			if err != nil {
+				return fmt.Errorf("filling the backend of %s: %w", table, err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			filled += n
+		}
+		return nil
+	})
+	return filled, err
+}
+
+// BackendCounts counts the rows of each table that records a backend
+// (servers, intents, tombstones, binding_tombstones), by backend: "" for
+// rows written before rows recorded theirs, which db sync fills.
+func (s *sqlStore) BackendCounts(ctx context.Context) (map[string]map[string]int, error) {
+	out := map[string]map[string]int{}
+	for _, table := range backendTables {
+		out[table] = map[string]int{}
+		rows, err := s.db.QueryContext(ctx, `SELECT backend, count(*) FROM `+table+` GROUP BY backend`)
+		if err != nil {
+			return nil, fmt.Errorf("counting %s by backend: %w", table, s.engine.unavailable(err))
+		}
+		for rows.Next() {
+			var b string
+			var n int
+			if err := rows.Scan(&b, &n); err != nil {
+				_ = rows.Close()
+				return nil, fmt.Errorf("counting %s by backend: %w", table, err)
+			}
+			out[table][b] = n
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, fmt.Errorf("counting %s by backend: %w", table, err)
+		}
+	}
+	return out, nil
 }
