@@ -69,4 +69,3 @@ func TestTwoReplicasOnePostgresOneWinner(t *testing.T) {
 		t.Errorf("statuses over two replicas = %v; want 1 × 201 and %d × 409", count, n-1)
 	}
 }
-
