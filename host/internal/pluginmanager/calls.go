@@ -20,7 +20,7 @@ var _ driver.Full = supervised{}
 // call runs one unary driver call under the call timeout.
 func (m *Manager) call(ctx context.Context, op string, fn func(context.Context, driver.Full) error) (err error) {
 	start := time.Now()
-	defer func() { m.cfg.Metrics.DriverCall(op, err, time.Since(start)) }()
+	defer func() { m.cfg.Metrics.DriverCall(m.backendLabel(), op, err, time.Since(start)) }()
 	// Waiting for a restart counts against the call's time too.
 	te := &timeoutError{msg: fmt.Sprintf("%s: %s got no answer within %s", m.who(), op, m.timeout)}
 	callerDeadline, callerHasDeadline := ctx.Deadline()

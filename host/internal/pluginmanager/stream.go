@@ -18,7 +18,7 @@ import (
 // silence and does not count.
 func (m *Manager) stream(ctx context.Context, opts driver.ListOptions, send func(driver.Node) error) (err error) {
 	start := time.Now()
-	defer func() { m.cfg.Metrics.DriverCall("ListManageableNodes", err, time.Since(start)) }()
+	defer func() { m.cfg.Metrics.DriverCall(m.backendLabel(), "ListManageableNodes", err, time.Since(start)) }()
 	actx, acancel := context.WithTimeout(ctx, m.timeout)
 	inst, err := m.acquire(actx)
 	acancel()

@@ -87,7 +87,7 @@ func (m *Manager) restart(ctx context.Context, done chan struct{}) {
 	defer m.bg.Done()
 	defer close(done)
 	inst, err := m.launch(ctx)
-	m.cfg.Metrics.PluginRestart(err)
+	m.cfg.Metrics.PluginRestart(m.backendLabel(), err)
 
 	m.mu.Lock()
 	m.starting = nil
