@@ -11,7 +11,7 @@ GO    ?= go
 # Short by default so `make test` stays quick; `make fuzz` runs longer.
 FUZZTIME ?= 10s
 
-.PHONY: all build proto sample-config test test-deps bench bench-ironic lint fuzz race demo clean
+.PHONY: all build proto sample-config test test-quick test-deps bench bench-ironic lint fuzz race demo clean
 
 all: build
 
@@ -50,12 +50,25 @@ sample-config: build
 # Keystone, PostgreSQL and RabbitMQ the tests start or expect (.ci/run makes
 # sure they can), crash recovery, and a short bounded run of the fuzz target.
 test: test-deps
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -timeout 50m ./...
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzManageServer$$' -fuzztime $(FUZZTIME) ./host/internal/api
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzManageableServersQuery$$' -fuzztime $(FUZZTIME) ./host/internal/api
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzServersRoutes$$' -fuzztime $(FUZZTIME) ./host/internal/api
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzValidateMatchesGojsonschema$$' -fuzztime $(FUZZTIME) ./host/internal/schema
 	$(MAKE) race
+
+# The inner loop (at most 15 minutes on 2 cores): every package's tests
+# but the end-to-end, doc and Ironic-integration suites, which run their
+# quick part only — the Ironic driver's offline unit tests and its
+# conformance kit, the doc test's static checks, and one end-to-end case
+# of each feature (QUICK_E2E). The engine tests (manage, store, workflow)
+# run whole, on both databases. make test runs everything.
+QUICK_E2E  := TestCheckConfigCommand|TestRecoverCommand|TestAdoptWithGlanceAndNeutron|TestKillMidAdoptionThenRestart|TestFencingPausedReplicaNeverUndoesAnother|TestSameHostRefused|TestLateNeutronPutIsRepaired|TestUnmanageLeavesForeignNodeBindings|TestConnectionLostAnswers503|TestCLIAgainstCloud|TestClientSocketTimeoutClosesIdleAndStalledClients|TestHangIs504WhileHostAnswers|TestDryRunChangesNothing|TestHostileBodiesBothEngines|TestKeystoneAuth|TestNotificationsOnRabbitMQ|TestObservability|TestTwoReplicasOnePostgresOneWinner|TestSecretsNeverLeak|TestStartupRefusals|TestNoopAnswers501AndSurvivesKill9|TestAdoptIntoBasicAuthProject|TestOutOfRangeDurationsAndBadHostAreRefused|TestTwoBackendsListAndAdopt
+test-quick: test-deps
+	$(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -v -e '/host/e2e$$' -e '/docs/doctest$$' -e '/plugins/ironic/ironicdriver$$' -e '/testenv/ironicbench$$')
+	$(GO) test -count=1 -timeout 10m -run 'Unit|TestConformance' ./plugins/ironic/ironicdriver
+	$(GO) test -count=1 -timeout 5m -run 'TestQuotedFilesAreTheTree|TestReadmeLayoutCoversTheTree|TestRelativeLinksResolve|TestParse|TestCovered' ./docs/doctest
+	$(GO) test -count=1 -timeout 15m -run '^($(QUICK_E2E))$$' ./host/e2e
 
 # The race detector over the packages with concurrency (part of make test:
 # about 30 s once the race-instrumented build is cached, a few minutes cold).
