@@ -18,6 +18,7 @@ import (
 type adoptFlags struct {
 	all           bool
 	resourceClass string
+	backend       string
 	nameTemplate  string
 	description   string
 	properties    []string
@@ -33,7 +34,7 @@ const defaultNameTemplate = "{{or .name .uuid}}"
 func (a *app) adoptCommand() *cobra.Command {
 	var f adoptFlags
 	cmd := &cobra.Command{
-		Use:   "adopt NODE_UUID... | --all [--resource-class X]",
+		Use:   "adopt NODE_UUID... | --all [--resource-class X] [--backend B]",
 		Short: "Adopt nodes as servers, several at a time, and say what became of each",
 		Long: `Adopt nodes as servers, --concurrency at a time, with a progress bar on a
 terminal (one line per node otherwise), then a table of every node: its
@@ -47,8 +48,13 @@ are skipped. Ctrl-C starts no more adoptions and waits for those in flight
 the reason "not started". Exit 0 when every node was adopted, would adopt
 or was skipped; 1 when any failed; 2 on a usage error.
 
+--backend adopts from that backend of an API with several (each request
+names it, and with --all only its nodes are listed); without it the API
+finds each node's backend, and refuses a node it finds in several.
+
 --name-template is a Go template over the node as the API lists it:
-{{.uuid}}, {{.name}}, {{.resource_class}}, {{.power_state}}, {{.image_source}}, ...`,
+{{.uuid}}, {{.name}}, {{.backend}}, {{.resource_class}}, {{.power_state}},
+{{.image_source}}, ...`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			switch {
 			case f.all && len(args) > 0:
@@ -69,6 +75,7 @@ or was skipped; 1 when any failed; 2 on a usage error.
 	fl := cmd.Flags()
 	fl.BoolVar(&f.all, "all", false, "adopt every adoptable node")
 	fl.StringVar(&f.resourceClass, "resource-class", "", "with --all: only nodes of this resource class")
+	fl.StringVar(&f.backend, "backend", "", "adopt from this backend (an API with several); default: wherever the API finds each node")
 	fl.StringVar(&f.nameTemplate, "name-template", defaultNameTemplate, "the server's name: a Go template over the node")
 	fl.StringVar(&f.description, "description", "", "the servers' description")
 	fl.StringArrayVar(&f.properties, "property", nil, "metadata key=value for every server (repeatable)")
@@ -149,7 +156,7 @@ func (a *app) runAdopt(ctx context.Context, f adoptFlags, args []string) error {
 			}
 			return client.ManageRequest{
 				NodeUUID: client.NodeString(n, "uuid"), Name: name.String(), Description: f.description,
-				Metadata: metadata, ProjectID: f.project, UserID: f.user,
+				Metadata: metadata, ProjectID: f.project, UserID: f.user, Backend: f.backend,
 			}, nil
 		},
 		Done: progress.done,
@@ -180,18 +187,23 @@ func (a *app) runAdopt(ctx context.Context, f adoptFlags, args []string) error {
 // nodesToAdopt lists the nodes: every adoptable one with --all, else the
 // named ones (each as the API lists it, with all=true, so the name
 // template sees its fields; a node the listing lacks has only its uuid,
-// and the API will say why it cannot be adopted).
+// and the API will say why it cannot be adopted). --backend limits both
+// listings to that backend.
 func (a *app) nodesToAdopt(ctx context.Context, c *client.Client, f adoptFlags, args []string) ([]client.Node, error) {
 	if f.all {
-		return c.ListManageable(ctx, client.ListManageableOptions{ResourceClass: f.resourceClass})
+		return c.ListManageable(ctx, client.ListManageableOptions{ResourceClass: f.resourceClass, Backend: f.backend})
 	}
-	listed, err := c.ListManageable(ctx, client.ListManageableOptions{All: true})
+	listed, err := c.ListManageable(ctx, client.ListManageableOptions{All: true, Backend: f.backend})
 	if err != nil {
 		return nil, err
 	}
 	byUUID := make(map[string]client.Node, len(listed))
 	for _, n := range listed {
-		byUUID[client.NodeString(n, "uuid")] = n
+		// A node listed by two backends (the API then asks for
+		// --backend) keeps the first one's fields.
+		if id := client.NodeString(n, "uuid"); byUUID[id] == nil {
+			byUUID[id] = n
+		}
 	}
 	seen := make(map[string]bool, len(args))
 	nodes := make([]client.Node, 0, len(args))
@@ -203,6 +215,9 @@ func (a *app) nodesToAdopt(ctx context.Context, c *client.Client, f adoptFlags, 
 		n, ok := byUUID[id]
 		if !ok {
 			n = client.Node{"uuid": id}
+			if f.backend != "" {
+				n["backend"] = f.backend
+			}
 		}
 		nodes = append(nodes, n)
 	}
@@ -265,7 +280,7 @@ func writeResults(w interface{ Write([]byte) (int, error) }, results []adopt.Res
 
 // nodeFields are the listing's fields: a node the listing lacked (only its
 // uuid is known) has them all the same, empty, for --name-template.
-var nodeFields = []string{"uuid", "name", "resource_class", "power_state", "provision_state", "image_source"}
+var nodeFields = []string{"uuid", "name", "backend", "resource_class", "power_state", "provision_state", "image_source"}
 
 // templateData is the node for --name-template: a null or absent field
 // reads as "" (text/template would print "<no value>"), so {{.name}} of

@@ -28,10 +28,11 @@ const (
 func newFake() *fakeAPI {
 	return &fakeAPI{
 		nodes: []map[string]any{
-			node(nodeA, "web-1", "gold"), node(nodeB, "", "silver"),
-			node(nodeC, "db-1", "gold"), node(nodeE, "e", "gold"), node(nodeF, "f", "gold"),
+			node(nodeA, "web-1", "east", "gold"), node(nodeB, "", "west", "silver"),
+			node(nodeC, "db-1", "east", "gold"), node(nodeE, "e", "east", "gold"), node(nodeF, "f", "west", "gold"),
 		},
-		servers:  []map[string]any{{"uuid": heldD, "node_uuid": nodeD, "status": "active"}},
+		backends: []string{"east", "west"},
+		servers:  []map[string]any{{"uuid": heldD, "node_uuid": nodeD, "status": "active", "backend": "west"}},
 		refuse:   map[string]int{nodeC: http.StatusConflict, nodeE: http.StatusConflict, nodeF: http.StatusConflict},
 		raceHold: map[string]string{nodeE: heldE},
 	}

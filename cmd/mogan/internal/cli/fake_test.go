@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,10 +19,12 @@ import (
 type fakeAPI struct {
 	mu       sync.Mutex
 	nodes    []map[string]any           // the manageable listing (all=true)
+	backends []string                   // the backends ?backend= may name
 	servers  []map[string]any           // GET /v1/servers/detail
 	refuse   map[string]int             // node uuid → status of a refused manage
 	raceHold map[string]string          // node uuid → server that appears holding it after a 409
 	posted   []map[string]any           // manage bodies, in arrival order
+	listed   []string                   // the query of each listing, in arrival order
 	block    chan struct{}              // when set, manage waits for it to close
 	started  chan string                // when set, gets each node whose manage arrived
 	auth     func(r *http.Request) bool // nil: noauth
@@ -55,8 +58,17 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == "/v1/manageable_servers":
+		f.listed = append(f.listed, r.URL.RawQuery)
+		backend := r.URL.Query().Get("backend")
+		if backend != "" && !slices.Contains(f.backends, backend) {
+			fault(w, http.StatusBadRequest, fmt.Sprintf("Unknown backend %q: the backends are %s.", backend, strings.Join(f.backends, ", ")))
+			return
+		}
 		var out []map[string]any
 		for _, n := range f.nodes {
+			if backend != "" && n["backend"] != backend {
+				continue
+			}
 			if r.URL.Query().Get("all") != "true" && n["manageable"] == false {
 				continue
 			}
@@ -97,7 +109,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		id := "5e7e0000" + node[min(8, len(node)):] // one node, one server uuid
-		srv := map[string]any{"uuid": id, "name": body["name"], "node_uuid": node, "status": "active"}
+		srv := map[string]any{"uuid": id, "name": body["name"], "node_uuid": node, "status": "active", "backend": f.backendOf(node, body)}
 		f.servers = append(f.servers, srv)
 		w.WriteHeader(http.StatusCreated)
 		_ = json.NewEncoder(w).Encode(srv)
@@ -115,9 +127,23 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// node is a manageable listing entry.
-func node(uuid, name, rc string) map[string]any {
-	n := map[string]any{"uuid": uuid, "name": name, "resource_class": rc, "power_state": "power on", "provision_state": "active"}
+// backendOf is the backend a manage body adopts from: its own, else the
+// listed node's.
+func (f *fakeAPI) backendOf(node string, body map[string]any) any {
+	if b, ok := body["backend"]; ok {
+		return b
+	}
+	for _, n := range f.nodes {
+		if n["uuid"] == node {
+			return n["backend"]
+		}
+	}
+	return nil
+}
+
+// node is a manageable listing entry of backend.
+func node(uuid, name, backend, rc string) map[string]any {
+	n := map[string]any{"uuid": uuid, "name": name, "backend": backend, "resource_class": rc, "power_state": "power on", "provision_state": "active"}
 	if name == "" {
 		n["name"] = nil
 	}

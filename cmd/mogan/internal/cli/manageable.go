@@ -31,13 +31,13 @@ func (a *app) manageableCommand() *cobra.Command {
 			if out == formatJSON {
 				return writeJSON(a.env.Stdout, nodes)
 			}
-			header := []string{"UUID", "Name", "Resource Class", "Power State", "Provision State", "Image Source"}
+			header := []string{"UUID", "Name", "Backend", "Resource Class", "Power State", "Provision State", "Image Source"}
 			if opts.All {
 				header = append(header, "Manageable", "Reason")
 			}
 			rows := make([][]string, len(nodes))
 			for i, n := range nodes {
-				rows[i] = []string{field(n, "uuid"), field(n, "name"), field(n, "resource_class"),
+				rows[i] = []string{field(n, "uuid"), field(n, "name"), field(n, "backend"), field(n, "resource_class"),
 					field(n, "power_state"), field(n, "provision_state"), field(n, "image_source")}
 				if opts.All {
 					rows[i] = append(rows[i], field(n, "manageable"), field(n, "reason"))
@@ -49,6 +49,7 @@ func (a *app) manageableCommand() *cobra.Command {
 	}
 	list.Flags().BoolVar(&opts.All, "all", false, "also list nodes that cannot be adopted, with the reason")
 	list.Flags().StringVar(&opts.ResourceClass, "resource-class", "", "only nodes of this resource class")
+	list.Flags().StringVar(&opts.Backend, "backend", "", "only nodes of this backend (an API with several)")
 	addFormatFlag(list, &out)
 	cmd.AddCommand(list)
 	return cmd

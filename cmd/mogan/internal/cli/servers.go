@@ -40,9 +40,9 @@ func (a *app) serverListCommand() *cobra.Command {
 			}
 			rows := make([][]string, len(servers))
 			for i, s := range servers {
-				rows[i] = []string{s.UUID, s.Name, s.Status, s.PowerState, s.NodeUUID, s.ProjectID}
+				rows[i] = []string{s.UUID, s.Name, s.Status, s.PowerState, s.Backend, s.NodeUUID, s.ProjectID}
 			}
-			writeTable(a.env.Stdout, []string{"UUID", "Name", "Status", "Power State", "Node UUID", "Project"}, rows)
+			writeTable(a.env.Stdout, []string{"UUID", "Name", "Status", "Power State", "Backend", "Node UUID", "Project"}, rows)
 			return nil
 		},
 	}

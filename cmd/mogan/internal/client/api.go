@@ -11,7 +11,7 @@ import (
 
 // Node is one entry of GET /v1/manageable_servers, as the API sent it
 // (uuid, name, resource_class, power_state, provision_state, ports,
-// portgroups, image_source; manageable and reason with all=true).
+// portgroups, image_source, backend; manageable and reason with all=true).
 type Node = map[string]any
 
 // NodeString is a string field of a node, "" when absent or null.
@@ -26,6 +26,9 @@ type ListManageableOptions struct {
 	// and the reason).
 	All           bool
 	ResourceClass string
+	// Backend limits the listing to one backend (an API with several);
+	// the API refuses a name it does not know, listing the valid ones.
+	Backend string
 }
 
 // ListManageable reads every adoptable node in one streamed answer.
@@ -36,6 +39,9 @@ func (c *Client) ListManageable(ctx context.Context, o ListManageableOptions) ([
 	}
 	if o.ResourceClass != "" {
 		q.Set("resource_class", o.ResourceClass)
+	}
+	if o.Backend != "" {
+		q.Set("backend", o.Backend)
 	}
 	var body struct {
 		Nodes []Node `json:"manageable_servers"`
@@ -59,6 +65,9 @@ type ManageRequest struct {
 	// the caller's own.
 	ProjectID string `json:"project_id,omitempty"`
 	UserID    string `json:"user_id,omitempty"`
+	// Backend names the backend holding the node; empty: the API finds
+	// it (and refuses a node it finds in several).
+	Backend string `json:"backend,omitempty"`
 }
 
 // Manage adopts a node and returns the server the API created.
@@ -112,7 +121,10 @@ type Server struct {
 	Status     string
 	PowerState string
 	ProjectID  string
-	Raw        map[string]any
+	// Backend is the backend the server's node is in ("" from an API
+	// without backends).
+	Backend string
+	Raw     map[string]any
 }
 
 // UnmarshalJSON keeps every field in Raw.
@@ -126,6 +138,7 @@ func (s *Server) UnmarshalJSON(b []byte) error {
 	s.Status, _ = s.Raw["status"].(string)
 	s.PowerState, _ = s.Raw["power_state"].(string)
 	s.ProjectID, _ = s.Raw["project_id"].(string)
+	s.Backend, _ = s.Raw["backend"].(string)
 	return nil
 }
 
