@@ -11,8 +11,7 @@ import (
 
 	"github.com/mogan-manage/mogan-manage/host/internal/auth"
 	"github.com/mogan-manage/mogan-manage/host/internal/config"
-	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
-	"github.com/mogan-manage/mogan-manage/host/internal/pluginmanager"
+	"github.com/mogan-manage/mogan-manage/host/internal/manage"
 	"github.com/mogan-manage/mogan-manage/host/internal/policy"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
@@ -43,8 +42,8 @@ func checkConfig(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if where == "" {
 		where = "the defaults"
 	}
-	printf(stdout, "mogan-api check-config: %s is valid (auth_strategy %s, driver %s, notifications %s)\n",
-		where, cfg.AuthStrategy, cfg.Driver.Name, cfg.Notifier.Driver)
+	printf(stdout, "mogan-api check-config: %s is valid (auth_strategy %s, %s, notifications %s)\n",
+		where, cfg.AuthStrategy, describeBackends(cfg), cfg.Notifier.Driver)
 	return nil
 }
 
@@ -61,12 +60,17 @@ func checkStartup(ctx context.Context, cfg *config.Config, log hclog.Logger) err
 	if _, err := policy.New(cfg.Policy.PolicyFile); err != nil {
 		return &config.Error{File: cfg.File, Section: "oslo_policy", Option: "policy_file", Problem: err.Error()}
 	}
-	plugins, err := startDriver(ctx, cfg, log)
+	backends, err := newBackends(cfg, log, nil)
 	if err != nil {
 		return err
 	}
-	defer plugins.Stop()
-	_, closeService, err := newService(ctx, cfg, nil, plugins.Driver(), log, replica{})
+	if err := startBackends(ctx, cfg, backends); err != nil {
+		return err
+	}
+	defer stopBackends(backends)
+	// The first backend only, until newService takes every backend.
+	plugins := backends[0].Manager
+	_, closeService, err := newService(ctx, cfg, nil, []manage.Backend{managedBackend(backends[0].Config.Name, plugins)}, log, replica{})
 	if err != nil {
 		return err
 	}
@@ -74,24 +78,9 @@ func checkStartup(ctx context.Context, cfg *config.Config, log hclog.Logger) err
 	return nil
 }
 
-// startDriver finds, starts and configures the driver plugin as serve
-// does (the section is checked against the options the driver describes
-// first).
-func startDriver(ctx context.Context, cfg *config.Config, log hclog.Logger) (*pluginmanager.Manager, error) {
-	plugins, err := newDriver(cfg, log, nil)
-	if err != nil {
-		return nil, &config.Error{File: cfg.File, Section: "driver", Option: "name", Problem: err.Error()}
-	}
-	if err := plugins.Start(ctx); err != nil {
-		plugins.Stop()
-		return nil, err
-	}
-	return plugins, nil
-}
-
 // namedError makes a start-up error one line naming the file, and the
 // section and option when they are known: an option the driver refused
-// is named in its own section.
+// is named in its backend's section.
 func namedError(cfg *config.Config, err error) error {
 	var ce *config.Error
 	if errors.As(err, &ce) {
@@ -103,25 +92,11 @@ func namedError(cfg *config.Config, err error) error {
 		if errors.As(err, &de) {
 			problem = strings.TrimPrefix(de.Message, fmt.Sprintf("option %q: ", option))
 		}
-		return &config.Error{File: cfg.File, Section: cfg.Driver.Name, Option: option, Problem: problem}
+		return &config.Error{File: cfg.File, Section: backendSection(cfg, err), Option: option, Problem: problem}
 	}
 	msg := err.Error()
 	if strings.HasPrefix(msg, "http_basic_auth_user_file") {
 		msg = "[DEFAULT] " + msg
 	}
 	return &config.Error{File: cfg.File, Problem: msg}
-}
-
-// newDriver makes the plugin manager of the configured driver (serve's,
-// check-config's and recover's alike); mtr may be nil (no metrics).
-func newDriver(cfg *config.Config, log hclog.Logger, mtr *metrics.Metrics) (*pluginmanager.Manager, error) {
-	return pluginmanager.New(pluginmanager.Config{
-		Name:        cfg.Driver.Name,
-		PluginDir:   cfg.Driver.PluginDir,
-		SHA256:      cfg.Driver.SHA256,
-		CallTimeout: cfg.Driver.CallTimeout,
-		Options:     cfg.Driver.Options,
-		Logger:      log,
-		Metrics:     mtr,
-	})
 }

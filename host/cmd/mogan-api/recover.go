@@ -52,12 +52,17 @@ func recoverIntents(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer func() { _ = rep.lock.Close() }()
-	plugins, err := startDriver(ctx, cfg, log)
+	backends, err := newBackends(cfg, log, nil)
 	if err != nil {
 		return namedError(cfg, err)
 	}
-	defer plugins.Stop()
-	svc, closeService, err := newService(ctx, cfg, st, []manage.Backend{managedBackend(cfg.Driver.Name, plugins)}, log, rep)
+	if err := startBackends(ctx, cfg, backends); err != nil {
+		return namedError(cfg, err)
+	}
+	defer stopBackends(backends)
+	// The first backend only, until the service takes every backend.
+	plugins := backends[0].Manager
+	svc, closeService, err := newService(ctx, cfg, st, []manage.Backend{managedBackend(backends[0].Config.Name, plugins)}, log, rep)
 	if err != nil {
 		return err
 	}

@@ -71,20 +71,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
-	plugins, err := newDriver(cfg, log, mtr)
+	backends, err := newBackends(cfg, log, mtr)
 	if err != nil {
 		return err
 	}
-	defer plugins.Stop()
-	if err := plugins.Start(ctx); err != nil {
+	if err := startBackends(ctx, cfg, backends); err != nil {
 		return err
 	}
-	svc, upstreams, closeService, err := newObservedService(ctx, cfg, st, []manage.Backend{managedBackend(cfg.Driver.Name, plugins)}, log, mtr, rep)
+	defer stopBackends(backends)
+	// The first backend only, until the service takes every backend.
+	plugins := backends[0].Manager
+	svc, upstreams, closeService, err := newObservedService(ctx, cfg, st, []manage.Backend{managedBackend(backends[0].Config.Name, plugins)}, log, mtr, rep)
 	if err != nil {
 		return err
 	}
 	defer closeService()
-	ready := health.New(0, readinessChecks(st, map[string]*pluginmanager.Manager{cfg.Driver.Name: plugins}, []string{cfg.Driver.Name}, upstreams)...)
+	ready := health.New(0, readinessChecks(st, map[string]*pluginmanager.Manager{backends[0].Config.Name: plugins}, []string{backends[0].Config.Name}, upstreams)...)
 
 	handler, err := api.New(api.Config{
 		Logger:         log.Named("api"),
