@@ -61,6 +61,7 @@ func (s *Service) Adopt(ctx context.Context, req Request) (_ Server, err error) 
 		}
 		return Server{}, storeError(fmt.Errorf("claiming node %s: %w", req.NodeUUID, err))
 	}
+	defer s.working.track(rec.UUID)()
 	s.notifyServer(ctx, req.Caller, eventManageStart, serverFromRecord(rec), nil)
 
 	j := s.newJob(in, rec)

@@ -462,16 +462,24 @@ func TestClientLeavingAfterManageStillRecords(t *testing.T) {
 	}
 }
 
-// TestKeepLeasesRenews: a replica's intents stay its own while it renews
-// their leases, so no other replica takes them over.
+// TestKeepLeasesRenews: the intents a replica works on stay its own while
+// it renews their leases, so no other replica takes them over; one it holds
+// but gave up on (its run could not reach the database to undo or mark
+// it) is not renewed, so its lease runs out and a repair takes it.
 func TestKeepLeasesRenews(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Lease = 600 * time.Millisecond })
-	rec := newRecord(request(nodeA), time.Now())
-	in := store.Intent{ServerUUID: rec.UUID, NodeUUID: nodeA, Owner: ownerID, OwnerEpoch: thisStart,
-		LeaseExpiresAt: time.Now().Add(600 * time.Millisecond)}
-	if err := e.store.ClaimNode(t.Context(), rec, in); err != nil {
-		t.Fatal(err)
+	claim := func(node string) store.Server {
+		rec := newRecord(request(node), time.Now())
+		in := store.Intent{ServerUUID: rec.UUID, NodeUUID: node, Owner: ownerID, OwnerEpoch: thisStart,
+			LeaseExpiresAt: time.Now().Add(600 * time.Millisecond)}
+		if err := e.store.ClaimNode(t.Context(), rec, in); err != nil {
+			t.Fatal(err)
+		}
+		return rec
 	}
+	working := claim(nodeA)
+	abandoned := claim("bbbbbbbb-d670-409e-95aa-ecfcfb94fee2")
+	defer e.svc.working.track(working.UUID)()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { e.svc.KeepLeases(ctx); close(done) }()
@@ -482,12 +490,12 @@ func TestKeepLeasesRenews(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(taken) != 0 {
-		t.Errorf("another replica took a renewed intent: %+v", taken)
+	if len(taken) != 1 || taken[0].ServerUUID != abandoned.UUID {
+		t.Errorf("another replica took %+v; want only the abandoned intent %s", taken, abandoned.UUID)
 	}
-	got, err := e.store.GetIntent(t.Context(), rec.UUID)
-	if err != nil || !got.LeaseExpiresAt.After(time.Now()) {
-		t.Errorf("lease = %v, %v; want renewed into the future", got.LeaseExpiresAt, err)
+	got, err := e.store.GetIntent(t.Context(), working.UUID)
+	if err != nil || !got.LeaseExpiresAt.After(time.Now()) || got.Owner != ownerID {
+		t.Errorf("intent worked on = %+v, %v; want this replica's, renewed into the future", got, err)
 	}
 }
 

@@ -3,6 +3,9 @@ package manage
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"sync"
 
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
 )
@@ -30,4 +33,38 @@ func storeError(err error) error {
 	}
 	return &refusal{kind: ErrStoreUnavailable,
 		msg: "The database is unavailable (its connection was refused or dropped); nothing is lost: retry the request."}
+}
+
+// inflight are the intents this process is working on now: their leases
+// are renewed. An intent this replica holds but no longer works on — its
+// run gave up while the database was down, so it could neither undo nor
+// mark it for a retry — is not, so its lease runs out and a repair (this
+// replica's own reconciler, or another's) takes it over.
+type inflight struct {
+	mu      sync.Mutex
+	intents map[string]int
+}
+
+// track marks an intent in progress until the returned func is called.
+func (f *inflight) track(serverUUID string) (untrack func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.intents == nil {
+		f.intents = map[string]int{}
+	}
+	f.intents[serverUUID]++
+	return func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.intents[serverUUID]--; f.intents[serverUUID] <= 0 {
+			delete(f.intents, serverUUID)
+		}
+	}
+}
+
+// list names the intents in progress.
+func (f *inflight) list() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Collect(maps.Keys(f.intents))
 }

@@ -13,8 +13,8 @@ import (
 // syncPage is how many servers one power-sync batch reads.
 const syncPage = driver.MaxNodeStates
 
-// KeepLeases renews this replica's intent leases every third of a lease
-// until ctx is done. It starts before the repair pass (Recover), whose
+// KeepLeases renews the leases of the intents this process is working on
+// every third of a lease until ctx is done. It starts before the repair pass (Recover), whose
 // repairs may outlast a lease, and runs for the life of the process.
 func (s *Service) KeepLeases(ctx context.Context) {
 	renew := time.NewTicker(s.lease / 3)
@@ -24,7 +24,7 @@ func (s *Service) KeepLeases(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-renew.C:
-			if err := s.store.RenewLeases(ctx, s.owner, s.epoch, s.leaseUntil()); err != nil && ctx.Err() == nil {
+			if err := s.store.RenewLeases(ctx, s.owner, s.epoch, s.working.list(), s.leaseUntil()); err != nil && ctx.Err() == nil {
 				s.log.Error("renewing this replica's intent leases failed; another replica may repair them", "error", err)
 			}
 		}

@@ -39,6 +39,7 @@ func (s *Service) Unmanage(ctx context.Context, caller Caller, serverUUID string
 	case err != nil:
 		return storeError(err)
 	}
+	defer s.working.track(rec.UUID)()
 	srv := serverFromRecord(rec)
 	s.notifyServer(ctx, caller, eventUnmanageStart, srv, nil)
 	run := s.run(s.newJob(in, rec))

@@ -53,7 +53,9 @@ func (s *Service) repairAll(ctx context.Context) (RepairReport, error) {
 	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
 	g.SetLimit(repairConcurrency)
 	for i, in := range intents {
+		untrack := s.working.track(in.ServerUUID)
 		g.Go(func() error {
+			defer untrack()
 			rctx, cancel := context.WithTimeout(gctx, s.repairFor)
 			defer cancel()
 			// The driver and the services see the id of the request

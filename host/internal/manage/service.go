@@ -91,6 +91,7 @@ type Service struct {
 	notifier  notify.Notifier
 	owner     string
 	epoch     int64
+	working   inflight
 	lockHeld  func() bool
 	steps     stepKinds
 	lease     time.Duration

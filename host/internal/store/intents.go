@@ -293,11 +293,20 @@ func (s *sqlStore) GetIntent(ctx context.Context, serverUUID string) (Intent, er
 	return ins[0], nil
 }
 
-// RenewLeases extends every lease the replica (owner at epoch) holds to
-// until.
-func (s *sqlStore) RenewLeases(ctx context.Context, owner string, epoch int64, until time.Time) error {
-	_, err := s.db.ExecContext(ctx, s.engine.rebind(`UPDATE intents SET lease_expires_at = ? WHERE owner = ? AND owner_epoch = ?`),
-		s.engine.timeArg(normalizeTime(until)), owner, epoch)
+// RenewLeases extends to until the leases the replica (owner at epoch)
+// holds on the intents named: those it is working on now. An intent it
+// holds but no longer works on (its run gave up with the database down)
+// is not renewed, so its lease runs out and a repair takes it.
+func (s *sqlStore) RenewLeases(ctx context.Context, owner string, epoch int64, serverUUIDs []string, until time.Time) error {
+	if len(serverUUIDs) == 0 {
+		return nil
+	}
+	args := []any{s.engine.timeArg(normalizeTime(until)), owner, epoch}
+	for _, u := range serverUUIDs {
+		args = append(args, u)
+	}
+	_, err := s.db.ExecContext(ctx, s.engine.rebind(`UPDATE intents SET lease_expires_at = ?
+		WHERE owner = ? AND owner_epoch = ? AND server_uuid IN (`+placeholders(len(serverUUIDs))+`)`), args...)
 	if err != nil {
 		return fmt.Errorf("renew leases of %s: %w", owner, s.engine.unavailable(err))
 	}

@@ -195,9 +195,8 @@ func TestTakeOver(t *testing.T) {
 			if err := st.SaveSteps(ctx, earlierStart, nil); !errors.Is(err, ErrLeaseLost) {
 				t.Errorf("SaveSteps by a's first start = %v, want ErrLeaseLost", err)
 			}
-			// b's live lease is b's; renewing keeps it so, and renewing
-			// by an earlier start of b renews nothing.
-			if err := st.RenewLeases(ctx, "b", 1, time.Now().Add(time.Hour)); err != nil {
+			// b's live lease is b's; renewing keeps it so.
+			if err := st.RenewLeases(ctx, "b", 1, []string{otherLive.ServerUUID}, time.Now().Add(time.Hour)); err != nil {
 				t.Fatal(err)
 			}
 			if got, _ := st.TakeOver(ctx, "c", 1, time.Now().Add(time.Minute)); len(got) != 0 {

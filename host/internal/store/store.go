@@ -133,8 +133,9 @@ type IntentLog interface {
 	EndIntent(ctx context.Context, in Intent, out Outcome) (Server, error)
 	// GetIntent returns a server's intent or ErrNotFound.
 	GetIntent(ctx context.Context, serverUUID string) (Intent, error)
-	// RenewLeases extends every lease the replica (owner at epoch) holds.
-	RenewLeases(ctx context.Context, owner string, epoch int64, until time.Time) error
+	// RenewLeases extends the replica's (owner at epoch) leases on the
+	// intents named (those it is working on).
+	RenewLeases(ctx context.Context, owner string, epoch int64, serverUUIDs []string, until time.Time) error
 	// TakeOver takes the intents the replica may repair, growing their
 	// fences (see sqlStore.TakeOver).
 	TakeOver(ctx context.Context, owner string, epoch int64, until time.Time) ([]Intent, error)
