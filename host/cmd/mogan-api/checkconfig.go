@@ -11,7 +11,6 @@ import (
 
 	"github.com/mogan-manage/mogan-manage/host/internal/auth"
 	"github.com/mogan-manage/mogan-manage/host/internal/config"
-	"github.com/mogan-manage/mogan-manage/host/internal/manage"
 	"github.com/mogan-manage/mogan-manage/host/internal/policy"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
 	"github.com/mogan-manage/mogan-manage/shared/driver"
@@ -69,8 +68,7 @@ func checkStartup(ctx context.Context, cfg *config.Config, log hclog.Logger) err
 	}
 	defer stopBackends(backends)
 	// The first backend only, until newService takes every backend.
-	plugins := backends[0].Manager
-	_, closeService, err := newService(ctx, cfg, nil, []manage.Backend{managedBackend(backends[0].Config.Name, plugins)}, log, replica{})
+	_, closeService, err := newService(ctx, cfg, nil, managedBackends(backends), log, replica{})
 	if err != nil {
 		return err
 	}

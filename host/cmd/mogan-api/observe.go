@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/mogan-manage/mogan-manage/host/internal/config"
 	"github.com/mogan-manage/mogan-manage/host/internal/health"
 	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
-	"github.com/mogan-manage/mogan-manage/host/internal/pluginmanager"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
 )
 
@@ -22,17 +22,28 @@ import (
 // and backend (driver.<backend>, driver_backend.<backend>) as one group:
 // the replica is not ready only when every backend is down, since every
 // replica sees the same backends and a load balancer could not do better.
-func readinessChecks(st store.Store, backends map[string]*pluginmanager.Manager, order []string, upstreams []health.Check) []health.Check {
+func readinessChecks(st store.Store, backends []backend, upstreams []health.Check) []health.Check {
 	checks := []health.Check{
 		{Name: "store", Critical: true, Run: func(ctx context.Context) error { return store.Ping(ctx, st) }},
 	}
-	for _, name := range order {
-		m := backends[name]
+	for _, b := range backends {
+		name := b.Config.Name
 		checks = append(checks,
-			health.Check{Name: "driver." + name, Group: "backends", Member: name, Run: m.CheckPlugin},
-			health.Check{Name: "driver_backend." + name, Group: "backends", Member: name, Run: m.CheckBackend})
+			health.Check{Name: "driver." + name, Group: "backends", Member: name, Run: b.Manager.CheckPlugin},
+			health.Check{Name: "driver_backend." + name, Group: "backends", Member: name, Run: b.Manager.CheckBackend})
 	}
 	return append(checks, upstreams...)
+}
+
+// runningBackends is the start-up line's list of backends: name, driver
+// and its version, as each plugin said.
+func runningBackends(backends []backend) string {
+	parts := make([]string, len(backends))
+	for i, b := range backends {
+		info := b.Manager.Info()
+		parts[i] = fmt.Sprintf("%s (%s %s)", b.Config.Name, info.Name, info.Version)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // metricsWhere says where /metrics is served, for the start-up log line.

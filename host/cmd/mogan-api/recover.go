@@ -61,8 +61,7 @@ func recoverIntents(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	defer stopBackends(backends)
 	// The first backend only, until the service takes every backend.
-	plugins := backends[0].Manager
-	svc, closeService, err := newService(ctx, cfg, st, []manage.Backend{managedBackend(backends[0].Config.Name, plugins)}, log, rep)
+	svc, closeService, err := newService(ctx, cfg, st, managedBackends(backends), log, rep)
 	if err != nil {
 		return err
 	}

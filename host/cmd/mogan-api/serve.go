@@ -17,9 +17,7 @@ import (
 	"github.com/mogan-manage/mogan-manage/host/internal/config"
 	"github.com/mogan-manage/mogan-manage/host/internal/health"
 	"github.com/mogan-manage/mogan-manage/host/internal/httpconn"
-	"github.com/mogan-manage/mogan-manage/host/internal/manage"
 	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
-	"github.com/mogan-manage/mogan-manage/host/internal/pluginmanager"
 	"github.com/mogan-manage/mogan-manage/host/internal/policy"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
 )
@@ -80,13 +78,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer stopBackends(backends)
 	// The first backend only, until the service takes every backend.
-	plugins := backends[0].Manager
-	svc, upstreams, closeService, err := newObservedService(ctx, cfg, st, []manage.Backend{managedBackend(backends[0].Config.Name, plugins)}, log, mtr, rep)
+	svc, upstreams, closeService, err := newObservedService(ctx, cfg, st, managedBackends(backends), log, mtr, rep)
 	if err != nil {
 		return err
 	}
 	defer closeService()
-	ready := health.New(0, readinessChecks(st, map[string]*pluginmanager.Manager{backends[0].Config.Name: plugins}, []string{backends[0].Config.Name}, upstreams)...)
+	ready := health.New(0, readinessChecks(st, backends, upstreams)...)
 
 	handler, err := api.New(api.Config{
 		Logger:         log.Named("api"),
@@ -117,8 +114,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	listener = httpconn.Listen(listener, conns)
 	srv := httpconn.NewServer(handler, conns)
 	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
-	info := plugins.Info()
-	log.Info("serving", "address", listener.Addr().String(), "driver", info.Name, "driver_version", info.Version,
+	log.Info("serving", "address", listener.Addr().String(), "backends", runningBackends(backends),
 		"auth_strategy", cfg.AuthStrategy, "client_socket_timeout", cfg.ClientSocketTimeout,
 		"max_connections", cfg.API.MaxConnections, "metrics", metricsWhere(cfg))
 

@@ -13,7 +13,6 @@ import (
 	"github.com/mogan-manage/mogan-manage/host/internal/metrics"
 	"github.com/mogan-manage/mogan-manage/host/internal/neutron"
 	"github.com/mogan-manage/mogan-manage/host/internal/notify"
-	"github.com/mogan-manage/mogan-manage/host/internal/pluginmanager"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
 	"github.com/mogan-manage/mogan-manage/shared/osclient"
 )
@@ -29,10 +28,14 @@ func newService(ctx context.Context, cfg *config.Config, st store.Store, backend
 	return svc, stop, err
 }
 
-// managedBackend is a backend's supervised plugin as the application
-// layer sees it.
-func managedBackend(name string, m *pluginmanager.Manager) manage.Backend {
-	return manage.Backend{Name: name, Driver: m.Driver(), Check: m.CheckBackend}
+// managedBackends are the backends' supervised plugins as the
+// application layer sees them, in their configured order.
+func managedBackends(backends []backend) []manage.Backend {
+	out := make([]manage.Backend, len(backends))
+	for i, b := range backends {
+		out[i] = manage.Backend{Name: b.Config.Name, Driver: b.Manager.Driver(), Check: b.Manager.CheckBackend}
+	}
+	return out
 }
 
 // newObservedService is newService counting in mtr (nil: nowhere); it
