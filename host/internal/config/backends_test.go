@@ -299,3 +299,34 @@ func heredoc(t *testing.T, text, target string) string {
 		return "x-" + name
 	})
 }
+
+// TestOperatorGuideBackendExamplesLoad: the configurations docs/operator.md
+// shows with enabled_backends (its ini blocks, which the doc test does not
+// run) load, with the backends they name.
+func TestOperatorGuideBackendExamplesLoad(t *testing.T) {
+	md, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "operator.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```ini\n(.*?)```").FindAllStringSubmatch(string(md), -1)
+	want := [][]string{{"east", "west", "lab"}, {"ironic", "west"}}
+	var got [][]string
+	for _, b := range blocks {
+		if !strings.Contains(b[1], "enabled_backends") {
+			continue
+		}
+		cfg, err := Load(writeConf(t, noauth+b[1]), Overrides{})
+		if err != nil {
+			t.Errorf("%v\n%s", err, b[1])
+			continue
+		}
+		var names []string
+		for _, be := range cfg.Backends {
+			names = append(names, be.Name)
+		}
+		got = append(got, names)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the guide's backends (-want +got):\n%s", diff)
+	}
+}
