@@ -1,6 +1,7 @@
 // Command mogan-api is the mogan-manage host: the admin HTTP API that lists
 // bare metal nodes which can be taken under management and adopts them as
-// servers, through a hardware driver plugin.
+// servers, through the hardware driver plugin of each backend ([DEFAULT]
+// enabled_backends, or the one [driver] name implies).
 //
 //	mogan-api [--config-file mogan.conf] [--host-ip IP] [--port N] [--plugin-dir DIR] [--debug]
 //	mogan-api db sync [--config-file mogan.conf]
