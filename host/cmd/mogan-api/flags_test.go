@@ -24,7 +24,7 @@ func TestStrayArgumentsAreRefused(t *testing.T) {
 		want string
 	}{
 		"command after the flags": {[]string{"--config-file", conf, "db", "sync"}, `mogan-api: unexpected argument "db"`},
-		"db sync, then a word":    {[]string{"db", "sync", "--config-file", conf, "now"}, `mogan-api db sync: unexpected argument "now"`},
+		"db sync, then a word":    {[]string{"db", "sync", "--config-file", conf, "now"}, `mogan-api db sync [--backend NAME]: unexpected argument "now"`},
 		"check-config, two files": {[]string{"check-config", "--config-file", conf, "other.conf"}, `mogan-api check-config: unexpected argument "other.conf"`},
 		"recover, a stray word":   {[]string{"recover", "--config-file", conf, "all"}, `unexpected argument "all"`},
 	}
