@@ -64,10 +64,10 @@ func TestObservability(t *testing.T) {
 		atLeast := map[string]float64{
 			`mogan_http_requests_total{code="200",method="GET",route="/v1/manageable_servers"}`:  1,
 			`mogan_http_requests_total{code="201",method="POST",route="/v1/manageable_servers"}`: 1,
-			`mogan_driver_calls_total{backend="test",outcome="ok",rpc="ListManageableNodes"}`:    1,
-			`mogan_driver_calls_total{backend="test",outcome="ok",rpc="GetManageableNode"}`:      1,
-			`mogan_driver_calls_total{backend="test",outcome="ok",rpc="Manage"}`:                 1,
-			`mogan_adoptions_total{backend="test",outcome="adopted"}`:                            1,
+			`mogan_driver_calls_total{backend="ironic",outcome="ok",rpc="ListManageableNodes"}`:  1,
+			`mogan_driver_calls_total{backend="ironic",outcome="ok",rpc="GetManageableNode"}`:    1,
+			`mogan_driver_calls_total{backend="ironic",outcome="ok",rpc="Manage"}`:               1,
+			`mogan_adoptions_total{backend="ironic",outcome="adopted"}`:                          1,
 			`mogan_upstream_requests_total{code="200",service="glance"}`:                         1,
 			`mogan_upstream_requests_total{code="200",service="neutron"}`:                        1,
 			`mogan_notifications_dropped_total`:                                                  0,
@@ -151,12 +151,12 @@ func TestObservability(t *testing.T) {
 		// Each probe outside the backoff window tries a restart, which
 		// fails: 503 every time, until a failed restart is counted.
 		for deadline := time.Now().Add(time.Minute); failedRestarts(t, metricsURL) < 1; time.Sleep(100 * time.Millisecond) {
-			expectReady(t, h.URL, http.StatusServiceUnavailable, "driver")
+			expectReady(t, h.URL, http.StatusServiceUnavailable, "driver.ironic")
 			if time.Now().After(deadline) {
 				t.Fatal("no failed restart counted in a minute")
 			}
 		}
-		expectReady(t, h.URL, http.StatusServiceUnavailable, "driver")
+		expectReady(t, h.URL, http.StatusServiceUnavailable, "driver.ironic")
 		if err := os.Rename(saved, good); err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +171,7 @@ func failedRestarts(t *testing.T, metricsURL string) float64 {
 	if code != http.StatusOK {
 		t.Fatalf("GET %s = %d", metricsURL, code)
 	}
-	return parseMetrics(body)[`mogan_driver_plugin_restarts_total{backend="test",result="failed"}`]
+	return parseMetrics(body)[`mogan_driver_plugin_restarts_total{backend="ironic",result="failed"}`]
 }
 
 // readyBody is /readyz's answer.
