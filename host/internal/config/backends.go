@@ -105,8 +105,11 @@ func (c *Config) checkSections(values map[string]map[string]string, known map[st
 			if listed {
 				others = "and the sections of [DEFAULT] enabled_backends: " + strings.Join(backends, ", ")
 			}
-			return &Error{File: c.File, Section: name, Problem: fmt.Sprintf("unknown section (known: %s, %s)",
-				strings.Join(slices.Sorted(maps.Keys(known)), ", "), others)}
+			problem := fmt.Sprintf("unknown section (known: %s, %s)", strings.Join(slices.Sorted(maps.Keys(known)), ", "), others)
+			if _, ok := opts["driver"]; ok && !listed {
+				problem += "; a backend's section is named in [DEFAULT] enabled_backends"
+			}
+			return &Error{File: c.File, Section: name, Problem: problem}
 		}
 		for opt := range opts {
 			if !slices.ContainsFunc(specs, func(o option) bool { return o.name == opt }) {

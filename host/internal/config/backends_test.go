@@ -150,6 +150,12 @@ func TestBackendsAreRefused(t *testing.T) {
 			want: "[ironic]: unknown section (known: DEFAULT, api, database, driver, glance, keystone_authtoken, manage, neutron, " +
 				"oslo_messaging_notifications, oslo_policy, quota, and the sections of [DEFAULT] enabled_backends: east)",
 		},
+		"a backend's section without enabled_backends": {
+			body: noauth + east,
+			want: "[east]: unknown section (known: DEFAULT, api, database, driver, glance, keystone_authtoken, manage, neutron, " +
+				"oslo_messaging_notifications, oslo_policy, quota, and the driver's own section [noop]); " +
+				"a backend's section is named in [DEFAULT] enabled_backends",
+		},
 		"a backend's call_timeout of 0": {
 			body: noauth + "enabled_backends = east\n" + east + "call_timeout = 0\n",
 			want: "[east] call_timeout: must be a positive number of seconds",
