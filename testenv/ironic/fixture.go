@@ -182,7 +182,11 @@ func (e *enroller) do(ctx context.Context, method, path string, body, out any) e
 }
 
 func (e *enroller) node(ctx context.Context, kind Kind, rc string) (Node, error) {
-	id := uuid.NewString()
+	return e.nodeWithUUID(ctx, uuid.NewString(), kind, rc)
+}
+
+// nodeWithUUID enrolls one node of kind as node does, with uuid id.
+func (e *enroller) nodeWithUUID(ctx context.Context, id string, kind Kind, rc string) (Node, error) {
 	n := Node{
 		UUID:          id,
 		Name:          fmt.Sprintf("%s-%s", kind, id[:8]),
