@@ -43,8 +43,15 @@ type Intent struct {
 	NodeUUID   string
 	// Backend is the backend of the node (the server's).
 	Backend string
-	Action  string
-	State   string
+	// MigrationUUID is the migration the intent runs for: a migration's
+	// own intent (keyed by its uuid), or the adoption a migration runs
+	// (whose claim on the node is the migration's).
+	MigrationUUID string
+	// CancelRequested: a migration asked to stop (DELETE): its run undoes
+	// what it did, unless its commit is recorded.
+	CancelRequested bool
+	Action          string
+	State           string
 	// Steps are the steps started, in order; the last may not have acted.
 	Steps     []Step
 	RequestID string
@@ -112,8 +119,8 @@ type Outcome struct {
 	Fault     string
 }
 
-const intentColumns = `server_uuid, node_uuid, backend, action, state, steps, request_id, user_id, project_id,
-	owner, owner_epoch, fence, lease_expires_at, last_error, created_at, updated_at`
+const intentColumns = `server_uuid, node_uuid, backend, migration_uuid, cancel_requested, action, state, steps,
+	request_id, user_id, project_id, owner, owner_epoch, fence, lease_expires_at, last_error, created_at, updated_at`
 
 // fenced is the condition every write of an intent's owner carries: the
 // intent is still the one it holds.
@@ -137,6 +144,11 @@ func (s *sqlStore) ClaimNode(ctx context.Context, srv Server, in Intent) error {
 	}
 	in.ServerUUID, in.NodeUUID, in.Action = srv.UUID, srv.NodeUUID, ActionManage
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		// A migration's claim on the node keeps every other adoption out;
+		// the adoption it runs itself passes.
+		if err := s.claimNode(ctx, tx, srv.NodeUUID, srv.UUID, in.MigrationUUID); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, s.q.insert, args...); err != nil {
 			return fmt.Errorf("claim node %s: %w", srv.NodeUUID, s.engine.classify(err))
 		}
@@ -172,8 +184,8 @@ func (s *sqlStore) insertIntent(ctx context.Context, tx *sql.Tx, in Intent) erro
 		in.State = IntentRunning
 	}
 	_, err = tx.ExecContext(ctx, s.engine.rebind(`INSERT INTO intents (`+intentColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		in.ServerUUID, in.NodeUUID, in.Backend, in.Action, in.State, string(steps), in.RequestID, in.UserID, in.ProjectID,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		in.ServerUUID, in.NodeUUID, in.Backend, in.MigrationUUID, in.CancelRequested, in.Action, in.State, string(steps), in.RequestID, in.UserID, in.ProjectID,
 		in.Owner, in.OwnerEpoch, in.Fence, s.engine.timeArg(normalizeTime(in.LeaseExpiresAt)), nullString(in.LastError),
 		s.engine.timeArg(now), s.engine.timeArg(now))
 	if err != nil {
@@ -209,6 +221,33 @@ func (s *sqlStore) SaveSteps(ctx context.Context, in Intent, steps []Step) error
 		return fmt.Errorf("steps of server %s: %w", in.ServerUUID, err)
 	}
 	return s.updateIntent(ctx, in, `steps = ?`, string(b))
+}
+
+// SaveStepsUnlessCancelled is SaveSteps for a step going forward in a
+// migration: ErrCancelled, recording nothing, when the migration was asked
+// to stop (checked in the same statement).
+func (s *sqlStore) SaveStepsUnlessCancelled(ctx context.Context, in Intent, steps []Step) error {
+	b, err := json.Marshal(stepsOrEmpty(steps))
+	if err != nil {
+		return fmt.Errorf("steps of migration %s: %w", in.ServerUUID, err)
+	}
+	q := s.engine.rebind(`UPDATE intents SET steps = ?, updated_at = ? WHERE ` + fenced + ` AND cancel_requested = ?`)
+	res, err := s.db.ExecContext(ctx, q, append([]any{string(b), s.engine.timeArg(normalizeTime(time.Now()))},
+		append(fenceArgs(in), false)...)...)
+	if err != nil {
+		return fmt.Errorf("intent of migration %s: %w", in.ServerUUID, s.engine.unavailable(err))
+	}
+	if leaseHeld(res, in.ServerUUID) == nil {
+		return nil
+	}
+	cancelled, err := s.CancelRequested(ctx, in)
+	if err != nil {
+		return err
+	}
+	if cancelled {
+		return fmt.Errorf("migration %s: %w", in.ServerUUID, ErrCancelled)
+	}
+	return fmt.Errorf("intent of migration %s: %w", in.ServerUUID, ErrLeaseLost)
 }
 
 // SetIntentState records an intent's state and its last error (fenced).
@@ -253,6 +292,11 @@ func (s *sqlStore) EndIntent(ctx context.Context, in Intent, out Outcome) (Serve
 		}
 		if err := leaseHeld(res, in.ServerUUID); err != nil {
 			return err
+		}
+		// The adoption's moment on the node is over: the server row holds
+		// it now, or nothing does.
+		if _, err := tx.ExecContext(ctx, s.engine.rebind(`DELETE FROM node_claims WHERE holder = ?`), in.ServerUUID); err != nil {
+			return fmt.Errorf("end intent of server %s: %w", in.ServerUUID, err)
 		}
 		switch {
 		case out.Record != nil:
@@ -404,7 +448,7 @@ func scanIntents(rows *sql.Rows) ([]Intent, error) {
 		var steps string
 		var lastErr sql.NullString
 		var lease, created, updated timeScanner
-		if err := rows.Scan(&in.ServerUUID, &in.NodeUUID, &in.Backend, &in.Action, &in.State, &steps, &in.RequestID,
+		if err := rows.Scan(&in.ServerUUID, &in.NodeUUID, &in.Backend, &in.MigrationUUID, &in.CancelRequested, &in.Action, &in.State, &steps, &in.RequestID,
 			&in.UserID, &in.ProjectID, &in.Owner, &in.OwnerEpoch, &in.Fence, &lease, &lastErr, &created, &updated); err != nil {
 			return nil, err
 		}

@@ -160,6 +160,36 @@ type IntentLog interface {
 	BindingTombstones(ctx context.Context, since time.Time, afterPort string, limit int) ([]BindingTombstone, error)
 	// PurgeBindingTombstones deletes those made before the given time.
 	PurgeBindingTombstones(ctx context.Context, before time.Time) (int64, error)
+	// SaveStepsUnlessCancelled records a migration's steps going forward:
+	// ErrCancelled when it was asked to stop.
+	SaveStepsUnlessCancelled(ctx context.Context, in Intent, steps []Step) error
+	// CreateMigration records a migration, its intent and its node claim.
+	CreateMigration(ctx context.Context, m Migration, in Intent) error
+	// GetMigration returns a migration (ErrNotFound).
+	GetMigration(ctx context.Context, uuid string) (Migration, error)
+	// MigrationByKey returns the live migration of an idempotency key.
+	MigrationByKey(ctx context.Context, key string) (Migration, error)
+	// ListMigrations lists migrations, newest first.
+	ListMigrations(ctx context.Context, opts MigrationListOptions) ([]Migration, error)
+	// SetMigrationStatus records a running migration's status (fenced).
+	SetMigrationStatus(ctx context.Context, in Intent, status string) error
+	// EndMigration ends a migration's intent and records how it ended.
+	EndMigration(ctx context.Context, in Intent, end MigrationEnd) error
+	// RetryMigration takes a failed migration up again with a new intent.
+	RetryMigration(ctx context.Context, in Intent) error
+	// RequestCancel asks a running migration to stop (ErrCommitted,
+	// ErrNotFound).
+	RequestCancel(ctx context.Context, uuid string, commits func([]Step) bool) error
+	// CancelRequested reports whether a migration was asked to stop.
+	CancelRequested(ctx context.Context, in Intent) (bool, error)
+	// ClaimedNodes reports which of the nodes migrations hold.
+	ClaimedNodes(ctx context.Context, nodes []string) (map[string]string, error)
+	// AnyMigrationClaims reports whether a migration holds any node.
+	AnyMigrationClaims(ctx context.Context) (bool, error)
+	// MigrationTombstones lists rolled-back migrations' tombstones.
+	MigrationTombstones(ctx context.Context, since time.Time, limit int) ([]MigrationTombstone, error)
+	// PurgeMigrationTombstones deletes those made before the given time.
+	PurgeMigrationTombstones(ctx context.Context, before time.Time) (int64, error)
 	// FillBackend records backend for the rows written before rows
 	// recorded theirs (db sync).
 	FillBackend(ctx context.Context, backend string) (int64, error)
