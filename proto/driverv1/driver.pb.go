@@ -16,6 +16,7 @@ package driverv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -1218,7 +1219,12 @@ type ErrorDetail struct {
 	// Why a node cannot be managed (FailedPrecondition).
 	Reason string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
 	// The configuration option at fault (InvalidArgument from Configure).
-	Option        string `protobuf:"bytes,2,opt,name=option,proto3" json:"option,omitempty"`
+	Option string `protobuf:"bytes,2,opt,name=option,proto3" json:"option,omitempty"`
+	// The SDK's name of the error's kind ("node_protected"), so that kinds
+	// sharing a status code stay apart; a host that does not know the name
+	// reads the status code's own kind. Added after the first release of
+	// mogan.driver.v1: empty from an older plugin.
+	Kind          string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1263,6 +1269,13 @@ func (x *ErrorDetail) GetReason() string {
 func (x *ErrorDetail) GetOption() string {
 	if x != nil {
 		return x.Option
+	}
+	return ""
+}
+
+func (x *ErrorDetail) GetKind() string {
+	if x != nil {
+		return x.Kind
 	}
 	return ""
 }
@@ -1348,11 +1361,935 @@ func (x *CheckBackendResponse) GetBackend() string {
 	return ""
 }
 
+// Machine is a running machine as a migration describes it: what a target
+// backend needs to enroll it (DESIGN, "The machine description").
+// Optional fields are absent when not described.
+type Machine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The node's name (Ironic's name rules).
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The backend's hardware type (Ironic: ipmi, redfish, ...).
+	Driver string `protobuf:"bytes,2,opt,name=driver,proto3" json:"driver,omitempty"`
+	// The driver's management settings, without secrets; absent when none
+	// were described, empty when described as {}.
+	DriverInfo *structpb.Struct `protobuf:"bytes,3,opt,name=driver_info,json=driverInfo,proto3" json:"driver_info,omitempty"`
+	// Names of driver_info fields whose values are secrets: supplied in
+	// EnrollNodeRequest.secrets (or masked by the source, for ExportNode).
+	Secrets       []string `protobuf:"bytes,4,rep,name=secrets,proto3" json:"secrets,omitempty"`
+	ResourceClass *string  `protobuf:"bytes,5,opt,name=resource_class,json=resourceClass,proto3,oneof" json:"resource_class,omitempty"`
+	// Absent when none were described, empty when described as {}.
+	Properties      *structpb.Struct `protobuf:"bytes,6,opt,name=properties,proto3" json:"properties,omitempty"`
+	Traits          []string         `protobuf:"bytes,7,rep,name=traits,proto3" json:"traits,omitempty"`
+	DeployInterface *string          `protobuf:"bytes,8,opt,name=deploy_interface,json=deployInterface,proto3,oneof" json:"deploy_interface,omitempty"`
+	// A Glance image id or a URL (Ironic: instance_info.image_source).
+	Image *string `protobuf:"bytes,9,opt,name=image,proto3,oneof" json:"image,omitempty"`
+	// When present, the power state the backend must read after manage
+	// ("power on", "power off").
+	PowerState    *string             `protobuf:"bytes,10,opt,name=power_state,json=powerState,proto3,oneof" json:"power_state,omitempty"`
+	Ports         []*MachinePort      `protobuf:"bytes,11,rep,name=ports,proto3" json:"ports,omitempty"`
+	Portgroups    []*MachinePortgroup `protobuf:"bytes,12,rep,name=portgroups,proto3" json:"portgroups,omitempty"`
+	Owner         *string             `protobuf:"bytes,13,opt,name=owner,proto3,oneof" json:"owner,omitempty"`
+	Lessee        *string             `protobuf:"bytes,14,opt,name=lessee,proto3,oneof" json:"lessee,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Machine) Reset() {
+	*x = Machine{}
+	mi := &file_driver_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Machine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Machine) ProtoMessage() {}
+
+func (x *Machine) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Machine.ProtoReflect.Descriptor instead.
+func (*Machine) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *Machine) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Machine) GetDriver() string {
+	if x != nil {
+		return x.Driver
+	}
+	return ""
+}
+
+func (x *Machine) GetDriverInfo() *structpb.Struct {
+	if x != nil {
+		return x.DriverInfo
+	}
+	return nil
+}
+
+func (x *Machine) GetSecrets() []string {
+	if x != nil {
+		return x.Secrets
+	}
+	return nil
+}
+
+func (x *Machine) GetResourceClass() string {
+	if x != nil && x.ResourceClass != nil {
+		return *x.ResourceClass
+	}
+	return ""
+}
+
+func (x *Machine) GetProperties() *structpb.Struct {
+	if x != nil {
+		return x.Properties
+	}
+	return nil
+}
+
+func (x *Machine) GetTraits() []string {
+	if x != nil {
+		return x.Traits
+	}
+	return nil
+}
+
+func (x *Machine) GetDeployInterface() string {
+	if x != nil && x.DeployInterface != nil {
+		return *x.DeployInterface
+	}
+	return ""
+}
+
+func (x *Machine) GetImage() string {
+	if x != nil && x.Image != nil {
+		return *x.Image
+	}
+	return ""
+}
+
+func (x *Machine) GetPowerState() string {
+	if x != nil && x.PowerState != nil {
+		return *x.PowerState
+	}
+	return ""
+}
+
+func (x *Machine) GetPorts() []*MachinePort {
+	if x != nil {
+		return x.Ports
+	}
+	return nil
+}
+
+func (x *Machine) GetPortgroups() []*MachinePortgroup {
+	if x != nil {
+		return x.Portgroups
+	}
+	return nil
+}
+
+func (x *Machine) GetOwner() string {
+	if x != nil && x.Owner != nil {
+		return *x.Owner
+	}
+	return ""
+}
+
+func (x *Machine) GetLessee() string {
+	if x != nil && x.Lessee != nil {
+		return *x.Lessee
+	}
+	return ""
+}
+
+// MachinePort is one NIC of a machine.
+type MachinePort struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Mac             string                 `protobuf:"bytes,1,opt,name=mac,proto3" json:"mac,omitempty"`
+	PxeEnabled      *bool                  `protobuf:"varint,2,opt,name=pxe_enabled,json=pxeEnabled,proto3,oneof" json:"pxe_enabled,omitempty"`
+	PhysicalNetwork *string                `protobuf:"bytes,3,opt,name=physical_network,json=physicalNetwork,proto3,oneof" json:"physical_network,omitempty"`
+	// A Neutron network's name or id, and the port's addresses on it.
+	Network  *string  `protobuf:"bytes,4,opt,name=network,proto3,oneof" json:"network,omitempty"`
+	FixedIps []string `protobuf:"bytes,5,rep,name=fixed_ips,json=fixedIps,proto3" json:"fixed_ips,omitempty"`
+	// The port's VIF: the Neutron port the host created or reused (for
+	// EnrollNode), or the one the source records (from ExportNode).
+	NeutronPortId *string `protobuf:"bytes,6,opt,name=neutron_port_id,json=neutronPortId,proto3,oneof" json:"neutron_port_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MachinePort) Reset() {
+	*x = MachinePort{}
+	mi := &file_driver_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MachinePort) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MachinePort) ProtoMessage() {}
+
+func (x *MachinePort) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MachinePort.ProtoReflect.Descriptor instead.
+func (*MachinePort) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *MachinePort) GetMac() string {
+	if x != nil {
+		return x.Mac
+	}
+	return ""
+}
+
+func (x *MachinePort) GetPxeEnabled() bool {
+	if x != nil && x.PxeEnabled != nil {
+		return *x.PxeEnabled
+	}
+	return false
+}
+
+func (x *MachinePort) GetPhysicalNetwork() string {
+	if x != nil && x.PhysicalNetwork != nil {
+		return *x.PhysicalNetwork
+	}
+	return ""
+}
+
+func (x *MachinePort) GetNetwork() string {
+	if x != nil && x.Network != nil {
+		return *x.Network
+	}
+	return ""
+}
+
+func (x *MachinePort) GetFixedIps() []string {
+	if x != nil {
+		return x.FixedIps
+	}
+	return nil
+}
+
+func (x *MachinePort) GetNeutronPortId() string {
+	if x != nil && x.NeutronPortId != nil {
+		return *x.NeutronPortId
+	}
+	return ""
+}
+
+// MachinePortgroup is a bond of a machine's NICs.
+type MachinePortgroup struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  *string                `protobuf:"bytes,1,opt,name=name,proto3,oneof" json:"name,omitempty"`
+	Mac   string                 `protobuf:"bytes,2,opt,name=mac,proto3" json:"mac,omitempty"`
+	Mode  *string                `protobuf:"bytes,3,opt,name=mode,proto3,oneof" json:"mode,omitempty"`
+	// The member ports' MACs.
+	Ports         []string `protobuf:"bytes,4,rep,name=ports,proto3" json:"ports,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MachinePortgroup) Reset() {
+	*x = MachinePortgroup{}
+	mi := &file_driver_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MachinePortgroup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MachinePortgroup) ProtoMessage() {}
+
+func (x *MachinePortgroup) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MachinePortgroup.ProtoReflect.Descriptor instead.
+func (*MachinePortgroup) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *MachinePortgroup) GetName() string {
+	if x != nil && x.Name != nil {
+		return *x.Name
+	}
+	return ""
+}
+
+func (x *MachinePortgroup) GetMac() string {
+	if x != nil {
+		return x.Mac
+	}
+	return ""
+}
+
+func (x *MachinePortgroup) GetMode() string {
+	if x != nil && x.Mode != nil {
+		return *x.Mode
+	}
+	return ""
+}
+
+func (x *MachinePortgroup) GetPorts() []string {
+	if x != nil {
+		return x.Ports
+	}
+	return nil
+}
+
+type EnrollNodeRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	MigrationId string                 `protobuf:"bytes,1,opt,name=migration_id,json=migrationId,proto3" json:"migration_id,omitempty"`
+	// Chosen by the host and recorded before the call.
+	NodeUuid string   `protobuf:"bytes,2,opt,name=node_uuid,json=nodeUuid,proto3" json:"node_uuid,omitempty"`
+	Machine  *Machine `protobuf:"bytes,3,opt,name=machine,proto3" json:"machine,omitempty"`
+	// The values of the driver_info fields machine.secrets names. Sent to
+	// the backend only: never logged, stored or echoed in an error.
+	Secrets       map[string]string `protobuf:"bytes,4,rep,name=secrets,proto3" json:"secrets,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnrollNodeRequest) Reset() {
+	*x = EnrollNodeRequest{}
+	mi := &file_driver_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnrollNodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnrollNodeRequest) ProtoMessage() {}
+
+func (x *EnrollNodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnrollNodeRequest.ProtoReflect.Descriptor instead.
+func (*EnrollNodeRequest) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *EnrollNodeRequest) GetMigrationId() string {
+	if x != nil {
+		return x.MigrationId
+	}
+	return ""
+}
+
+func (x *EnrollNodeRequest) GetNodeUuid() string {
+	if x != nil {
+		return x.NodeUuid
+	}
+	return ""
+}
+
+func (x *EnrollNodeRequest) GetMachine() *Machine {
+	if x != nil {
+		return x.Machine
+	}
+	return nil
+}
+
+func (x *EnrollNodeRequest) GetSecrets() map[string]string {
+	if x != nil {
+		return x.Secrets
+	}
+	return nil
+}
+
+type EnrollNodeResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ProvisionState string                 `protobuf:"bytes,1,opt,name=provision_state,json=provisionState,proto3" json:"provision_state,omitempty"`
+	PowerState     string                 `protobuf:"bytes,2,opt,name=power_state,json=powerState,proto3" json:"power_state,omitempty"`
+	Protected      bool                   `protobuf:"varint,3,opt,name=protected,proto3" json:"protected,omitempty"`
+	// The node is active (adopted) and protected: no further call is needed.
+	Done          bool `protobuf:"varint,4,opt,name=done,proto3" json:"done,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnrollNodeResponse) Reset() {
+	*x = EnrollNodeResponse{}
+	mi := &file_driver_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnrollNodeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnrollNodeResponse) ProtoMessage() {}
+
+func (x *EnrollNodeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnrollNodeResponse.ProtoReflect.Descriptor instead.
+func (*EnrollNodeResponse) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *EnrollNodeResponse) GetProvisionState() string {
+	if x != nil {
+		return x.ProvisionState
+	}
+	return ""
+}
+
+func (x *EnrollNodeResponse) GetPowerState() string {
+	if x != nil {
+		return x.PowerState
+	}
+	return ""
+}
+
+func (x *EnrollNodeResponse) GetProtected() bool {
+	if x != nil {
+		return x.Protected
+	}
+	return false
+}
+
+func (x *EnrollNodeResponse) GetDone() bool {
+	if x != nil {
+		return x.Done
+	}
+	return false
+}
+
+type DeleteEnrolledRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MigrationId   string                 `protobuf:"bytes,1,opt,name=migration_id,json=migrationId,proto3" json:"migration_id,omitempty"`
+	NodeUuid      string                 `protobuf:"bytes,2,opt,name=node_uuid,json=nodeUuid,proto3" json:"node_uuid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteEnrolledRequest) Reset() {
+	*x = DeleteEnrolledRequest{}
+	mi := &file_driver_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteEnrolledRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteEnrolledRequest) ProtoMessage() {}
+
+func (x *DeleteEnrolledRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteEnrolledRequest.ProtoReflect.Descriptor instead.
+func (*DeleteEnrolledRequest) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *DeleteEnrolledRequest) GetMigrationId() string {
+	if x != nil {
+		return x.MigrationId
+	}
+	return ""
+}
+
+func (x *DeleteEnrolledRequest) GetNodeUuid() string {
+	if x != nil {
+		return x.NodeUuid
+	}
+	return ""
+}
+
+type DeleteEnrolledResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteEnrolledResponse) Reset() {
+	*x = DeleteEnrolledResponse{}
+	mi := &file_driver_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteEnrolledResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteEnrolledResponse) ProtoMessage() {}
+
+func (x *DeleteEnrolledResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteEnrolledResponse.ProtoReflect.Descriptor instead.
+func (*DeleteEnrolledResponse) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{30}
+}
+
+type ExportNodeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NodeUuid      string                 `protobuf:"bytes,1,opt,name=node_uuid,json=nodeUuid,proto3" json:"node_uuid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportNodeRequest) Reset() {
+	*x = ExportNodeRequest{}
+	mi := &file_driver_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportNodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportNodeRequest) ProtoMessage() {}
+
+func (x *ExportNodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportNodeRequest.ProtoReflect.Descriptor instead.
+func (*ExportNodeRequest) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ExportNodeRequest) GetNodeUuid() string {
+	if x != nil {
+		return x.NodeUuid
+	}
+	return ""
+}
+
+type ExportNodeResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Machine *Machine               `protobuf:"bytes,1,opt,name=machine,proto3" json:"machine,omitempty"`
+	// The node's association, power and provision state.
+	State         *NodeState `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	Maintenance   bool       `protobuf:"varint,3,opt,name=maintenance,proto3" json:"maintenance,omitempty"`
+	Protected     bool       `protobuf:"varint,4,opt,name=protected,proto3" json:"protected,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportNodeResponse) Reset() {
+	*x = ExportNodeResponse{}
+	mi := &file_driver_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportNodeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportNodeResponse) ProtoMessage() {}
+
+func (x *ExportNodeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportNodeResponse.ProtoReflect.Descriptor instead.
+func (*ExportNodeResponse) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ExportNodeResponse) GetMachine() *Machine {
+	if x != nil {
+		return x.Machine
+	}
+	return nil
+}
+
+func (x *ExportNodeResponse) GetState() *NodeState {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
+func (x *ExportNodeResponse) GetMaintenance() bool {
+	if x != nil {
+		return x.Maintenance
+	}
+	return false
+}
+
+func (x *ExportNodeResponse) GetProtected() bool {
+	if x != nil {
+		return x.Protected
+	}
+	return false
+}
+
+type HoldNodeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MigrationId   string                 `protobuf:"bytes,1,opt,name=migration_id,json=migrationId,proto3" json:"migration_id,omitempty"`
+	NodeUuid      string                 `protobuf:"bytes,2,opt,name=node_uuid,json=nodeUuid,proto3" json:"node_uuid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HoldNodeRequest) Reset() {
+	*x = HoldNodeRequest{}
+	mi := &file_driver_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HoldNodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HoldNodeRequest) ProtoMessage() {}
+
+func (x *HoldNodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HoldNodeRequest.ProtoReflect.Descriptor instead.
+func (*HoldNodeRequest) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *HoldNodeRequest) GetMigrationId() string {
+	if x != nil {
+		return x.MigrationId
+	}
+	return ""
+}
+
+func (x *HoldNodeRequest) GetNodeUuid() string {
+	if x != nil {
+		return x.NodeUuid
+	}
+	return ""
+}
+
+type HoldNodeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HoldNodeResponse) Reset() {
+	*x = HoldNodeResponse{}
+	mi := &file_driver_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HoldNodeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HoldNodeResponse) ProtoMessage() {}
+
+func (x *HoldNodeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HoldNodeResponse.ProtoReflect.Descriptor instead.
+func (*HoldNodeResponse) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{34}
+}
+
+type UnholdNodeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MigrationId   string                 `protobuf:"bytes,1,opt,name=migration_id,json=migrationId,proto3" json:"migration_id,omitempty"`
+	NodeUuid      string                 `protobuf:"bytes,2,opt,name=node_uuid,json=nodeUuid,proto3" json:"node_uuid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnholdNodeRequest) Reset() {
+	*x = UnholdNodeRequest{}
+	mi := &file_driver_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnholdNodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnholdNodeRequest) ProtoMessage() {}
+
+func (x *UnholdNodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnholdNodeRequest.ProtoReflect.Descriptor instead.
+func (*UnholdNodeRequest) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *UnholdNodeRequest) GetMigrationId() string {
+	if x != nil {
+		return x.MigrationId
+	}
+	return ""
+}
+
+func (x *UnholdNodeRequest) GetNodeUuid() string {
+	if x != nil {
+		return x.NodeUuid
+	}
+	return ""
+}
+
+type UnholdNodeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnholdNodeResponse) Reset() {
+	*x = UnholdNodeResponse{}
+	mi := &file_driver_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnholdNodeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnholdNodeResponse) ProtoMessage() {}
+
+func (x *UnholdNodeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnholdNodeResponse.ProtoReflect.Descriptor instead.
+func (*UnholdNodeResponse) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{36}
+}
+
+type ReleaseNodeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MigrationId   string                 `protobuf:"bytes,1,opt,name=migration_id,json=migrationId,proto3" json:"migration_id,omitempty"`
+	NodeUuid      string                 `protobuf:"bytes,2,opt,name=node_uuid,json=nodeUuid,proto3" json:"node_uuid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReleaseNodeRequest) Reset() {
+	*x = ReleaseNodeRequest{}
+	mi := &file_driver_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseNodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseNodeRequest) ProtoMessage() {}
+
+func (x *ReleaseNodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseNodeRequest.ProtoReflect.Descriptor instead.
+func (*ReleaseNodeRequest) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ReleaseNodeRequest) GetMigrationId() string {
+	if x != nil {
+		return x.MigrationId
+	}
+	return ""
+}
+
+func (x *ReleaseNodeRequest) GetNodeUuid() string {
+	if x != nil {
+		return x.NodeUuid
+	}
+	return ""
+}
+
+type ReleaseNodeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReleaseNodeResponse) Reset() {
+	*x = ReleaseNodeResponse{}
+	mi := &file_driver_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseNodeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseNodeResponse) ProtoMessage() {}
+
+func (x *ReleaseNodeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseNodeResponse.ProtoReflect.Descriptor instead.
+func (*ReleaseNodeResponse) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{38}
+}
+
 var File_driver_proto protoreflect.FileDescriptor
 
 const file_driver_proto_rawDesc = "" +
 	"\n" +
-	"\fdriver.proto\x12\x0fmogan.driver.v1\"\x10\n" +
+	"\fdriver.proto\x12\x0fmogan.driver.v1\x1a\x1cgoogle/protobuf/struct.proto\"\x10\n" +
 	"\x0eGetInfoRequest\"c\n" +
 	"\x0fGetInfoResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
@@ -1449,13 +2386,100 @@ const file_driver_proto_rawDesc = "" +
 	"\x04mode\x18\x03 \x01(\tH\x00R\x04mode\x88\x01\x01\x12+\n" +
 	"\x0fneutron_port_id\x18\x04 \x01(\tH\x01R\rneutronPortId\x88\x01\x01B\a\n" +
 	"\x05_modeB\x12\n" +
-	"\x10_neutron_port_id\"=\n" +
+	"\x10_neutron_port_id\"Q\n" +
 	"\vErrorDetail\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x16\n" +
-	"\x06option\x18\x02 \x01(\tR\x06option\"\x15\n" +
+	"\x06option\x18\x02 \x01(\tR\x06option\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\"\x15\n" +
 	"\x13CheckBackendRequest\"0\n" +
 	"\x14CheckBackendResponse\x12\x18\n" +
-	"\abackend\x18\x01 \x01(\tR\abackend2\xc9\x06\n" +
+	"\abackend\x18\x01 \x01(\tR\abackend\"\xfd\x04\n" +
+	"\aMachine\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06driver\x18\x02 \x01(\tR\x06driver\x128\n" +
+	"\vdriver_info\x18\x03 \x01(\v2\x17.google.protobuf.StructR\n" +
+	"driverInfo\x12\x18\n" +
+	"\asecrets\x18\x04 \x03(\tR\asecrets\x12*\n" +
+	"\x0eresource_class\x18\x05 \x01(\tH\x00R\rresourceClass\x88\x01\x01\x127\n" +
+	"\n" +
+	"properties\x18\x06 \x01(\v2\x17.google.protobuf.StructR\n" +
+	"properties\x12\x16\n" +
+	"\x06traits\x18\a \x03(\tR\x06traits\x12.\n" +
+	"\x10deploy_interface\x18\b \x01(\tH\x01R\x0fdeployInterface\x88\x01\x01\x12\x19\n" +
+	"\x05image\x18\t \x01(\tH\x02R\x05image\x88\x01\x01\x12$\n" +
+	"\vpower_state\x18\n" +
+	" \x01(\tH\x03R\n" +
+	"powerState\x88\x01\x01\x122\n" +
+	"\x05ports\x18\v \x03(\v2\x1c.mogan.driver.v1.MachinePortR\x05ports\x12A\n" +
+	"\n" +
+	"portgroups\x18\f \x03(\v2!.mogan.driver.v1.MachinePortgroupR\n" +
+	"portgroups\x12\x19\n" +
+	"\x05owner\x18\r \x01(\tH\x04R\x05owner\x88\x01\x01\x12\x1b\n" +
+	"\x06lessee\x18\x0e \x01(\tH\x05R\x06lessee\x88\x01\x01B\x11\n" +
+	"\x0f_resource_classB\x13\n" +
+	"\x11_deploy_interfaceB\b\n" +
+	"\x06_imageB\x0e\n" +
+	"\f_power_stateB\b\n" +
+	"\x06_ownerB\t\n" +
+	"\a_lessee\"\xa3\x02\n" +
+	"\vMachinePort\x12\x10\n" +
+	"\x03mac\x18\x01 \x01(\tR\x03mac\x12$\n" +
+	"\vpxe_enabled\x18\x02 \x01(\bH\x00R\n" +
+	"pxeEnabled\x88\x01\x01\x12.\n" +
+	"\x10physical_network\x18\x03 \x01(\tH\x01R\x0fphysicalNetwork\x88\x01\x01\x12\x1d\n" +
+	"\anetwork\x18\x04 \x01(\tH\x02R\anetwork\x88\x01\x01\x12\x1b\n" +
+	"\tfixed_ips\x18\x05 \x03(\tR\bfixedIps\x12+\n" +
+	"\x0fneutron_port_id\x18\x06 \x01(\tH\x03R\rneutronPortId\x88\x01\x01B\x0e\n" +
+	"\f_pxe_enabledB\x13\n" +
+	"\x11_physical_networkB\n" +
+	"\n" +
+	"\b_networkB\x12\n" +
+	"\x10_neutron_port_id\"~\n" +
+	"\x10MachinePortgroup\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tH\x00R\x04name\x88\x01\x01\x12\x10\n" +
+	"\x03mac\x18\x02 \x01(\tR\x03mac\x12\x17\n" +
+	"\x04mode\x18\x03 \x01(\tH\x01R\x04mode\x88\x01\x01\x12\x14\n" +
+	"\x05ports\x18\x04 \x03(\tR\x05portsB\a\n" +
+	"\x05_nameB\a\n" +
+	"\x05_mode\"\x8e\x02\n" +
+	"\x11EnrollNodeRequest\x12!\n" +
+	"\fmigration_id\x18\x01 \x01(\tR\vmigrationId\x12\x1b\n" +
+	"\tnode_uuid\x18\x02 \x01(\tR\bnodeUuid\x122\n" +
+	"\amachine\x18\x03 \x01(\v2\x18.mogan.driver.v1.MachineR\amachine\x12I\n" +
+	"\asecrets\x18\x04 \x03(\v2/.mogan.driver.v1.EnrollNodeRequest.SecretsEntryR\asecrets\x1a:\n" +
+	"\fSecretsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x90\x01\n" +
+	"\x12EnrollNodeResponse\x12'\n" +
+	"\x0fprovision_state\x18\x01 \x01(\tR\x0eprovisionState\x12\x1f\n" +
+	"\vpower_state\x18\x02 \x01(\tR\n" +
+	"powerState\x12\x1c\n" +
+	"\tprotected\x18\x03 \x01(\bR\tprotected\x12\x12\n" +
+	"\x04done\x18\x04 \x01(\bR\x04done\"W\n" +
+	"\x15DeleteEnrolledRequest\x12!\n" +
+	"\fmigration_id\x18\x01 \x01(\tR\vmigrationId\x12\x1b\n" +
+	"\tnode_uuid\x18\x02 \x01(\tR\bnodeUuid\"\x18\n" +
+	"\x16DeleteEnrolledResponse\"0\n" +
+	"\x11ExportNodeRequest\x12\x1b\n" +
+	"\tnode_uuid\x18\x01 \x01(\tR\bnodeUuid\"\xba\x01\n" +
+	"\x12ExportNodeResponse\x122\n" +
+	"\amachine\x18\x01 \x01(\v2\x18.mogan.driver.v1.MachineR\amachine\x120\n" +
+	"\x05state\x18\x02 \x01(\v2\x1a.mogan.driver.v1.NodeStateR\x05state\x12 \n" +
+	"\vmaintenance\x18\x03 \x01(\bR\vmaintenance\x12\x1c\n" +
+	"\tprotected\x18\x04 \x01(\bR\tprotected\"Q\n" +
+	"\x0fHoldNodeRequest\x12!\n" +
+	"\fmigration_id\x18\x01 \x01(\tR\vmigrationId\x12\x1b\n" +
+	"\tnode_uuid\x18\x02 \x01(\tR\bnodeUuid\"\x12\n" +
+	"\x10HoldNodeResponse\"S\n" +
+	"\x11UnholdNodeRequest\x12!\n" +
+	"\fmigration_id\x18\x01 \x01(\tR\vmigrationId\x12\x1b\n" +
+	"\tnode_uuid\x18\x02 \x01(\tR\bnodeUuid\"\x14\n" +
+	"\x12UnholdNodeResponse\"T\n" +
+	"\x12ReleaseNodeRequest\x12!\n" +
+	"\fmigration_id\x18\x01 \x01(\tR\vmigrationId\x12\x1b\n" +
+	"\tnode_uuid\x18\x02 \x01(\tR\bnodeUuid\"\x15\n" +
+	"\x13ReleaseNodeResponse2\xdc\n" +
+	"\n" +
 	"\x06Driver\x12L\n" +
 	"\aGetInfo\x12\x1f.mogan.driver.v1.GetInfoRequest\x1a .mogan.driver.v1.GetInfoResponse\x12R\n" +
 	"\tConfigure\x12!.mogan.driver.v1.ConfigureRequest\x1a\".mogan.driver.v1.ConfigureResponse\x12r\n" +
@@ -1465,7 +2489,16 @@ const file_driver_proto_rawDesc = "" +
 	"\bUnmanage\x12 .mogan.driver.v1.UnmanageRequest\x1a!.mogan.driver.v1.UnmanageResponse\x12^\n" +
 	"\rGetNodeStates\x12%.mogan.driver.v1.GetNodeStatesRequest\x1a&.mogan.driver.v1.GetNodeStatesResponse\x12d\n" +
 	"\x0fGetConfigSchema\x12'.mogan.driver.v1.GetConfigSchemaRequest\x1a(.mogan.driver.v1.GetConfigSchemaResponse\x12[\n" +
-	"\fCheckBackend\x12$.mogan.driver.v1.CheckBackendRequest\x1a%.mogan.driver.v1.CheckBackendResponseB>Z<github.com/mogan-manage/mogan-manage/proto/driverv1;driverv1b\x06proto3"
+	"\fCheckBackend\x12$.mogan.driver.v1.CheckBackendRequest\x1a%.mogan.driver.v1.CheckBackendResponse\x12U\n" +
+	"\n" +
+	"EnrollNode\x12\".mogan.driver.v1.EnrollNodeRequest\x1a#.mogan.driver.v1.EnrollNodeResponse\x12a\n" +
+	"\x0eDeleteEnrolled\x12&.mogan.driver.v1.DeleteEnrolledRequest\x1a'.mogan.driver.v1.DeleteEnrolledResponse\x12U\n" +
+	"\n" +
+	"ExportNode\x12\".mogan.driver.v1.ExportNodeRequest\x1a#.mogan.driver.v1.ExportNodeResponse\x12O\n" +
+	"\bHoldNode\x12 .mogan.driver.v1.HoldNodeRequest\x1a!.mogan.driver.v1.HoldNodeResponse\x12U\n" +
+	"\n" +
+	"UnholdNode\x12\".mogan.driver.v1.UnholdNodeRequest\x1a#.mogan.driver.v1.UnholdNodeResponse\x12X\n" +
+	"\vReleaseNode\x12#.mogan.driver.v1.ReleaseNodeRequest\x1a$.mogan.driver.v1.ReleaseNodeResponseB>Z<github.com/mogan-manage/mogan-manage/proto/driverv1;driverv1b\x06proto3"
 
 var (
 	file_driver_proto_rawDescOnce sync.Once
@@ -1479,7 +2512,7 @@ func file_driver_proto_rawDescGZIP() []byte {
 	return file_driver_proto_rawDescData
 }
 
-var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_driver_proto_goTypes = []any{
 	(*GetInfoRequest)(nil),              // 0: mogan.driver.v1.GetInfoRequest
 	(*GetInfoResponse)(nil),             // 1: mogan.driver.v1.GetInfoResponse
@@ -1505,11 +2538,28 @@ var file_driver_proto_goTypes = []any{
 	(*ErrorDetail)(nil),                 // 21: mogan.driver.v1.ErrorDetail
 	(*CheckBackendRequest)(nil),         // 22: mogan.driver.v1.CheckBackendRequest
 	(*CheckBackendResponse)(nil),        // 23: mogan.driver.v1.CheckBackendResponse
-	nil,                                 // 24: mogan.driver.v1.ConfigureRequest.OptionsEntry
-	nil,                                 // 25: mogan.driver.v1.Node.PropertiesEntry
+	(*Machine)(nil),                     // 24: mogan.driver.v1.Machine
+	(*MachinePort)(nil),                 // 25: mogan.driver.v1.MachinePort
+	(*MachinePortgroup)(nil),            // 26: mogan.driver.v1.MachinePortgroup
+	(*EnrollNodeRequest)(nil),           // 27: mogan.driver.v1.EnrollNodeRequest
+	(*EnrollNodeResponse)(nil),          // 28: mogan.driver.v1.EnrollNodeResponse
+	(*DeleteEnrolledRequest)(nil),       // 29: mogan.driver.v1.DeleteEnrolledRequest
+	(*DeleteEnrolledResponse)(nil),      // 30: mogan.driver.v1.DeleteEnrolledResponse
+	(*ExportNodeRequest)(nil),           // 31: mogan.driver.v1.ExportNodeRequest
+	(*ExportNodeResponse)(nil),          // 32: mogan.driver.v1.ExportNodeResponse
+	(*HoldNodeRequest)(nil),             // 33: mogan.driver.v1.HoldNodeRequest
+	(*HoldNodeResponse)(nil),            // 34: mogan.driver.v1.HoldNodeResponse
+	(*UnholdNodeRequest)(nil),           // 35: mogan.driver.v1.UnholdNodeRequest
+	(*UnholdNodeResponse)(nil),          // 36: mogan.driver.v1.UnholdNodeResponse
+	(*ReleaseNodeRequest)(nil),          // 37: mogan.driver.v1.ReleaseNodeRequest
+	(*ReleaseNodeResponse)(nil),         // 38: mogan.driver.v1.ReleaseNodeResponse
+	nil,                                 // 39: mogan.driver.v1.ConfigureRequest.OptionsEntry
+	nil,                                 // 40: mogan.driver.v1.Node.PropertiesEntry
+	nil,                                 // 41: mogan.driver.v1.EnrollNodeRequest.SecretsEntry
+	(*structpb.Struct)(nil),             // 42: google.protobuf.Struct
 }
 var file_driver_proto_depIdxs = []int32{
-	24, // 0: mogan.driver.v1.ConfigureRequest.options:type_name -> mogan.driver.v1.ConfigureRequest.OptionsEntry
+	39, // 0: mogan.driver.v1.ConfigureRequest.options:type_name -> mogan.driver.v1.ConfigureRequest.OptionsEntry
 	18, // 1: mogan.driver.v1.ListManageableNodesResponse.nodes:type_name -> mogan.driver.v1.Node
 	18, // 2: mogan.driver.v1.GetManageableNodeResponse.node:type_name -> mogan.driver.v1.Node
 	18, // 3: mogan.driver.v1.ManageResponse.node:type_name -> mogan.driver.v1.Node
@@ -1517,30 +2567,50 @@ var file_driver_proto_depIdxs = []int32{
 	16, // 5: mogan.driver.v1.GetConfigSchemaResponse.options:type_name -> mogan.driver.v1.ConfigOption
 	19, // 6: mogan.driver.v1.Node.ports:type_name -> mogan.driver.v1.Port
 	20, // 7: mogan.driver.v1.Node.portgroups:type_name -> mogan.driver.v1.Portgroup
-	25, // 8: mogan.driver.v1.Node.properties:type_name -> mogan.driver.v1.Node.PropertiesEntry
-	0,  // 9: mogan.driver.v1.Driver.GetInfo:input_type -> mogan.driver.v1.GetInfoRequest
-	2,  // 10: mogan.driver.v1.Driver.Configure:input_type -> mogan.driver.v1.ConfigureRequest
-	4,  // 11: mogan.driver.v1.Driver.ListManageableNodes:input_type -> mogan.driver.v1.ListManageableNodesRequest
-	6,  // 12: mogan.driver.v1.Driver.GetManageableNode:input_type -> mogan.driver.v1.GetManageableNodeRequest
-	8,  // 13: mogan.driver.v1.Driver.Manage:input_type -> mogan.driver.v1.ManageRequest
-	10, // 14: mogan.driver.v1.Driver.Unmanage:input_type -> mogan.driver.v1.UnmanageRequest
-	12, // 15: mogan.driver.v1.Driver.GetNodeStates:input_type -> mogan.driver.v1.GetNodeStatesRequest
-	14, // 16: mogan.driver.v1.Driver.GetConfigSchema:input_type -> mogan.driver.v1.GetConfigSchemaRequest
-	22, // 17: mogan.driver.v1.Driver.CheckBackend:input_type -> mogan.driver.v1.CheckBackendRequest
-	1,  // 18: mogan.driver.v1.Driver.GetInfo:output_type -> mogan.driver.v1.GetInfoResponse
-	3,  // 19: mogan.driver.v1.Driver.Configure:output_type -> mogan.driver.v1.ConfigureResponse
-	5,  // 20: mogan.driver.v1.Driver.ListManageableNodes:output_type -> mogan.driver.v1.ListManageableNodesResponse
-	7,  // 21: mogan.driver.v1.Driver.GetManageableNode:output_type -> mogan.driver.v1.GetManageableNodeResponse
-	9,  // 22: mogan.driver.v1.Driver.Manage:output_type -> mogan.driver.v1.ManageResponse
-	11, // 23: mogan.driver.v1.Driver.Unmanage:output_type -> mogan.driver.v1.UnmanageResponse
-	13, // 24: mogan.driver.v1.Driver.GetNodeStates:output_type -> mogan.driver.v1.GetNodeStatesResponse
-	15, // 25: mogan.driver.v1.Driver.GetConfigSchema:output_type -> mogan.driver.v1.GetConfigSchemaResponse
-	23, // 26: mogan.driver.v1.Driver.CheckBackend:output_type -> mogan.driver.v1.CheckBackendResponse
-	18, // [18:27] is the sub-list for method output_type
-	9,  // [9:18] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	40, // 8: mogan.driver.v1.Node.properties:type_name -> mogan.driver.v1.Node.PropertiesEntry
+	42, // 9: mogan.driver.v1.Machine.driver_info:type_name -> google.protobuf.Struct
+	42, // 10: mogan.driver.v1.Machine.properties:type_name -> google.protobuf.Struct
+	25, // 11: mogan.driver.v1.Machine.ports:type_name -> mogan.driver.v1.MachinePort
+	26, // 12: mogan.driver.v1.Machine.portgroups:type_name -> mogan.driver.v1.MachinePortgroup
+	24, // 13: mogan.driver.v1.EnrollNodeRequest.machine:type_name -> mogan.driver.v1.Machine
+	41, // 14: mogan.driver.v1.EnrollNodeRequest.secrets:type_name -> mogan.driver.v1.EnrollNodeRequest.SecretsEntry
+	24, // 15: mogan.driver.v1.ExportNodeResponse.machine:type_name -> mogan.driver.v1.Machine
+	17, // 16: mogan.driver.v1.ExportNodeResponse.state:type_name -> mogan.driver.v1.NodeState
+	0,  // 17: mogan.driver.v1.Driver.GetInfo:input_type -> mogan.driver.v1.GetInfoRequest
+	2,  // 18: mogan.driver.v1.Driver.Configure:input_type -> mogan.driver.v1.ConfigureRequest
+	4,  // 19: mogan.driver.v1.Driver.ListManageableNodes:input_type -> mogan.driver.v1.ListManageableNodesRequest
+	6,  // 20: mogan.driver.v1.Driver.GetManageableNode:input_type -> mogan.driver.v1.GetManageableNodeRequest
+	8,  // 21: mogan.driver.v1.Driver.Manage:input_type -> mogan.driver.v1.ManageRequest
+	10, // 22: mogan.driver.v1.Driver.Unmanage:input_type -> mogan.driver.v1.UnmanageRequest
+	12, // 23: mogan.driver.v1.Driver.GetNodeStates:input_type -> mogan.driver.v1.GetNodeStatesRequest
+	14, // 24: mogan.driver.v1.Driver.GetConfigSchema:input_type -> mogan.driver.v1.GetConfigSchemaRequest
+	22, // 25: mogan.driver.v1.Driver.CheckBackend:input_type -> mogan.driver.v1.CheckBackendRequest
+	27, // 26: mogan.driver.v1.Driver.EnrollNode:input_type -> mogan.driver.v1.EnrollNodeRequest
+	29, // 27: mogan.driver.v1.Driver.DeleteEnrolled:input_type -> mogan.driver.v1.DeleteEnrolledRequest
+	31, // 28: mogan.driver.v1.Driver.ExportNode:input_type -> mogan.driver.v1.ExportNodeRequest
+	33, // 29: mogan.driver.v1.Driver.HoldNode:input_type -> mogan.driver.v1.HoldNodeRequest
+	35, // 30: mogan.driver.v1.Driver.UnholdNode:input_type -> mogan.driver.v1.UnholdNodeRequest
+	37, // 31: mogan.driver.v1.Driver.ReleaseNode:input_type -> mogan.driver.v1.ReleaseNodeRequest
+	1,  // 32: mogan.driver.v1.Driver.GetInfo:output_type -> mogan.driver.v1.GetInfoResponse
+	3,  // 33: mogan.driver.v1.Driver.Configure:output_type -> mogan.driver.v1.ConfigureResponse
+	5,  // 34: mogan.driver.v1.Driver.ListManageableNodes:output_type -> mogan.driver.v1.ListManageableNodesResponse
+	7,  // 35: mogan.driver.v1.Driver.GetManageableNode:output_type -> mogan.driver.v1.GetManageableNodeResponse
+	9,  // 36: mogan.driver.v1.Driver.Manage:output_type -> mogan.driver.v1.ManageResponse
+	11, // 37: mogan.driver.v1.Driver.Unmanage:output_type -> mogan.driver.v1.UnmanageResponse
+	13, // 38: mogan.driver.v1.Driver.GetNodeStates:output_type -> mogan.driver.v1.GetNodeStatesResponse
+	15, // 39: mogan.driver.v1.Driver.GetConfigSchema:output_type -> mogan.driver.v1.GetConfigSchemaResponse
+	23, // 40: mogan.driver.v1.Driver.CheckBackend:output_type -> mogan.driver.v1.CheckBackendResponse
+	28, // 41: mogan.driver.v1.Driver.EnrollNode:output_type -> mogan.driver.v1.EnrollNodeResponse
+	30, // 42: mogan.driver.v1.Driver.DeleteEnrolled:output_type -> mogan.driver.v1.DeleteEnrolledResponse
+	32, // 43: mogan.driver.v1.Driver.ExportNode:output_type -> mogan.driver.v1.ExportNodeResponse
+	34, // 44: mogan.driver.v1.Driver.HoldNode:output_type -> mogan.driver.v1.HoldNodeResponse
+	36, // 45: mogan.driver.v1.Driver.UnholdNode:output_type -> mogan.driver.v1.UnholdNodeResponse
+	38, // 46: mogan.driver.v1.Driver.ReleaseNode:output_type -> mogan.driver.v1.ReleaseNodeResponse
+	32, // [32:47] is the sub-list for method output_type
+	17, // [17:32] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_driver_proto_init() }
@@ -1552,13 +2622,16 @@ func file_driver_proto_init() {
 	file_driver_proto_msgTypes[18].OneofWrappers = []any{}
 	file_driver_proto_msgTypes[19].OneofWrappers = []any{}
 	file_driver_proto_msgTypes[20].OneofWrappers = []any{}
+	file_driver_proto_msgTypes[24].OneofWrappers = []any{}
+	file_driver_proto_msgTypes[25].OneofWrappers = []any{}
+	file_driver_proto_msgTypes[26].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_driver_proto_rawDesc), len(file_driver_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   26,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -35,6 +35,12 @@ const (
 	Driver_GetNodeStates_FullMethodName       = "/mogan.driver.v1.Driver/GetNodeStates"
 	Driver_GetConfigSchema_FullMethodName     = "/mogan.driver.v1.Driver/GetConfigSchema"
 	Driver_CheckBackend_FullMethodName        = "/mogan.driver.v1.Driver/CheckBackend"
+	Driver_EnrollNode_FullMethodName          = "/mogan.driver.v1.Driver/EnrollNode"
+	Driver_DeleteEnrolled_FullMethodName      = "/mogan.driver.v1.Driver/DeleteEnrolled"
+	Driver_ExportNode_FullMethodName          = "/mogan.driver.v1.Driver/ExportNode"
+	Driver_HoldNode_FullMethodName            = "/mogan.driver.v1.Driver/HoldNode"
+	Driver_UnholdNode_FullMethodName          = "/mogan.driver.v1.Driver/UnholdNode"
+	Driver_ReleaseNode_FullMethodName         = "/mogan.driver.v1.Driver/ReleaseNode"
 )
 
 // DriverClient is the client API for Driver service.
@@ -111,6 +117,56 @@ type DriverClient interface {
 	// Unimplemented still works: the host reads its backend as unknown and
 	// counts it as up.
 	CheckBackend(ctx context.Context, in *CheckBackendRequest, opts ...grpc.CallOption) (*CheckBackendResponse, error)
+	// EnrollNode (capability "enroll") advances the enrollment of one
+	// running machine by one transition and answers where the node stands;
+	// the host calls again until done (active and protected) or an error,
+	// within its enroll timeout. It is idempotent by node uuid: the driver
+	// reads the node to know what exists. The first call creates the node
+	// with the uuid the host chose, automated cleaning off and the
+	// migration's marker, with its portgroups and ports (each port's Neutron
+	// port as its VIF); later calls request manage (the backend proves it
+	// reaches the BMC), then adopt, then set protected with the reason
+	// "mogan-manage migration <id>". A wait for a transitional state
+	// (verifying, adopting) stays within the call's deadline.
+	//
+	// AlreadyExists or Aborted for a MAC or a name already used, naming it,
+	// and for a node with this uuid that is not this migration's;
+	// FailedPrecondition with the backend's last error in ErrorDetail.reason
+	// when manage fails (the node is back in enroll), adopt fails, or the
+	// power state read differs from machine.power_state when that is given.
+	// The secrets reach the driver in this request only: it sends them to the
+	// backend and nowhere else, and the SDK scrubs their values from any
+	// error it answers.
+	EnrollNode(ctx context.Context, in *EnrollNodeRequest, opts ...grpc.CallOption) (*EnrollNodeResponse, error)
+	// DeleteEnrolled (capability "enroll") undoes EnrollNode: it deletes the
+	// node only if it carries this migration's marker and no instance is
+	// associated with it, lifting only the protection EnrollNode set; a node
+	// in a state that cannot be deleted is put in maintenance (the reason
+	// naming the migration) first, and a node the backend holds locked is
+	// retried. A node that is gone is success; one that is not this
+	// migration's is Aborted and left alone.
+	DeleteEnrolled(ctx context.Context, in *DeleteEnrolledRequest, opts ...grpc.CallOption) (*DeleteEnrolledResponse, error)
+	// ExportNode (capability "export") describes one node of a source
+	// backend as a Machine to enroll elsewhere: its ports, portgroups, traits
+	// and VIFs; the driver_info fields the backend masks are left out of
+	// driver_info and named in machine.secrets. NotFound for an unknown node.
+	ExportNode(ctx context.Context, in *ExportNodeRequest, opts ...grpc.CallOption) (*ExportNodeResponse, error)
+	// HoldNode (capability "release") puts an active node of a source
+	// backend in maintenance with the reason "mogan-manage migration <id>",
+	// so that nothing acts on it while the target takes it. FailedPrecondition
+	// (with the reason) for a node that is protected, not active, already in
+	// maintenance or associated with an instance; holding a node this
+	// migration already holds is success.
+	HoldNode(ctx context.Context, in *HoldNodeRequest, opts ...grpc.CallOption) (*HoldNodeResponse, error)
+	// UnholdNode (capability "release") takes the node out of maintenance,
+	// only when the maintenance reason is this migration's; a node that is
+	// gone or not held by it is left alone (success).
+	UnholdNode(ctx context.Context, in *UnholdNodeRequest, opts ...grpc.CallOption) (*UnholdNodeResponse, error)
+	// ReleaseNode (capability "release") deletes the node from the source
+	// backend without touching the machine, only while this migration holds
+	// it; a node that is gone is success, one not held by this migration
+	// Aborted.
+	ReleaseNode(ctx context.Context, in *ReleaseNodeRequest, opts ...grpc.CallOption) (*ReleaseNodeResponse, error)
 }
 
 type driverClient struct {
@@ -220,6 +276,66 @@ func (c *driverClient) CheckBackend(ctx context.Context, in *CheckBackendRequest
 	return out, nil
 }
 
+func (c *driverClient) EnrollNode(ctx context.Context, in *EnrollNodeRequest, opts ...grpc.CallOption) (*EnrollNodeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EnrollNodeResponse)
+	err := c.cc.Invoke(ctx, Driver_EnrollNode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) DeleteEnrolled(ctx context.Context, in *DeleteEnrolledRequest, opts ...grpc.CallOption) (*DeleteEnrolledResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteEnrolledResponse)
+	err := c.cc.Invoke(ctx, Driver_DeleteEnrolled_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) ExportNode(ctx context.Context, in *ExportNodeRequest, opts ...grpc.CallOption) (*ExportNodeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExportNodeResponse)
+	err := c.cc.Invoke(ctx, Driver_ExportNode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) HoldNode(ctx context.Context, in *HoldNodeRequest, opts ...grpc.CallOption) (*HoldNodeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(HoldNodeResponse)
+	err := c.cc.Invoke(ctx, Driver_HoldNode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) UnholdNode(ctx context.Context, in *UnholdNodeRequest, opts ...grpc.CallOption) (*UnholdNodeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnholdNodeResponse)
+	err := c.cc.Invoke(ctx, Driver_UnholdNode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) ReleaseNode(ctx context.Context, in *ReleaseNodeRequest, opts ...grpc.CallOption) (*ReleaseNodeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReleaseNodeResponse)
+	err := c.cc.Invoke(ctx, Driver_ReleaseNode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DriverServer is the server API for Driver service.
 // All implementations must embed UnimplementedDriverServer
 // for forward compatibility.
@@ -294,6 +410,56 @@ type DriverServer interface {
 	// Unimplemented still works: the host reads its backend as unknown and
 	// counts it as up.
 	CheckBackend(context.Context, *CheckBackendRequest) (*CheckBackendResponse, error)
+	// EnrollNode (capability "enroll") advances the enrollment of one
+	// running machine by one transition and answers where the node stands;
+	// the host calls again until done (active and protected) or an error,
+	// within its enroll timeout. It is idempotent by node uuid: the driver
+	// reads the node to know what exists. The first call creates the node
+	// with the uuid the host chose, automated cleaning off and the
+	// migration's marker, with its portgroups and ports (each port's Neutron
+	// port as its VIF); later calls request manage (the backend proves it
+	// reaches the BMC), then adopt, then set protected with the reason
+	// "mogan-manage migration <id>". A wait for a transitional state
+	// (verifying, adopting) stays within the call's deadline.
+	//
+	// AlreadyExists or Aborted for a MAC or a name already used, naming it,
+	// and for a node with this uuid that is not this migration's;
+	// FailedPrecondition with the backend's last error in ErrorDetail.reason
+	// when manage fails (the node is back in enroll), adopt fails, or the
+	// power state read differs from machine.power_state when that is given.
+	// The secrets reach the driver in this request only: it sends them to the
+	// backend and nowhere else, and the SDK scrubs their values from any
+	// error it answers.
+	EnrollNode(context.Context, *EnrollNodeRequest) (*EnrollNodeResponse, error)
+	// DeleteEnrolled (capability "enroll") undoes EnrollNode: it deletes the
+	// node only if it carries this migration's marker and no instance is
+	// associated with it, lifting only the protection EnrollNode set; a node
+	// in a state that cannot be deleted is put in maintenance (the reason
+	// naming the migration) first, and a node the backend holds locked is
+	// retried. A node that is gone is success; one that is not this
+	// migration's is Aborted and left alone.
+	DeleteEnrolled(context.Context, *DeleteEnrolledRequest) (*DeleteEnrolledResponse, error)
+	// ExportNode (capability "export") describes one node of a source
+	// backend as a Machine to enroll elsewhere: its ports, portgroups, traits
+	// and VIFs; the driver_info fields the backend masks are left out of
+	// driver_info and named in machine.secrets. NotFound for an unknown node.
+	ExportNode(context.Context, *ExportNodeRequest) (*ExportNodeResponse, error)
+	// HoldNode (capability "release") puts an active node of a source
+	// backend in maintenance with the reason "mogan-manage migration <id>",
+	// so that nothing acts on it while the target takes it. FailedPrecondition
+	// (with the reason) for a node that is protected, not active, already in
+	// maintenance or associated with an instance; holding a node this
+	// migration already holds is success.
+	HoldNode(context.Context, *HoldNodeRequest) (*HoldNodeResponse, error)
+	// UnholdNode (capability "release") takes the node out of maintenance,
+	// only when the maintenance reason is this migration's; a node that is
+	// gone or not held by it is left alone (success).
+	UnholdNode(context.Context, *UnholdNodeRequest) (*UnholdNodeResponse, error)
+	// ReleaseNode (capability "release") deletes the node from the source
+	// backend without touching the machine, only while this migration holds
+	// it; a node that is gone is success, one not held by this migration
+	// Aborted.
+	ReleaseNode(context.Context, *ReleaseNodeRequest) (*ReleaseNodeResponse, error)
 	mustEmbedUnimplementedDriverServer()
 }
 
@@ -330,6 +496,24 @@ func (UnimplementedDriverServer) GetConfigSchema(context.Context, *GetConfigSche
 }
 func (UnimplementedDriverServer) CheckBackend(context.Context, *CheckBackendRequest) (*CheckBackendResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CheckBackend not implemented")
+}
+func (UnimplementedDriverServer) EnrollNode(context.Context, *EnrollNodeRequest) (*EnrollNodeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EnrollNode not implemented")
+}
+func (UnimplementedDriverServer) DeleteEnrolled(context.Context, *DeleteEnrolledRequest) (*DeleteEnrolledResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteEnrolled not implemented")
+}
+func (UnimplementedDriverServer) ExportNode(context.Context, *ExportNodeRequest) (*ExportNodeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExportNode not implemented")
+}
+func (UnimplementedDriverServer) HoldNode(context.Context, *HoldNodeRequest) (*HoldNodeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method HoldNode not implemented")
+}
+func (UnimplementedDriverServer) UnholdNode(context.Context, *UnholdNodeRequest) (*UnholdNodeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnholdNode not implemented")
+}
+func (UnimplementedDriverServer) ReleaseNode(context.Context, *ReleaseNodeRequest) (*ReleaseNodeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReleaseNode not implemented")
 }
 func (UnimplementedDriverServer) mustEmbedUnimplementedDriverServer() {}
 func (UnimplementedDriverServer) testEmbeddedByValue()                {}
@@ -507,6 +691,114 @@ func _Driver_CheckBackend_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Driver_EnrollNode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EnrollNodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).EnrollNode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_EnrollNode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).EnrollNode(ctx, req.(*EnrollNodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_DeleteEnrolled_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteEnrolledRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).DeleteEnrolled(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_DeleteEnrolled_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).DeleteEnrolled(ctx, req.(*DeleteEnrolledRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_ExportNode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportNodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).ExportNode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_ExportNode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).ExportNode(ctx, req.(*ExportNodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_HoldNode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HoldNodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).HoldNode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_HoldNode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).HoldNode(ctx, req.(*HoldNodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_UnholdNode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnholdNodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).UnholdNode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_UnholdNode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).UnholdNode(ctx, req.(*UnholdNodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_ReleaseNode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReleaseNodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).ReleaseNode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_ReleaseNode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).ReleaseNode(ctx, req.(*ReleaseNodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Driver_ServiceDesc is the grpc.ServiceDesc for Driver service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -545,6 +837,30 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CheckBackend",
 			Handler:    _Driver_CheckBackend_Handler,
+		},
+		{
+			MethodName: "EnrollNode",
+			Handler:    _Driver_EnrollNode_Handler,
+		},
+		{
+			MethodName: "DeleteEnrolled",
+			Handler:    _Driver_DeleteEnrolled_Handler,
+		},
+		{
+			MethodName: "ExportNode",
+			Handler:    _Driver_ExportNode_Handler,
+		},
+		{
+			MethodName: "HoldNode",
+			Handler:    _Driver_HoldNode_Handler,
+		},
+		{
+			MethodName: "UnholdNode",
+			Handler:    _Driver_UnholdNode_Handler,
+		},
+		{
+			MethodName: "ReleaseNode",
+			Handler:    _Driver_ReleaseNode_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

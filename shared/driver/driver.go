@@ -82,6 +82,9 @@ type Full interface {
 	Discoverer
 	Adopter
 	StateReader
+	Enroller
+	Exporter
+	Releaser
 }
 
 // Capability names, as reported in Info.Capabilities.
@@ -102,6 +105,15 @@ func CapabilitiesOf(d Driver) []string {
 	}
 	if _, ok := d.(StateReader); ok {
 		caps = append(caps, CapabilityStates)
+	}
+	if _, ok := d.(Enroller); ok {
+		caps = append(caps, CapabilityEnroll)
+	}
+	if _, ok := d.(Exporter); ok {
+		caps = append(caps, CapabilityExport)
+	}
+	if _, ok := d.(Releaser); ok {
+		caps = append(caps, CapabilityRelease)
 	}
 	return caps
 }

@@ -45,34 +45,49 @@ func IsConnectionFailure(err error) bool {
 }
 
 // kindCodes is the one table between the SDK's error kinds and gRPC status
-// codes, one row per kind: a plugin answers an error of the kind with code,
-// and the host reads code back as the kind (codeKinds, derived from this).
-// alsoFrom are further codes read back as the kind, so that a plugin built
-// with a later SDK, which may split a kind, still reads as its nearest kind
-// here. No code appears twice.
+// codes, one row per kind: a plugin answers an error of the kind with code
+// and names it in ErrorDetail.kind, and the host reads the name back as the
+// kind. Several kinds may share a code (all of 409's are
+// FailedPrecondition or Aborted): a status without a name the host knows
+// (from an older plugin, or a kind a later SDK added) reads as the first
+// row of its code, the code's own kind (codeKinds). alsoFrom are further
+// codes read back as the kind, so that a plugin built with a later SDK,
+// which may move a kind, still reads as its nearest kind here.
 var kindCodes = []struct {
 	kind     error
+	name     string
 	code     codes.Code
 	alsoFrom []codes.Code
 }{
-	{driver.ErrNotImplemented, codes.Unimplemented, nil},
-	{driver.ErrNodeNotFound, codes.NotFound, nil},
-	{driver.ErrNotManageable, codes.FailedPrecondition, nil},
-	{driver.ErrConflict, codes.Aborted, []codes.Code{codes.AlreadyExists}},
-	{driver.ErrUnavailable, codes.Unavailable, nil},
-	{driver.ErrInvalidArgument, codes.InvalidArgument, nil},
-	{context.DeadlineExceeded, codes.DeadlineExceeded, nil},
-	{context.Canceled, codes.Canceled, nil},
+	{driver.ErrNotImplemented, "not_implemented", codes.Unimplemented, nil},
+	{driver.ErrNodeNotFound, "node_not_found", codes.NotFound, nil},
+	{driver.ErrNotManageable, "not_manageable", codes.FailedPrecondition, nil},
+	{driver.ErrConflict, "conflict", codes.Aborted, []codes.Code{codes.AlreadyExists}},
+	{driver.ErrUnavailable, "unavailable", codes.Unavailable, nil},
+	{driver.ErrInvalidArgument, "invalid_argument", codes.InvalidArgument, nil},
+	{context.DeadlineExceeded, "deadline_exceeded", codes.DeadlineExceeded, nil},
+	{context.Canceled, "canceled", codes.Canceled, nil},
 }
 
-// codeKinds is kindCodes the other way: the kind a status code reads as.
+// codeKinds is kindCodes the other way: the kind a status code reads as
+// when no known kind is named, the first row of the code.
 var codeKinds = func() map[codes.Code]error {
 	m := make(map[codes.Code]error)
 	for _, kc := range kindCodes {
-		m[kc.code] = kc.kind
-		for _, c := range kc.alsoFrom {
-			m[c] = kc.kind
+		for _, c := range append([]codes.Code{kc.code}, kc.alsoFrom...) {
+			if _, taken := m[c]; !taken {
+				m[c] = kc.kind
+			}
 		}
+	}
+	return m
+}()
+
+// nameKinds reads ErrorDetail.kind: a kind by its name, with its code.
+var nameKinds = func() map[string]int {
+	m := make(map[string]int, len(kindCodes))
+	for i, kc := range kindCodes {
+		m[kc.name] = i
 	}
 	return m
 }()
@@ -96,22 +111,30 @@ func toStatus(err error) error {
 	if err == nil {
 		return nil
 	}
-	code := codes.Unknown
-	for _, kc := range kindCodes {
-		if errors.Is(err, kc.kind) {
-			code = kc.code
-			break
-		}
+	code, name := codes.Unknown, ""
+	if i := kindIndex(err); i >= 0 {
+		code, name = kindCodes[i].code, kindCodes[i].name
 	}
 	st := status.New(code, err.Error())
 	detailed, derr := st.WithDetails(&driverv1.ErrorDetail{
 		Reason: driver.ReasonOf(err),
 		Option: driver.OptionOf(err),
+		Kind:   name,
 	})
 	if derr != nil {
 		return st.Err()
 	}
 	return detailed.Err()
+}
+
+// kindIndex is the row of kindCodes err is of, or -1.
+func kindIndex(err error) int {
+	for i, kc := range kindCodes {
+		if errors.Is(err, kc.kind) {
+			return i
+		}
+	}
+	return -1
 }
 
 // fromStatus turns a status received by the host back into the driver's
@@ -145,6 +168,9 @@ func fromStatus(err error) error {
 		}
 	}
 	kind, ok := codeKinds[st.Code()]
+	if i, named := nameKinds[detail.GetKind()]; named && kindCodes[i].code == st.Code() {
+		kind, ok = kindCodes[i].kind, true
+	}
 	if !ok {
 		return errors.New(st.Message())
 	}

@@ -104,34 +104,58 @@ func TestTransportFailuresAreCallFailed(t *testing.T) {
 }
 
 // TestEveryKindCrossesTheBoundary: each row of kindCodes, read both ways,
-// gives back its own kind; no code stands for two kinds.
+// gives back its own kind exactly, also when it shares its code with
+// another; each name is one kind's. Without a name (an older plugin), or
+// with a name this host does not know (a later SDK's kind), a code reads
+// as its first row.
 func TestEveryKindCrossesTheBoundary(t *testing.T) {
-	seen := map[codes.Code]error{}
+	names := map[string]error{}
 	for _, kc := range kindCodes {
 		t.Run(kc.kind.Error(), func(t *testing.T) {
+			if k, dup := names[kc.name]; dup || kc.name == "" {
+				t.Errorf("name %q stands for both %q and %q", kc.name, k, kc.kind)
+			}
+			names[kc.name] = kc.kind
 			st := toStatus(fmt.Errorf("wrapped: %w", &driver.Error{Kind: kc.kind, Message: "m"}))
 			if got := status.Code(st); got != kc.code {
 				t.Errorf("code = %v; want %v", got, kc.code)
 			}
+			if back := fromStatus(st); !errors.Is(codeKindOf(back), kc.kind) {
+				t.Errorf("reads back as %v; want exactly the kind %q", back, kc.kind)
+			}
 			for _, code := range append([]codes.Code{kc.code}, kc.alsoFrom...) {
-				if k, dup := seen[code]; dup {
-					t.Errorf("code %v stands for both %q and %q", code, k, kc.kind)
-				}
-				seen[code] = kc.kind
-				back := fromStatus(withDetail(t, code))
-				var de *driver.Error
-				if !errors.As(back, &de) || !errors.Is(de.Kind, kc.kind) {
-					t.Errorf("code %v reads back as %v; want the kind %q", code, back, kc.kind)
+				want := codeKinds[code]
+				for name, detail := range map[string]*driverv1.ErrorDetail{
+					"no name":      {},
+					"unknown name": {Kind: "a_later_kind"},
+				} {
+					if back := fromStatus(withDetail(t, code, detail)); !errors.Is(codeKindOf(back), want) {
+						t.Errorf("code %v with %s reads back as %v; want the code's kind %q", code, name, back, want)
+					}
 				}
 			}
 		})
 	}
+	if got := codeKinds[codes.FailedPrecondition]; !errors.Is(got, driver.ErrNotManageable) {
+		t.Errorf("FailedPrecondition without a name reads as %v; want driver.ErrNotManageable, as before names", got)
+	}
+}
+
+// codeKindOf is the kind a driver.Error carries, or nil: the sentinel
+// itself, so errors.Is on it tells exactly that kind (sentinels wrap
+// nothing).
+func codeKindOf(err error) error {
+	var de *driver.Error
+	if errors.As(err, &de) {
+		return de.Kind
+	}
+	return nil
 }
 
 // withDetail is a status as the SDK's server answers it.
-func withDetail(t *testing.T, code codes.Code) error {
+func withDetail(t *testing.T, code codes.Code, detail *driverv1.ErrorDetail) error {
 	t.Helper()
-	st, err := status.New(code, "m").WithDetails(&driverv1.ErrorDetail{})
+	st, err := status.New(code, "m").WithDetails(detail)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,6 +63,7 @@ func Run(t *testing.T, cfg Config) {
 	t.Run("discover", k.discover)
 	t.Run("adopt", k.adopt)
 	t.Run("node states", k.nodeStates)
+	t.Run("migration capabilities not claimed", k.migrationNotImplemented)
 	if cfg.Adopt {
 		t.Run("adopt a listed node", k.adoptListed)
 	}

@@ -19,7 +19,14 @@ type FuncDriver struct {
 	ManageFunc    func(ctx context.Context, req driver.ManageRequest) (driver.Node, error)
 	UnmanageFunc  func(ctx context.Context, req driver.ManageRequest) error
 	StatesFunc    func(ctx context.Context, nodeUUIDs []string) ([]driver.NodeState, error)
-	calls         atomic.Int64
+	// The migration capabilities.
+	EnrollFunc         func(ctx context.Context, req driver.EnrollRequest) (driver.EnrollState, error)
+	DeleteEnrolledFunc func(ctx context.Context, migrationID, nodeUUID string) error
+	ExportFunc         func(ctx context.Context, nodeUUID string) (driver.Export, error)
+	HoldFunc           func(ctx context.Context, migrationID, nodeUUID string) error
+	UnholdFunc         func(ctx context.Context, migrationID, nodeUUID string) error
+	ReleaseFunc        func(ctx context.Context, migrationID, nodeUUID string) error
+	calls              atomic.Int64
 }
 
 var _ driver.Full = (*FuncDriver)(nil)
@@ -88,4 +95,58 @@ func (d *FuncDriver) GetNodeStates(ctx context.Context, nodeUUIDs []string) ([]d
 		return nil, driver.NotImplemented("reading node states")
 	}
 	return d.StatesFunc(ctx, nodeUUIDs)
+}
+
+// EnrollNode implements driver.Enroller.
+func (d *FuncDriver) EnrollNode(ctx context.Context, req driver.EnrollRequest) (driver.EnrollState, error) {
+	d.calls.Add(1)
+	if d.EnrollFunc == nil {
+		return driver.EnrollState{}, driver.NotImplemented("enrolling a node")
+	}
+	return d.EnrollFunc(ctx, req)
+}
+
+// DeleteEnrolled implements driver.Enroller.
+func (d *FuncDriver) DeleteEnrolled(ctx context.Context, migrationID, nodeUUID string) error {
+	d.calls.Add(1)
+	if d.DeleteEnrolledFunc == nil {
+		return driver.NotImplemented("deleting an enrolled node")
+	}
+	return d.DeleteEnrolledFunc(ctx, migrationID, nodeUUID)
+}
+
+// ExportNode implements driver.Exporter.
+func (d *FuncDriver) ExportNode(ctx context.Context, nodeUUID string) (driver.Export, error) {
+	d.calls.Add(1)
+	if d.ExportFunc == nil {
+		return driver.Export{}, driver.NotImplemented("exporting a node")
+	}
+	return d.ExportFunc(ctx, nodeUUID)
+}
+
+// HoldNode implements driver.Releaser.
+func (d *FuncDriver) HoldNode(ctx context.Context, migrationID, nodeUUID string) error {
+	d.calls.Add(1)
+	if d.HoldFunc == nil {
+		return driver.NotImplemented("holding a node")
+	}
+	return d.HoldFunc(ctx, migrationID, nodeUUID)
+}
+
+// UnholdNode implements driver.Releaser.
+func (d *FuncDriver) UnholdNode(ctx context.Context, migrationID, nodeUUID string) error {
+	d.calls.Add(1)
+	if d.UnholdFunc == nil {
+		return driver.NotImplemented("unholding a node")
+	}
+	return d.UnholdFunc(ctx, migrationID, nodeUUID)
+}
+
+// ReleaseNode implements driver.Releaser.
+func (d *FuncDriver) ReleaseNode(ctx context.Context, migrationID, nodeUUID string) error {
+	d.calls.Add(1)
+	if d.ReleaseFunc == nil {
+		return driver.NotImplemented("releasing a node")
+	}
+	return d.ReleaseFunc(ctx, migrationID, nodeUUID)
 }

@@ -8,7 +8,10 @@ import (
 )
 
 // knownCapabilities are the capability names of this protocol version.
-var knownCapabilities = []string{driver.CapabilityDiscover, driver.CapabilityAdopt, driver.CapabilityStates}
+var knownCapabilities = []string{
+	driver.CapabilityDiscover, driver.CapabilityAdopt, driver.CapabilityStates,
+	driver.CapabilityEnroll, driver.CapabilityExport, driver.CapabilityRelease,
+}
 
 func (k *kit) getInfo(t *testing.T) {
 	info, err := k.driver().Info(k.ctx(t))

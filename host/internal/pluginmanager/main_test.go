@@ -52,6 +52,8 @@ func runTests(m *testing.M) int {
 	for name, pkg := range map[string]string{
 		"test": "github.com/mogan-manage/mogan-manage/testenv/cmd/mogan-driver-test",
 		"noop": "github.com/mogan-manage/mogan-manage/plugins/noop",
+		// A plugin with the enroll capability (migration_test.go).
+		"enroller": "./testdata/enroller",
 	} {
 		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, binaryPrefix+name), pkg).CombinedOutput()
 		if err != nil {

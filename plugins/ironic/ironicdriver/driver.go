@@ -34,7 +34,13 @@ type Driver struct {
 	client *gophercloud.ServiceClient // made on first use, after Configure
 }
 
-var _ driver.Full = (*Driver)(nil)
+// The capabilities it has; the SDK answers Unimplemented for the others
+// (export, release).
+var (
+	_ driver.Discoverer  = (*Driver)(nil)
+	_ driver.Adopter     = (*Driver)(nil)
+	_ driver.StateReader = (*Driver)(nil)
+)
 
 // New returns an unconfigured Ironic driver.
 func New(log hclog.Logger) driver.Driver { return newDriver(log) }

@@ -28,7 +28,12 @@ type testDriver struct {
 	assoc map[string]string
 }
 
-var _ driver.Full = (*testDriver)(nil)
+// The capabilities it has; the SDK answers Unimplemented for the others.
+var (
+	_ driver.Discoverer  = (*testDriver)(nil)
+	_ driver.Adopter     = (*testDriver)(nil)
+	_ driver.StateReader = (*testDriver)(nil)
+)
 
 func newDriver(log hclog.Logger) driver.Driver { return &testDriver{log: log} }
 
