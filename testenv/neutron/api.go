@@ -38,6 +38,16 @@ func (n *Neutron) CreateNetwork(ctx context.Context, name string) (string, error
 	return out.Network.ID, err
 }
 
+// CreateTenantNetwork creates a network of Neutron's tenant type (a VLAN
+// of PhysicalNetwork, its segment Neutron's choice) and returns its id:
+// as many as a test wants, where flat ones are one per physical network.
+func (n *Neutron) CreateTenantNetwork(ctx context.Context, name string) (string, error) {
+	body := map[string]any{"network": map[string]any{"name": name}}
+	var out struct{ Network struct{ ID string } }
+	err := n.Request(ctx, http.MethodPost, "/networks", body, &out)
+	return out.Network.ID, err
+}
+
 // CreateSubnet creates an IPv4 subnet with cidr (e.g. "10.0.0.0/24") on
 // the network and returns its id.
 func (n *Neutron) CreateSubnet(ctx context.Context, networkID, cidr string) (string, error) {
