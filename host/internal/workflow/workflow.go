@@ -349,3 +349,52 @@ func Recorded[E, D any](r *Run[E], k *Kind[E, D]) ([]D, error) {
 
 // IsFenced reports whether err says the run lost its intent.
 func IsFenced(err error) bool { return errors.Is(err, ErrFenced) }
+
+// Ensure runs a step of kind k for a workflow that resumes (a
+// migration): when a recorded step of kind k matches (same), its data is
+// what it recorded and, unless it is done, Do runs again on it in place
+// (Do is idempotent); otherwise it is Do for d, recorded as a new step.
+// It returns the step's data as Do left it. save records steps going
+// forward (a journal may refuse them: cancelled, fenced).
+func Ensure[E, D any](ctx context.Context, r *Run[E], k *Kind[E, D], same func(D) bool, d D) (D, error) {
+	for i, st := range r.steps {
+		if st.Name != k.spec.Name || st.Status == store.StepUndone {
+			continue
+		}
+		got, err := k.decode(st.Data)
+		if err != nil {
+			return d, err
+		}
+		if !same(got) {
+			continue
+		}
+		if st.Status == store.StepDone {
+			return got, nil
+		}
+		return again(ctx, r, k, i, got)
+	}
+	return Do(ctx, r, k, d)
+}
+
+// again runs recorded step i of kind k once more, in place: recorded
+// begun again before it acts, its data updated as Do leaves it.
+func again[E, D any](ctx context.Context, r *Run[E], k *Kind[E, D], i int, d D) (D, error) {
+	steps := r.Steps()
+	steps[i].Status, steps[i].StartedAt, steps[i].FinishedAt, steps[i].Error = store.StepBegun, r.stamp(), nil, ""
+	if err := r.journal.Save(ctx, steps); err != nil {
+		return d, fmt.Errorf("recording step %s: %w", k.spec.Name, err)
+	}
+	r.steps = steps
+	if err := k.spec.Do(ctx, r.env, &d); err != nil {
+		r.steps[i].Status, r.steps[i].FinishedAt, r.steps[i].Error = store.StepFailed, r.stamp(), err.Error()
+		return d, err
+	}
+	if data, err := json.Marshal(d); err == nil {
+		r.steps[i].Data = data
+	}
+	r.steps[i].Status, r.steps[i].FinishedAt = store.StepDone, r.stamp()
+	if err := r.journal.Save(ctx, r.steps); err != nil {
+		return d, fmt.Errorf("recording step %s: %w", k.spec.Name, err)
+	}
+	return d, nil
+}
