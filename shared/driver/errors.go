@@ -22,6 +22,15 @@ var (
 	ErrUnavailable = errors.New("backend unavailable")
 	// ErrInvalidArgument: a request or option the driver refuses (HTTP 400).
 	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrNodeProtected: the backend refuses to act on a node someone
+	// protected on purpose (Ironic's 403 NodeProtected); the operator must
+	// lift the protection first, if that is what they mean (HTTP 409).
+	ErrNodeProtected = errors.New("node is protected")
+	// ErrInvalidState: the backend refuses the request in the node's
+	// current state (Ironic's 409 InvalidState, its 400 for a provision
+	// state transition the node cannot make); the operator waits for the
+	// node's operation to end or moves it first (HTTP 409).
+	ErrInvalidState = errors.New("invalid state for this request")
 )
 
 // Error is a driver failure of one of the kinds above with a message for the
@@ -70,6 +79,18 @@ func Conflict(format string, args ...any) error {
 // Unavailable reports a backend that cannot be reached.
 func Unavailable(format string, args ...any) error {
 	return &Error{Kind: ErrUnavailable, Message: fmt.Sprintf(format, args...)}
+}
+
+// NodeProtected reports a node the backend keeps from this request
+// because it is protected; the message should say how to lift it.
+func NodeProtected(format string, args ...any) error {
+	return &Error{Kind: ErrNodeProtected, Message: fmt.Sprintf(format, args...)}
+}
+
+// InvalidState reports a request the backend refuses in the node's
+// current state; the message should say what state would do.
+func InvalidState(format string, args ...any) error {
+	return &Error{Kind: ErrInvalidState, Message: fmt.Sprintf(format, args...)}
 }
 
 // InvalidArgument reports a request the driver refuses.

@@ -62,6 +62,8 @@ var kindCodes = []struct {
 	{driver.ErrNotImplemented, "not_implemented", codes.Unimplemented, nil},
 	{driver.ErrNodeNotFound, "node_not_found", codes.NotFound, nil},
 	{driver.ErrNotManageable, "not_manageable", codes.FailedPrecondition, nil},
+	{driver.ErrNodeProtected, "node_protected", codes.FailedPrecondition, nil},
+	{driver.ErrInvalidState, "invalid_state", codes.FailedPrecondition, nil},
 	{driver.ErrConflict, "conflict", codes.Aborted, []codes.Code{codes.AlreadyExists}},
 	{driver.ErrUnavailable, "unavailable", codes.Unavailable, nil},
 	{driver.ErrInvalidArgument, "invalid_argument", codes.InvalidArgument, nil},

@@ -36,6 +36,8 @@ func TestErrorsCrossTheBoundary(t *testing.T) {
 		"not manageable": {driver.NotManageable("n1", "node is in maintenance"), codes.FailedPrecondition, driver.ErrNotManageable,
 			"node is in maintenance", "", "maintenance"},
 		"conflict":       {driver.Conflict("taken"), codes.Aborted, driver.ErrConflict, "", "", "taken"},
+		"node protected": {driver.NodeProtected("node n1 is protected"), codes.FailedPrecondition, driver.ErrNodeProtected, "", "", "protected"},
+		"invalid state":  {driver.InvalidState("node n1 is adopting"), codes.FailedPrecondition, driver.ErrInvalidState, "", "", "adopting"},
 		"unavailable":    {driver.Unavailable("Ironic at http://x is down"), codes.Unavailable, driver.ErrUnavailable, "", "", "http://x"},
 		"invalid option": {driver.InvalidOption("url", "is not a URL"), codes.InvalidArgument, driver.ErrInvalidArgument, "", "url", "is not a URL"},
 		"wrapped":        {fmt.Errorf("listing: %w", driver.NotFound("gone")), codes.NotFound, driver.ErrNodeNotFound, "", "", "gone"},

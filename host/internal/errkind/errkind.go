@@ -99,6 +99,8 @@ var kinds = []Kind{
 	{ErrMarkerNotFound, http.StatusBadRequest, "MoganException", "error", refused},
 	{driver.ErrNotManageable, http.StatusConflict, "NodeNotManageable", "not_manageable", refused},
 	{driver.ErrConflict, http.StatusConflict, "Conflict", "conflict", refused},
+	{driver.ErrNodeProtected, http.StatusConflict, "NodeProtected", "node_protected", refused},
+	{driver.ErrInvalidState, http.StatusConflict, "InvalidState", "invalid_state", refused},
 	{ErrBusy, http.StatusConflict, "MoganException", "error", refused},
 	{driver.ErrInvalidArgument, http.StatusBadRequest, "InvalidParameterValue", "invalid", refused},
 	{driver.ErrUnavailable, http.StatusServiceUnavailable, "ServiceUnavailable", "unavailable", failed},

@@ -41,6 +41,8 @@ func TestKinds(t *testing.T) {
 		"marker not found":    {ErrMarkerNotFound, row(400, "MoganException", "error", refused)},
 		"not manageable":      {driver.NotManageable("n", "maintenance"), row(409, "NodeNotManageable", "not_manageable", refused)},
 		"conflict":            {driver.Conflict("MAC differs"), row(409, "Conflict", "conflict", refused)},
+		"node protected":      {driver.NodeProtected("node n is protected"), row(409, "NodeProtected", "node_protected", refused)},
+		"invalid state":       {fmt.Errorf("unmanage: %w", driver.InvalidState("node n is adopting")), row(409, "InvalidState", "invalid_state", refused)},
 		"busy":                {ErrBusy, row(409, "MoganException", "error", refused)},
 		"invalid argument":    {driver.InvalidOption("url", "not a URL"), row(400, "InvalidParameterValue", "invalid", refused)},
 		"unavailable":         {driver.Unavailable("Ironic is down"), row(503, "ServiceUnavailable", "unavailable", failed)},

@@ -16,9 +16,12 @@ import (
 )
 
 // classify turns a failed call to service (Ironic or Keystone) at endpoint
-// into the SDK's error kinds: from Ironic a 404 is an unknown node, a 409 a
-// conflict; anything that means "cannot get an answer", and any refusal
-// from Keystone, is Unavailable naming the URL, so the operator sees which
+// into the SDK's error kinds: from Ironic a 404 is an unknown node, a 403
+// for a protected node NodeProtected, a 409 a conflict when someone else
+// holds what was asked for (ironicFault) and InvalidState otherwise, as is
+// a 400 for a provision state the node cannot move to; anything that means
+// "cannot get an answer", and any other refusal of the credentials or from
+// Keystone, is Unavailable naming the URL, so the operator sees which
 // endpoint is at fault.
 func classify(err error, service, endpoint string) error {
 	if err == nil {
@@ -29,6 +32,11 @@ func classify(err error, service, endpoint string) error {
 		msg := faultString(code.Body)
 		if msg == "" {
 			msg = http.StatusText(code.Actual)
+		}
+		if service == "ironic" {
+			if err := ironicFault(code.Actual, msg); err != nil {
+				return err
+			}
 		}
 		switch {
 		case code.Actual == http.StatusUnauthorized || code.Actual == http.StatusForbidden:
@@ -41,8 +49,6 @@ func classify(err error, service, endpoint string) error {
 			return driver.Unavailable("%s answered %d: %s", describe(service, endpoint), code.Actual, msg)
 		case code.Actual == http.StatusNotFound:
 			return driver.NotFound("%s", msg)
-		case code.Actual == http.StatusConflict:
-			return driver.Conflict("%s", msg)
 		case code.Actual == http.StatusBadRequest:
 			return driver.InvalidArgument("%s: %s", describe(service, endpoint), msg)
 		}
@@ -66,6 +72,57 @@ func classify(err error, service, endpoint string) error {
 		return driver.Unavailable("%s is unreachable: %s", describe(service, endpoint), osclient.RedactText(err.Error()))
 	}
 	return driver.Unavailable("%s: %s", describe(service, endpoint), osclient.RedactText(err.Error()))
+}
+
+// Ironic's answers name no exception, only a status and a message, and
+// some of its statuses cover faults that call for different things from
+// the operator. These fragments of its messages (ironic/common/exception.py,
+// api/controllers/v1/node.py) tell them apart.
+const (
+	// NodeProtected (403): "Node <uuid> is protected and cannot be
+	// undeployed, rebuilt or deleted".
+	protectedFault = "is protected and cannot be"
+	// InvalidStateRequested (400): "The requested action "<verb>" can not
+	// be performed on node "<uuid>" while it is in state "<state>"."
+	transitionFault = "can not be performed on node"
+)
+
+// conflictFaults are Ironic's 409s that mean someone else holds what was
+// asked for (NodeLocked, NodeAssociated, InstanceAssociated, the
+// *AlreadyExists and DuplicateName kinds, VifAlreadyAttached); every other
+// 409 is an InvalidState of some kind, the node's state refusing the
+// request.
+var conflictFaults = []string{
+	"is locked by host", "is associated with instance", "already associated",
+	"already exists", "already attached", "Unable to attach VIF",
+}
+
+// ironicFault is the kind of an Ironic answer its status alone misreads,
+// with a message saying what to do, or nil.
+func ironicFault(status int, msg string) error {
+	switch {
+	case status == http.StatusForbidden && strings.Contains(msg, protectedFault):
+		return driver.NodeProtected("Ironic refused: %s. Someone protected the node on purpose: "+
+			"lift its protection in Ironic first (openstack baremetal node unset --protected) if this is what you mean", msg)
+	case status == http.StatusConflict && !containsAny(msg, conflictFaults):
+		return driver.InvalidState("Ironic refused: %s. The node's state does not allow this: "+
+			"wait for its current operation to end, or move it to a state that does", msg)
+	case status == http.StatusBadRequest && strings.Contains(msg, transitionFault):
+		return driver.InvalidState("Ironic refused: %s. The node cannot make this transition from its state: "+
+			"wait for its current operation to end, or move it to a state that can", msg)
+	case status == http.StatusConflict:
+		return driver.Conflict("%s", msg)
+	}
+	return nil
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // faultString digs the message out of an OpenStack error body:
