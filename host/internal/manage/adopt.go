@@ -31,6 +31,9 @@ type Request struct {
 	ProjectID string
 	UserID    string
 	Caller    Caller
+	// migration is the migration this adoption is the last step of: its
+	// claim on the node lets this adoption (and only it) through.
+	migration string
 }
 
 // Adopt takes req.NodeUUID under management as a new server: claim, plan,
@@ -49,7 +52,7 @@ func (s *Service) Adopt(ctx context.Context, req Request) (_ Server, err error) 
 	rec := newRecord(req, s.now())
 	rec.Backend = b.Name
 	in := store.Intent{
-		ServerUUID: rec.UUID, NodeUUID: rec.NodeUUID, Backend: b.Name, RequestID: req.Caller.RequestID,
+		ServerUUID: rec.UUID, NodeUUID: rec.NodeUUID, Backend: b.Name, MigrationUUID: req.migration, RequestID: req.Caller.RequestID,
 		UserID: req.Caller.UserID, ProjectID: req.Caller.ProjectID, Owner: s.owner, OwnerEpoch: s.epoch,
 		LeaseExpiresAt: s.leaseUntil(),
 	}
@@ -58,6 +61,9 @@ func (s *Service) Adopt(ctx context.Context, req Request) (_ Server, err error) 
 	if err := s.store.ClaimNode(ctx, rec, in); err != nil {
 		if errors.Is(err, store.ErrNodeTaken) {
 			return Server{}, alreadyManaged(req.NodeUUID)
+		}
+		if errors.Is(err, store.ErrNodeClaimed) {
+			return Server{}, beingMigrated(req.NodeUUID, err)
 		}
 		return Server{}, storeError(fmt.Errorf("claiming node %s: %w", req.NodeUUID, err))
 	}

@@ -164,9 +164,12 @@ func (b *fakeBackend) driver() *drivertest.FuncDriver {
 
 // fakeNeutron holds ports and their bindings.
 type fakeNeutron struct {
-	mu    sync.Mutex
-	ports map[string]neutron.Port
-	down  bool
+	mu       sync.Mutex
+	ports    map[string]neutron.Port
+	networks []neutron.Network
+	// created are the ports CreatePort made, in order.
+	created []string
+	down    bool
 	// failBind fails binding this port (to this host) once per entry.
 	failBind map[string]error
 	lookups  int

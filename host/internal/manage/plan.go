@@ -62,6 +62,12 @@ func (s *Service) Plan(ctx context.Context, req Request) (Plan, error) {
 	case !errors.Is(err, store.ErrNotFound):
 		return Plan{}, storeError(err)
 	}
+	switch claims, err := s.store.ClaimedNodes(ctx, []string{req.NodeUUID}); {
+	case err != nil:
+		return Plan{}, storeError(err)
+	case claims[req.NodeUUID] != "":
+		return Plan{}, beingMigrated(req.NodeUUID, fmt.Errorf("migration %s", claims[req.NodeUUID]))
+	}
 	b, err := s.backendFor(ctx, req)
 	if err != nil {
 		return Plan{}, err
@@ -80,6 +86,12 @@ func (s *Service) backendFor(ctx context.Context, req Request) (Backend, error) 
 		return bs[0], nil
 	}
 	return s.findNode(ctx, req.NodeUUID)
+}
+
+// beingMigrated refuses a node a migration holds.
+func beingMigrated(nodeUUID string, err error) error {
+	return &refusal{kind: ErrConflict, msg: fmt.Sprintf(
+		"Node %s is being migrated (%v): wait for the migration to end (GET /v1/migrations).", nodeUUID, err)}
 }
 
 func alreadyManaged(nodeUUID string) error {

@@ -58,7 +58,7 @@ func (s *Service) reconcileLogged(ctx context.Context) {
 		s.log.Error("reconciling failed; next try at the next interval", "error", err)
 	}
 	if !rep.empty() {
-		s.log.Info("reconciled", "completed", rep.Completed, "rolled_back", rep.RolledBack, "released", rep.Released,
+		s.log.Info("reconciled", "completed", rep.Completed, "rolled_back", rep.RolledBack, "released", rep.Released, "resumed", rep.Resumed,
 			"left", rep.Left, "late_claims_released", rep.LateReleased, "bindings_repaired", rep.BindingsRepaired,
 			"servers_changed", rep.ServersChanged)
 	}
@@ -79,7 +79,7 @@ type ReconcileReport struct {
 
 // empty reports a pass that did nothing (not worth a log line).
 func (r ReconcileReport) empty() bool {
-	return r.Completed+r.RolledBack+r.Released+r.Left+r.LateReleased+r.BindingsRepaired+r.ServersChanged == 0
+	return r.Completed+r.RolledBack+r.Released+r.Resumed+r.Left+r.LateReleased+r.BindingsRepaired+r.ServersChanged == 0
 }
 
 // Reconcile runs one pass: repair intents whose owner died (lease
@@ -99,6 +99,9 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 	}
 	if rep.BindingsRepaired, err = s.repairBindings(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("binding tombstones: %w", err))
+	}
+	if _, err = s.undoLateMigrations(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("migration tombstones: %w", err))
 	}
 	if rep.ServersChanged, err = s.syncServers(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("syncing servers: %w", err))

@@ -2,6 +2,7 @@ package manage
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -16,6 +17,7 @@ const (
 	RepairCompleted  = "completed"
 	RepairRolledBack = "rolled back"
 	RepairReleased   = "released"
+	RepairResumed    = "resumed"
 	RepairLeft       = "left to the reconciler"
 )
 
@@ -23,11 +25,11 @@ const (
 // interrupted adoption or release.
 type IntentRepair struct {
 	ServerUUID, NodeUUID string
-	Action               string // store.ActionManage or store.ActionUnmanage
+	Action               string // store.ActionManage, ActionUnmanage or ActionMigrate
 	RequestID            string
 	Owner                string   // the replica it belonged to
 	Steps                []string // the steps it had begun, in order
-	Outcome              string   // RepairCompleted, RepairRolledBack, RepairReleased or RepairLeft
+	Outcome              string   // RepairCompleted, RepairRolledBack, RepairReleased, RepairResumed or RepairLeft
 	Why                  string   // for a human: why this outcome
 }
 
@@ -43,8 +45,21 @@ func (s *Service) decide(ctx context.Context, in store.Intent) (*workflow.Run[*j
 	} else if err != nil {
 		return nil, workflow.Decision{}, err
 	}
-	run := s.run(s.newJob(in, rec))
+	j := s.newJob(in, rec)
 	start := workflow.Decision{Verdict: workflow.Undo, Why: "the driver was never asked to associate the node"}
+	if in.Action == store.ActionMigrate {
+		m, err := s.store.GetMigration(ctx, in.ServerUUID)
+		if err != nil {
+			return nil, workflow.Decision{}, err
+		}
+		var p migrationPlan
+		if err := json.Unmarshal(m.Plan, &p); err != nil {
+			return nil, workflow.Decision{}, fmt.Errorf("migration %s: plan: %w", m.UUID, err)
+		}
+		j = s.migrationJobOf(in, m, p, nil, Caller{})
+		start = workflow.Decision{Verdict: workflow.Finish, Why: "the migration carries on"}
+	}
+	run := s.run(j)
 	if in.Action == store.ActionUnmanage {
 		start = workflow.Decision{Verdict: workflow.Finish, Why: "a release is always finished"}
 		if rec.UUID == "" {
@@ -87,6 +102,8 @@ func outcomeOf(in store.Intent, v workflow.Verdict) repairOutcome {
 	switch {
 	case in.Action == store.ActionUnmanage:
 		return outcomeReleased
+	case in.Action == store.ActionMigrate && v == workflow.Finish:
+		return outcomeResumed
 	case v == workflow.Finish:
 		return outcomeCompleted
 	}
@@ -109,6 +126,8 @@ func describeRepair(in store.Intent, r repairResult, why string) IntentRepair {
 		ir.Outcome = RepairRolledBack
 	case r.outcome == outcomeReleased:
 		ir.Outcome = RepairReleased
+	case r.outcome == outcomeResumed:
+		ir.Outcome = RepairResumed
 	}
 	return ir
 }

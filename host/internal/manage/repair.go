@@ -19,7 +19,7 @@ const repairConcurrency = 8
 
 // RepairReport counts what a repair pass did.
 type RepairReport struct {
-	Completed, RolledBack, Released, Left int
+	Completed, RolledBack, Released, Resumed, Left int
 	// Intents says what became of each intent, in the order taken.
 	Intents []IntentRepair
 }
@@ -53,6 +53,12 @@ func (s *Service) repairAll(ctx context.Context) (RepairReport, error) {
 	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
 	g.SetLimit(repairConcurrency)
 	for i, in := range intents {
+		if in.Action == store.ActionMigrate {
+			// A migration carries on from its journal, in the runner (it
+			// may take long: enroll_timeout).
+			results[i] = repairResult{outcome: outcomeResumed, err: s.resumeMigration(ctx, in)}
+			continue
+		}
 		untrack := s.working.track(in.ServerUUID)
 		g.Go(func() error {
 			defer untrack()
@@ -96,6 +102,9 @@ func (s *Service) repairAll(ctx context.Context) (RepairReport, error) {
 		case r.outcome == outcomeReleased:
 			rep.Released++
 			log.Info("repaired an interrupted release: finished it")
+		case r.outcome == outcomeResumed:
+			rep.Resumed++
+			log.Info("took over an interrupted migration: it carries on")
 		}
 	}
 	return rep, nil
@@ -107,6 +116,7 @@ const (
 	outcomeCompleted repairOutcome = iota + 1
 	outcomeRolledBack
 	outcomeReleased
+	outcomeResumed
 )
 
 type repairResult struct {
@@ -123,6 +133,8 @@ func (r repairResult) label() string {
 		return metrics.RecoveryCompleted
 	case r.outcome == outcomeReleased:
 		return metrics.RecoveryReleased
+	case r.outcome == outcomeResumed:
+		return metrics.RecoveryResumed
 	}
 	return metrics.RecoveryRolledBack
 }

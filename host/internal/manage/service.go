@@ -24,6 +24,15 @@ type Networks interface {
 	Ports(ctx context.Context, ids []string) (map[string]neutron.Port, error)
 	// Bind sets a port's binding:host_id and binding:vnic_type.
 	Bind(ctx context.Context, portID, hostID, vnicType string) (neutron.Port, error)
+	// ResolveNetwork finds a network by id or unique name.
+	ResolveNetwork(ctx context.Context, nameOrID string) (neutron.Network, error)
+	// PortsByMAC lists the ports with a MAC; PortsByFixedIP those of a
+	// network holding an IP.
+	PortsByMAC(ctx context.Context, mac string) ([]neutron.Port, error)
+	PortsByFixedIP(ctx context.Context, networkID, ip string) ([]neutron.Port, error)
+	// CreatePort makes an unbound port; DeletePort removes one.
+	CreatePort(ctx context.Context, name, networkID, mac string, fixedIPs []string) (neutron.Port, error)
+	DeletePort(ctx context.Context, portID string) error
 }
 
 // Config is what the service is made of.
@@ -70,6 +79,9 @@ type Config struct {
 	// nothing.
 	Metrics *metrics.Metrics
 
+	// Migration is the [migration] section.
+	Migration MigrationConfig
+
 	// stepHook, when set (tests only), runs after each step of an
 	// adoption has acted; an error it returns fails the adoption there.
 	stepHook func(ctx context.Context, step string) error
@@ -94,6 +106,9 @@ type Service struct {
 	working   inflight
 	lockHeld  func() bool
 	steps     stepKinds
+	migSteps  migrationKinds
+	migration MigrationConfig
+	runner    *migrationRunner
 	lease     time.Duration
 	interval  time.Duration
 	retention time.Duration
@@ -134,6 +149,15 @@ func New(cfg Config) *Service {
 	if s.lockHeld == nil {
 		s.lockHeld = func() bool { return true }
 	}
+	s.migSteps = s.steps.migration
+	s.migration = cfg.Migration
+	if s.migration.MaxConcurrent <= 0 {
+		s.migration.MaxConcurrent = DefaultMigrationConcurrency
+	}
+	if s.migration.EnrollTimeout <= 0 {
+		s.migration.EnrollTimeout = DefaultEnrollTimeout
+	}
+	s.runner = newMigrationRunner(s.migration.MaxConcurrent, s.runMigration)
 	return s
 }
 

@@ -57,11 +57,27 @@ type job struct {
 	// foreign: the node belongs to another instance now, so a release
 	// leaves its Neutron ports alone.
 	foreign bool
+	// mig is a migration's job: its plan and secrets (nil for an
+	// adoption or a release).
+	mig *migrationJob
 }
 
 // Save records the intent's steps, fenced by its holder.
 func (j *job) Save(ctx context.Context, steps []store.Step) error {
 	if err := j.s.store.SaveSteps(ctx, j.in, steps); err != nil {
+		return err
+	}
+	j.in.Steps = steps
+	return nil
+}
+
+// SaveForward records a migration's step going forward: refused
+// (store.ErrCancelled) once the migration was asked to stop.
+func (j *job) SaveForward(ctx context.Context, steps []store.Step) error {
+	if j.mig == nil {
+		return j.Save(ctx, steps)
+	}
+	if err := j.s.store.SaveStepsUnlessCancelled(ctx, j.in, steps); err != nil {
 		return err
 	}
 	j.in.Steps = steps
@@ -82,7 +98,9 @@ type stepKinds struct {
 	manage  *workflow.Kind[*job, manageData]
 	release *workflow.Kind[*job, releaseData]
 	restore *workflow.Kind[*job, store.Binding]
-	table   *workflow.Table[*job]
+	// migration are a migration's kinds.
+	migration migrationKinds
+	table     *workflow.Table[*job]
 }
 
 func declareSteps() stepKinds {
@@ -174,7 +192,9 @@ func declareSteps() stepKinds {
 			},
 		}),
 	}
-	k.table = workflow.NewTable[*job](k.bind, k.manage, k.release, k.restore)
+	m := declareMigrationSteps()
+	k.table = workflow.NewTable[*job](k.bind, k.manage, k.release, k.restore, m.port, m.hold, m.enroll, m.release, m.adopt)
+	k.migration = m
 	return k
 }
 

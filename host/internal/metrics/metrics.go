@@ -27,6 +27,8 @@ type Metrics struct {
 	upstreamDuration *prometheus.HistogramVec
 	adoptions        *prometheus.CounterVec
 	recoveries       *prometheus.CounterVec
+	migrations       *prometheus.CounterVec
+	migrationSteps   *prometheus.HistogramVec
 }
 
 // New makes the metrics and their registry, with the Go runtime and
@@ -72,14 +74,23 @@ func New() *Metrics {
 		}, []string{"backend", "outcome"}),
 		recoveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "recoveries_total",
-			Help: "Interrupted adoptions and releases recovered (the start-up repair pass and the reconciler), by backend and outcome (completed, rolled_back, released, left).",
+			Help: "Interrupted adoptions and releases recovered (the start-up repair pass and the reconciler), by backend and outcome (completed, rolled_back, released, resumed: a migration carries on, left).",
 		}, []string{"backend", "outcome"}),
 	}
+	m.migrations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "migrations_total",
+		Help: "Migrations that ended, by outcome (done, failed: its adoption failed and it can be retried, rolled_back: undone, the machine as it was).",
+	}, []string{"outcome"})
+	m.migrationSteps = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: namespace, Name: "migration_step_duration_seconds",
+		Help:    "Duration of migrations' steps that finished, by step (neutron_port, hold_source, enroll, release_source, adopt).",
+		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800},
+	}, []string{"step"})
 	r.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.httpRequests, m.httpDuration, m.driverCalls, m.driverDuration, m.pluginRestarts,
-		m.upstreamCalls, m.upstreamDuration, m.adoptions, m.recoveries,
+		m.upstreamCalls, m.upstreamDuration, m.adoptions, m.recoveries, m.migrations, m.migrationSteps,
 	)
 	return m
 }
@@ -172,6 +183,7 @@ const (
 	RecoveryCompleted  = "completed"
 	RecoveryRolledBack = "rolled_back"
 	RecoveryReleased   = "released"
+	RecoveryResumed    = "resumed"
 	RecoveryLeft       = "left"
 )
 
@@ -181,6 +193,22 @@ func (m *Metrics) Recoveries(backend, outcome string, n int) {
 		return
 	}
 	m.recoveries.WithLabelValues(backend, outcome).Add(float64(n))
+}
+
+// Migration records a migration's end (done, failed, rolled_back).
+func (m *Metrics) Migration(outcome string) {
+	if m == nil {
+		return
+	}
+	m.migrations.WithLabelValues(outcome).Inc()
+}
+
+// MigrationStep records how long a migration's step took.
+func (m *Metrics) MigrationStep(step string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.migrationSteps.WithLabelValues(step).Observe(d.Seconds())
 }
 
 // boundedMethod keeps the method label to a known set: a client may send

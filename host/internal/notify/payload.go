@@ -68,3 +68,14 @@ func (f Fault) MarshalJSON() ([]byte, error) {
 }
 
 var _ json.Marshaler = Fault{}
+
+// NewMigrationPayload wraps a migration's fields as this project's
+// MigrationPayload 1.0, in the envelope of the adoptions' notifications;
+// a map without "fault" gets "fault": null, as ServerActionPayload does.
+func NewMigrationPayload(data map[string]any) VersionedObject {
+	if _, has := data["fault"]; !has {
+		data = maps.Clone(data)
+		data["fault"] = nil
+	}
+	return VersionedObject{Name: "MigrationPayload", Namespace: "mogan", Version: "1.0", Data: data}
+}

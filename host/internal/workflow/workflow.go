@@ -167,6 +167,22 @@ type Journal interface {
 	Save(ctx context.Context, steps []store.Step) error
 }
 
+// ForwardJournal is a Journal that may refuse a step going forward while
+// it still records undos (a cancelled migration); Do and Ensure use it
+// when the journal has it.
+type ForwardJournal interface {
+	Journal
+	SaveForward(ctx context.Context, steps []store.Step) error
+}
+
+// saveForward records steps going forward.
+func (r *Run[E]) saveForward(ctx context.Context, steps []store.Step) error {
+	if fj, ok := r.journal.(ForwardJournal); ok {
+		return fj.SaveForward(ctx, steps)
+	}
+	return r.journal.Save(ctx, steps)
+}
+
 // Run is one workflow in progress (or being repaired): its environment,
 // its journal and the steps recorded so far.
 type Run[E any] struct {
@@ -205,7 +221,7 @@ func Do[E, D any](ctx context.Context, r *Run[E], k *Kind[E, D], d D) (D, error)
 	}
 	steps := r.markLast(store.StepDone, "")
 	steps = append(steps, store.Step{Name: k.spec.Name, Data: data, Status: store.StepBegun, StartedAt: r.stamp()})
-	if err := r.journal.Save(ctx, steps); err != nil {
+	if err := r.saveForward(ctx, steps); err != nil {
 		return d, fmt.Errorf("recording step %s: %w", k.spec.Name, err)
 	}
 	r.steps = steps
@@ -381,7 +397,7 @@ func Ensure[E, D any](ctx context.Context, r *Run[E], k *Kind[E, D], same func(D
 func again[E, D any](ctx context.Context, r *Run[E], k *Kind[E, D], i int, d D) (D, error) {
 	steps := r.Steps()
 	steps[i].Status, steps[i].StartedAt, steps[i].FinishedAt, steps[i].Error = store.StepBegun, r.stamp(), nil, ""
-	if err := r.journal.Save(ctx, steps); err != nil {
+	if err := r.saveForward(ctx, steps); err != nil {
 		return d, fmt.Errorf("recording step %s: %w", k.spec.Name, err)
 	}
 	r.steps = steps
