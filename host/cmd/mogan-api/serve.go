@@ -137,6 +137,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	go svc.KeepLeases(runCtx)
+	// Migrations run in the background; the repair pass resumes those a
+	// previous process left. On shutdown they stop between steps and the
+	// next start (or another replica) carries them on.
+	waitMigrations := svc.StartMigrations(runCtx)
+	defer func() { stopRun(); waitMigrations() }()
 	repaired, err := svc.Recover(ctx)
 	if err != nil {
 		return fmt.Errorf("repair pass at start: %w", err)

@@ -52,6 +52,7 @@ func newObservedService(ctx context.Context, cfg *config.Config, st store.Store,
 		HostLockHeld:      rep.held,
 		ReconcileInterval: cfg.Manage.ReconcileInterval,
 		Lease:             cfg.Manage.IntentLease,
+		Migration:         manage.MigrationConfig{MaxConcurrent: cfg.Migration.MaxConcurrent, EnrollTimeout: cfg.Migration.EnrollTimeout},
 		// A repair reads the node, re-binds or restores each port and
 		// may release the node: a few calls, each within call_timeout.
 		RepairTimeout: 4 * cfg.Driver.CallTimeout,

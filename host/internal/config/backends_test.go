@@ -147,12 +147,12 @@ func TestBackendsAreRefused(t *testing.T) {
 		},
 		"a section not listed": {
 			body: noauth + "enabled_backends = east\n" + east + "[ironic]\nurl = http://127.0.0.1:6385\n",
-			want: "[ironic]: unknown section (known: DEFAULT, api, database, driver, glance, keystone_authtoken, manage, neutron, " +
+			want: "[ironic]: unknown section (known: DEFAULT, api, database, driver, glance, keystone_authtoken, manage, migration, neutron, " +
 				"oslo_messaging_notifications, oslo_policy, quota, and the sections of [DEFAULT] enabled_backends: east)",
 		},
 		"a backend's section without enabled_backends": {
 			body: noauth + east,
-			want: "[east]: unknown section (known: DEFAULT, api, database, driver, glance, keystone_authtoken, manage, neutron, " +
+			want: "[east]: unknown section (known: DEFAULT, api, database, driver, glance, keystone_authtoken, manage, migration, neutron, " +
 				"oslo_messaging_notifications, oslo_policy, quota, and the driver's own section [noop]); " +
 				"a backend's section is named in [DEFAULT] enabled_backends",
 		},

@@ -36,7 +36,7 @@ func TestEveryDurationIsReadAsSeconds(t *testing.T) {
 			}
 		}
 	}
-	want := map[string]int{"DEFAULT": 1, "driver": 1, "keystone_authtoken": 2, "manage": 2, "glance": 1, "neutron": 1}
+	want := map[string]int{"DEFAULT": 1, "driver": 1, "keystone_authtoken": 2, "manage": 2, "migration": 1, "glance": 1, "neutron": 1}
 	got := map[string]int{}
 	for section, names := range durationOptions() {
 		got[section] = len(names)

@@ -51,6 +51,7 @@ type Config struct {
 	Glance    Service
 	Neutron   Service
 	Manage    Manage
+	Migration Migration
 	Quota     Quota
 	authIsSet bool
 	hostIsSet bool
@@ -137,6 +138,15 @@ type Manage struct {
 	// IntentLease is how long an adoption in progress stays this
 	// replica's without renewal: after it, another replica repairs it.
 	IntentLease time.Duration
+}
+
+// Migration is the [migration] section.
+type Migration struct {
+	// MaxConcurrent migrations run at once in this replica.
+	MaxConcurrent int
+	// EnrollTimeout bounds how long a migrated node may take to become
+	// active and protected in its target.
+	EnrollTimeout time.Duration
 }
 
 // Quota is the [quota] section, with Nova's option names.
@@ -316,6 +326,10 @@ func (c *Config) fill(values map[string]map[string]string) error {
 		ReconcileInterval: p.seconds("manage", "reconcile_interval"),
 		IntentLease:       p.seconds("manage", "intent_lease"),
 	}
+	c.Migration = Migration{
+		MaxConcurrent: p.integer("migration", "max_concurrent"),
+		EnrollTimeout: p.seconds("migration", "enroll_timeout"),
+	}
 	c.Quota = Quota{MetadataItems: p.integer("quota", "metadata_items")}
 	c.Glance = p.service("glance")
 	c.Neutron = p.service("neutron")
@@ -372,6 +386,12 @@ func (c *Config) check() error {
 	}
 	if c.Manage.ReconcileInterval < 0 {
 		return &Error{File: c.File, Section: "manage", Option: "reconcile_interval", Problem: "must be 0 (off) or a positive number of seconds"}
+	}
+	if c.Migration.MaxConcurrent < 1 {
+		return &Error{File: c.File, Section: "migration", Option: "max_concurrent", Problem: "must be at least 1"}
+	}
+	if c.Migration.EnrollTimeout <= 0 {
+		return &Error{File: c.File, Section: "migration", Option: "enroll_timeout", Problem: "must be a positive number of seconds"}
 	}
 	if c.Manage.IntentLease < 3*time.Second {
 		return &Error{File: c.File, Section: "manage", Option: "intent_lease", Problem: "must be at least 3 seconds (it is renewed every third of it)"}

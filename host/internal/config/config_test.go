@@ -68,6 +68,14 @@ func TestLoadErrorsNameFileSectionAndOption(t *testing.T) {
 			body: "[DEFAULT]\nauth_strategy = noauth\n[manage]\nintent_lease = 2\n",
 			want: []string{"[manage] intent_lease", "at least 3 seconds"},
 		},
+		"migration max_concurrent 0": {
+			body: "[DEFAULT]\nauth_strategy = noauth\n[migration]\nmax_concurrent = 0\n",
+			want: []string{"[migration] max_concurrent", "at least 1"},
+		},
+		"migration enroll_timeout 0": {
+			body: "[DEFAULT]\nauth_strategy = noauth\n[migration]\nenroll_timeout = 0\n",
+			want: []string{"[migration] enroll_timeout", "positive"},
+		},
 		"messaging v1 notifications": {
 			body: "[DEFAULT]\nauth_strategy = noauth\n[oslo_messaging_notifications]\ndriver = bogus\n",
 			want: []string{"[oslo_messaging_notifications] driver"},

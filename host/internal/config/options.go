@@ -108,6 +108,10 @@ func sections() map[string][]option {
 			{name: "reconcile_interval", kind: kindSeconds, def: "60", help: "Seconds between runs of the reconciler (also run once at start): it repairs adoptions whose replica died, releases nodes late requests associated, and syncs power states. 0 = off."},
 			{name: "intent_lease", kind: kindSeconds, def: "60", help: "Seconds an adoption in progress stays this replica's without renewal (renewed every third of it); after it, another replica repairs it. At least 3."},
 		},
+		"migration": {
+			{name: "max_concurrent", kind: kindInt, def: "16", help: "Migrations (POST /v1/migrations) this replica runs at once; more wait, pending. At least 1."},
+			{name: "enroll_timeout", kind: kindSeconds, def: "1800", help: "Seconds a migrated machine's node may take to become active and protected in its target (manage, then adopt) before the migration is rolled back."},
+		},
 		"quota": {
 			{name: "metadata_items", kind: kindInt, def: "128", help: "Metadata items a server may have (Nova's option); more is a 403. -1 = unlimited, 0 = no metadata."},
 		},

@@ -68,13 +68,13 @@ func (r *migrationRunner) bind(ctx context.Context) {
 // wait waits for every migration started to stop.
 func (r *migrationRunner) wait() { r.wg.Wait() }
 
-// RunMigrations binds the background migrations to ctx (started by
-// serve): when ctx is done they stop between steps, to be resumed by the
-// next start or another replica, and RunMigrations returns once they have.
-func (s *Service) RunMigrations(ctx context.Context) {
+// StartMigrations binds the background migrations to ctx (serve calls it
+// before the repair pass, which resumes migrations): when ctx is done they
+// stop between steps, to be resumed by the next start or another replica.
+// The returned func waits until they have.
+func (s *Service) StartMigrations(ctx context.Context) (wait func()) {
 	s.runner.bind(ctx)
-	<-ctx.Done()
-	s.runner.wait()
+	return s.runner.wait
 }
 
 // migrationJobOf is the job of a migration's intent.
