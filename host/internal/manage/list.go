@@ -2,6 +2,7 @@ package manage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -42,6 +43,12 @@ func (s *Service) ListManageable(ctx context.Context, opts ListOptions, send fun
 			return err
 		}
 	}
+	// Nodes migrations hold are not manageable: left out, reading as many
+	// more as there are such nodes so that a page stays full.
+	claims, err := s.store.MigrationClaims(ctx)
+	if err != nil {
+		return storeError(err)
+	}
 	start := 0
 	if opts.Marker != "" && len(bs) > 1 {
 		if start, err = s.markerBackend(ctx, bs, opts.Marker); err != nil {
@@ -56,12 +63,18 @@ func (s *Service) ListManageable(ctx context.Context, opts ListOptions, send fun
 			page.Marker = ""
 		}
 		page.Limit = remaining
+		if remaining > 0 {
+			page.Limit += claims
+		}
 		sent, last := 0, ""
-		err := s.listBackend(ctx, b.Driver, page, func(n Node) error {
+		err := s.listBackend(ctx, b.Driver, page, claims > 0, func(n Node) error {
+			if opts.Limit > 0 && sent == remaining {
+				return errPageFull
+			}
 			sent, last = sent+1, n.UUID
 			return send(b.Name, n)
 		})
-		if err != nil {
+		if err != nil && !errors.Is(err, errPageFull) {
 			return err
 		}
 		if opts.Limit > 0 {
@@ -98,9 +111,14 @@ func (s *Service) markerBackend(ctx context.Context, bs []Backend, marker string
 	return 0, &refusal{kind: ErrInvalidArgument, msg: fmt.Sprintf("Marker %s is not a node of any backend listed.", marker)}
 }
 
-// listBackend streams one backend's nodes, enriched.
-func (s *Service) listBackend(ctx context.Context, drv driver.Full, opts driver.ListOptions, send func(Node) error) error {
-	if s.images == nil && s.networks == nil {
+// errPageFull stops a backend's listing that read beyond the page (to
+// make up for nodes migrations hold).
+var errPageFull = errors.New("the page is full")
+
+// listBackend streams one backend's nodes, enriched, without those
+// migrations hold (withClaims: some may).
+func (s *Service) listBackend(ctx context.Context, drv driver.Full, opts driver.ListOptions, withClaims bool, send func(Node) error) error {
+	if s.images == nil && s.networks == nil && !withClaims {
 		return drv.ListManageableNodes(ctx, opts, send)
 	}
 	chunk := make([]Node, 0, enrichBatch)
@@ -111,7 +129,21 @@ func (s *Service) listBackend(ctx context.Context, drv driver.Full, opts driver.
 		if err := s.enrich(ctx, chunk); err != nil {
 			return err
 		}
+		claimed := map[string]string{}
+		if withClaims {
+			ids := make([]string, len(chunk))
+			for i, n := range chunk {
+				ids[i] = n.UUID
+			}
+			var err error
+			if claimed, err = s.store.ClaimedNodes(ctx, ids); err != nil {
+				return storeError(err)
+			}
+		}
 		for _, n := range chunk {
+			if claimed[n.UUID] != "" {
+				continue
+			}
 			if err := send(n); err != nil {
 				return err
 			}

@@ -110,7 +110,7 @@ func TestInventoryMigration(t *testing.T) {
 			t.Errorf("the target saw %q", v)
 		}
 	}
-	if any, _ := me.store.AnyMigrationClaims(t.Context()); any {
+	if n, _ := me.store.MigrationClaims(t.Context()); n != 0 {
 		t.Error("a done migration kept its claim on the node")
 	}
 }
@@ -408,4 +408,53 @@ func (me *migrationEnv) createdLeft() []string {
 		}
 	}
 	return left
+}
+
+// TestClaimedNodeIsNotListedNorAdopted: while a migration holds a node, it
+// is left out of listings (pages stay full) and an adoption of it is a 409.
+func TestClaimedNodeIsNotListedNorAdopted(t *testing.T) {
+	me := newMigrationEnv(t)
+	ctx := t.Context()
+	const nodeX = "33333333-0000-4000-8000-000000000001"
+	me.east.active(nodeX, "x", macM1)
+	// east lists its nodes as the discoverer does.
+	d := me.east.driver()
+	d.ListFunc = func(_ context.Context, opts driver.ListOptions, send func(driver.Node) error) error {
+		ids := []string{"30000000-0000-4000-8000-000000000000", nodeX, "34000000-0000-4000-8000-000000000000"}
+		sent := 0
+		for _, id := range ids {
+			if id <= opts.Marker || (opts.Limit > 0 && sent == opts.Limit) {
+				continue
+			}
+			sent++
+			if err := send(driver.Node{UUID: id, ProvisionState: "active", Manageable: true}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	me.svc.backends = newBackendSet([]Backend{{Name: "east", Driver: d}, {Name: "west", Driver: me.west.driver()}})
+	me.svc.runner = newMigrationRunner(1, func(*job) {}) // held, not run
+	req := MigrationRequest{Source: MigrationSource{Backend: "east", NodeUUID: nodeX}, Target: "west",
+		NetworkMap: map[string]string{"*": "prov"}, Secrets: map[string]string{"password": "pw"}}
+	if _, _, err := me.svc.Migrate(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	opts := ListOptions{Backend: "east"}
+	opts.Limit = 2
+	var listed []string
+	if err := me.svc.ListManageable(ctx, opts, func(_ string, n Node) error { listed = append(listed, n.UUID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 2 || slices.Contains(listed, nodeX) {
+		t.Errorf("a page of 2 = %v; want two nodes, not the migrated one", listed)
+	}
+	areq := request(nodeX)
+	areq.Backend = "east"
+	if _, err := me.svc.Adopt(ctx, areq); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "being migrated") {
+		t.Errorf("adopting a migrated node = %v; want 409 'being migrated'", err)
+	}
+	if _, err := me.svc.Plan(ctx, areq); !errors.Is(err, ErrConflict) {
+		t.Errorf("dry run of that adoption = %v; want 409", err)
+	}
 }

@@ -438,18 +438,16 @@ func (s *sqlStore) ClaimedNodes(ctx context.Context, nodes []string) (map[string
 	return out, rows.Err()
 }
 
-// AnyMigrationClaims reports whether any migration holds a node (a
-// listing skips looking them up when none does).
-func (s *sqlStore) AnyMigrationClaims(ctx context.Context) (bool, error) {
-	var one int
-	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM node_claims c JOIN migrations m ON m.uuid = c.holder LIMIT 1`).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
+// MigrationClaims counts the nodes migrations hold (a listing skips
+// looking them up when none does, and reads that many more to fill a page
+// it filters them out of).
+func (s *sqlStore) MigrationClaims(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM node_claims c JOIN migrations m ON m.uuid = c.holder`).Scan(&n)
 	if err != nil {
-		return false, fmt.Errorf("node claims: %w", s.engine.unavailable(err))
+		return 0, fmt.Errorf("node claims: %w", s.engine.unavailable(err))
 	}
-	return true, nil
+	return n, nil
 }
 
 // MigrationTombstones returns up to limit tombstones made at or after

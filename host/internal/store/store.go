@@ -184,8 +184,8 @@ type IntentLog interface {
 	CancelRequested(ctx context.Context, in Intent) (bool, error)
 	// ClaimedNodes reports which of the nodes migrations hold.
 	ClaimedNodes(ctx context.Context, nodes []string) (map[string]string, error)
-	// AnyMigrationClaims reports whether a migration holds any node.
-	AnyMigrationClaims(ctx context.Context) (bool, error)
+	// MigrationClaims counts the nodes migrations hold.
+	MigrationClaims(ctx context.Context) (int, error)
 	// MigrationTombstones lists rolled-back migrations' tombstones.
 	MigrationTombstones(ctx context.Context, since time.Time, limit int) ([]MigrationTombstone, error)
 	// PurgeMigrationTombstones deletes those made before the given time.
