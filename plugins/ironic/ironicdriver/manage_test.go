@@ -218,8 +218,9 @@ func TestManageNodeChangedSinceValidation(t *testing.T) {
 	}
 }
 
-// An adoption costs four Ironic requests: GetManageableNode reads the node,
-// its ports and its portgroups at once, and Manage is one PATCH.
+// An adoption costs five Ironic requests: GetManageableNode reads the
+// node, its ports and its portgroups at once; Manage reads the values the
+// interlock keeps and sends one PATCH.
 func TestAdoptionCost(t *testing.T) {
 	d := newTestDriver(t)
 	counter := countRequests(d)
@@ -236,7 +237,7 @@ func TestAdoptionCost(t *testing.T) {
 		t.Fatal(err)
 	}
 	node := "/v1/nodes/" + n.UUID
-	wantCalls := []string{"GET " + node, "GET /v1/ports", "GET /v1/portgroups", "PATCH " + node}
+	wantCalls := []string{"GET " + node, "GET /v1/ports", "GET /v1/portgroups", "GET " + node, "PATCH " + node}
 	byName := cmpopts.SortSlices(func(a, b string) bool { return a < b })
 	if diff := cmp.Diff(wantCalls, counter.calls(), byName); diff != "" {
 		t.Errorf("Ironic requests of one Get+Manage (-want +got):\n%s", diff)
@@ -283,6 +284,10 @@ func TestConcurrentManageOneWins(t *testing.T) {
 func lockedIronic(t *testing.T, locked int) (*httptest.Server, *atomic.Int32) {
 	var patches atomic.Int32
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/nodes/{id}", func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]any{"uuid": r.PathValue("id"), "provision_state": "active",
+			"resource_class": "gold", "power_state": "power on", "protected": false, "extra": map[string]any{}})
+	})
 	mux.HandleFunc("PATCH /v1/nodes/{id}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if int(patches.Add(1)) <= locked {

@@ -14,14 +14,16 @@ import (
 
 // DefaultAPIVersion is the Ironic microversion sent on every request unless
 // [ironic] api_version says otherwise. 1.65 (Ironic 15.0, Ussuri) has
-// everything the driver uses; Ironic 21.4 (2023.1 Antelope) speaks up to
-// 1.82.
+// everything the driver uses, a node's lessee (1.65) the newest; Ironic
+// 21.4 (2023.1 Antelope, Debian 12's) speaks up to 1.82.
 const DefaultAPIVersion = "1.65"
 
 // minAPIVersion is the oldest microversion with every field the driver
-// reads: resource_class (1.21), port internal_info (1.18), portgroups
-// (1.23) and their mode (1.26).
-var minAPIVersion = microversion{1, 26}
+// reads and every field the interlock writes: resource_class (1.21), port
+// internal_info (1.18), portgroups (1.23) and their mode (1.26),
+// automated_clean (1.47) and protected (1.48). Enrolling a machine with an
+// owner needs 1.50, with a lessee 1.65 (enrollVersion).
+var minAPIVersion = microversion{1, 48}
 
 const defaultTimeout = 60 * time.Second
 
@@ -62,7 +64,8 @@ var ownOptions = []driver.ConfigOption{{
 	Name:    "api_version",
 	Default: DefaultAPIVersion,
 	Help: "Ironic API microversion sent on every request (X-OpenStack-Ironic-API-Version); at least " +
-		minAPIVersion.String() + ", the oldest with every field the driver reads.",
+		minAPIVersion.String() + ", the oldest with every field the driver reads and the interlock writes " +
+		"(enrolling a machine with an owner needs 1.50, with a lessee 1.65).",
 }}
 
 // ConfigSchema describes the [ironic] section: where Ironic is and how to
