@@ -31,6 +31,20 @@ type Options struct {
 	// nodes that keeps Ironic's one process busy for much of the minute,
 	// which is noise in a benchmark (bench-ironic sets it).
 	NoPowerSync bool
+	// AutomatedClean turns the conductor's automated cleaning on
+	// ([conductor] automated_clean = true, Ironic's own default): a node
+	// that a stray provide sent towards available would then show as
+	// cleaning. Off by default, as the fixture's available nodes would
+	// otherwise stop in cleaning.
+	AutomatedClean bool
+	// Redfish also enables the redfish hardware type (with virtual-media
+	// boot, direct deploy, redfish management and power) and makes a
+	// Redfish BMC that does not answer fail at once ([redfish]
+	// connection_attempts = 1): a redfish node pointed at a closed port
+	// fails manage in a fraction of a second and returns to enroll with
+	// last_error. (ipmi is no such option: without ipmitool Ironic does
+	// not start with it.)
+	Redfish bool
 	// StartTimeout bounds schema sync plus start; zero means two minutes.
 	StartTimeout time.Duration
 	// DieWithParent ends Ironic when the process that started it dies,
@@ -82,7 +96,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		DB:  filepath.Join(dir, "ironic.db"),
 		Log: filepath.Join(dir, "ironic.log"),
 	}
-	conf, err := writeConfig(dir, port, opts.MaxLimit, s.DB, opts.NoPowerSync)
+	conf, err := writeConfig(dir, port, s.DB, opts)
 	if err != nil {
 		return nil, err
 	}
