@@ -42,7 +42,7 @@ func TestUnitStateLog(t *testing.T) {
 	}{
 		"a: the whole way, a half-written line left out": {a, []string{"enroll", "verifying", "manageable", "adopting", "active"},
 			[]PowerChange{{"power on", "power off"}}},
-		"b: failed adoption, powered on": {b, []string{"enroll", "verifying", "adopt failed"}, []PowerChange{{"None", "power on"}}},
+		"b: failed adoption, powered on":      {b, []string{"enroll", "verifying", "adopt failed"}, []PowerChange{{"None", "power on"}}},
 		"c: starts where its first line says": {c, []string{"manageable", "cleaning"}, nil},
 		"unknown node":                        {uuid.NewString(), nil, nil},
 	}
