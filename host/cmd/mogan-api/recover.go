@@ -81,10 +81,14 @@ func recoverIntents(ctx context.Context, args []string, stdout, stderr io.Writer
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	go svc.KeepLeases(runCtx)
+	// Migrations the pass takes over carry on in the background: recover
+	// waits for them to end (or stop, on a signal) before it exits.
+	waitMigrations := svc.StartMigrations(runCtx)
 	repaired, err := svc.Recover(ctx)
 	if err != nil {
 		return fmt.Errorf("repair pass: %w", err)
 	}
+	waitMigrations()
 	for _, ir := range repaired.Intents {
 		printf(stdout, "%s\n", ir)
 	}

@@ -99,12 +99,16 @@ func (s *Service) runMigration(j *job) {
 		s.migrationStopped(ctx, j, errors.Join(err, errors.New(d.Why)))
 		return
 	}
-	if d.Verdict == workflow.Undo || j.in.CancelRequested {
-		why := errors.New(d.Why)
-		if j.in.CancelRequested {
-			why = cancelledErr(true)
-		}
-		s.rollBackMigration(ctx, run, why)
+	switch {
+	case j.in.CancelRequested:
+		s.rollBackMigration(ctx, run, cancelledErr(true))
+		return
+	case rollingBack(j.in.Steps):
+		// Its rollback began before the interruption: it goes on.
+		s.rollBackMigration(ctx, run, errors.New(orUnknown(j.in.LastError)))
+		return
+	case d.Verdict == workflow.Undo:
+		s.rollBackMigration(ctx, run, errors.New(d.Why))
 		return
 	}
 	err = s.migrationSteps(ctx, run)
@@ -113,7 +117,9 @@ func (s *Service) runMigration(j *job) {
 	switch {
 	case err == nil:
 		s.endMigration(ctx, run, store.MigrationEnd{Status: store.MigrationDone, ServerUUID: j.serverOf(run)}, nil)
-	case workflow.IsFenced(err), errors.Is(err, store.ErrUnavailable):
+	case workflow.IsFenced(err), errors.Is(err, store.ErrUnavailable), ctx.Err() != nil:
+		// Taken over, the database lost, or this process stopping: the
+		// migration is left as it is, for its next holder to resume.
 		s.migrationStopped(ctx, j, err)
 	case adopting:
 		// The node is active and protected in the target, untouched:
@@ -128,6 +134,16 @@ func (s *Service) runMigration(j *job) {
 	default:
 		s.rollBackMigration(ctx, run, err)
 	}
+}
+
+// rollingBack reports whether a migration's rollback had begun.
+func rollingBack(steps []store.Step) bool {
+	for _, st := range steps {
+		if st.Status == store.StepUndoing || st.Status == store.StepUndone {
+			return true
+		}
+	}
+	return false
 }
 
 // ctxNow is the context migrations run under now.
@@ -201,7 +217,7 @@ func (s *Service) rollBackMigration(ctx context.Context, run *workflow.Run[*job]
 	defer cancel()
 	j.log.Info("migration failed before its commit; undoing its steps", "error", cause)
 	if err := run.Rollback(ctx); err != nil {
-		if workflow.IsFenced(err) || errors.Is(err, store.ErrUnavailable) {
+		if workflow.IsFenced(err) || errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.Canceled) {
 			s.migrationStopped(ctx, j, err)
 			return
 		}
