@@ -166,6 +166,9 @@ func (s *Service) migrationSteps(ctx context.Context, run *workflow.Run[*job]) e
 		}
 	}
 	for i, port := range p.Machine.Ports {
+		// A port's VIF in the target is the port made or found there,
+		// never the source's (an export names the source cloud's).
+		j.mig.plan.Machine.Ports[i].NeutronPortID = ""
 		network := p.Networks[port.MAC]
 		if network == "" {
 			continue
