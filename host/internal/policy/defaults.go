@@ -17,6 +17,12 @@ const (
 	ServerActionsGet = "mogan:server:actions:get"
 	// BackendsGetAll lists the host's backends and their state.
 	BackendsGetAll = "mogan:backend:get_all"
+	// MigrationCreate starts a migration (or its dry run) and retries a
+	// failed one; MigrationGet lists and shows migrations and exports a
+	// source backend's node; MigrationDelete cancels one.
+	MigrationCreate = "mogan:migration:create"
+	MigrationGet    = "mogan:migration:get"
+	MigrationDelete = "mogan:migration:delete"
 )
 
 // Default is one rule as the code defines it; a policy file may override it.
@@ -52,5 +58,8 @@ func Defaults() []Default {
 		{ServerUnmanage, "rule:admin_api", "Release a managed server without touching the machine"},
 		{ServerActionsGet, "rule:default", "List or show a server's actions (admin or owner of a live server; admin only once it is released)"},
 		{BackendsGetAll, "rule:admin_api", "List the host's backends, their drivers and whether they answer"},
+		{MigrationCreate, "rule:admin_api", "Migrate a running machine into a backend (or dry-run it), or retry a failed migration's adoption"},
+		{MigrationGet, "rule:admin_api", "List or show migrations, or export a source backend's node as a machine"},
+		{MigrationDelete, "rule:admin_api", "Cancel a migration that has not recorded its commit (it rolls back)"},
 	}
 }

@@ -24,21 +24,34 @@ import (
 //go:embed manage_server.json
 var manageServerJSON []byte
 
+//go:embed migration.json
+var migrationJSON []byte
+
 // Validator checks documents against one schema.
 type Validator struct {
 	schema *gojsonschema.Schema
-	// maps are the top-level object properties whose patternProperties
-	// the Validator checks itself. gojsonschema compiles a
-	// patternProperties regexp again for every key it meets (~0.3 ms a
-	// key), so the rules are taken out of the schema at load and their
-	// regexps compiled once.
+	// maps are the object properties (at any depth of "properties")
+	// whose patternProperties the Validator checks itself. gojsonschema
+	// compiles a patternProperties regexp again for every key it meets
+	// (~0.3 ms a key), so the rules are taken out of the schema at load
+	// and their regexps compiled once.
 	maps []mapRule
+	// secrets are the fields ("secrets") whose values no error message
+	// quotes: the properties the schema marks "x-secret": true. A value
+	// inside one is never shown; a value holding one is shown without it.
+	secrets []string
 }
+
+// secretShown stands for a secret's value in an error message.
+const secretShown = "(a secret, not shown)"
 
 // mapRule is one object property's patternProperties and
 // additionalProperties, as the schema file spells them.
 type mapRule struct {
+	// property is where the object is, as fields are named: "metadata",
+	// "server.metadata".
 	property string
+	path     []string
 	patterns []patternRule
 	// additional checks a key no pattern matches: nil means any value is
 	// allowed, refuseAdditional that the key itself is refused.
@@ -60,30 +73,63 @@ func ManageServer() (*Validator, error) {
 	return v, nil
 }
 
+// Migration returns the validator for POST /v1/migrations. It checks that
+// source.machine is an object; the machine itself is the inventory's, and
+// the API checks it with shared/inventory, as the CLI does.
+func Migration() (*Validator, error) {
+	v, err := compile(migrationJSON)
+	if err != nil {
+		return nil, fmt.Errorf("migration schema: %w", err)
+	}
+	return v, nil
+}
+
 // compile loads a schema whose root is an object schema, moving the
-// patternProperties of its properties into mapRules.
+// patternProperties of its properties (and of theirs) into mapRules.
 func compile(raw []byte) (*Validator, error) {
 	var root map[string]any
 	if err := json.Unmarshal(raw, &root); err != nil {
 		return nil, err
 	}
 	v := &Validator{}
-	props, _ := root["properties"].(map[string]any)
+	if err := v.takeRules(nil, root); err != nil {
+		return nil, err
+	}
+	s, err := gojsonschema.NewSchema(gojsonschema.NewGoLoader(root))
+	if err != nil {
+		return nil, err
+	}
+	v.schema = s
+	return v, nil
+}
+
+// takeRules walks the properties of the object schema node, which sits at
+// path, noting the secret ones and taking out the patternProperties rules.
+func (v *Validator) takeRules(path []string, node map[string]any) error {
+	props, _ := node["properties"].(map[string]any)
 	for _, name := range slices.Sorted(maps.Keys(props)) {
 		prop, _ := props[name].(map[string]any)
+		at := append(slices.Clone(path), name)
+		field := strings.Join(at, ".")
+		if secret, _ := prop["x-secret"].(bool); secret {
+			v.secrets = append(v.secrets, field)
+		}
 		patterns, ok := prop["patternProperties"].(map[string]any)
 		if !ok {
+			if err := v.takeRules(at, prop); err != nil {
+				return err
+			}
 			continue
 		}
-		rule := mapRule{property: name}
+		rule := mapRule{property: field, path: at}
 		for _, pattern := range slices.Sorted(maps.Keys(patterns)) {
 			re, err := regexp.Compile(pattern)
 			if err != nil {
-				return nil, fmt.Errorf("%s: patternProperties %q: %w", name, pattern, err)
+				return fmt.Errorf("%s: patternProperties %q: %w", field, pattern, err)
 			}
 			sub, err := gojsonschema.NewSchema(gojsonschema.NewGoLoader(patterns[pattern]))
 			if err != nil {
-				return nil, fmt.Errorf("%s: patternProperties %q: %w", name, pattern, err)
+				return fmt.Errorf("%s: patternProperties %q: %w", field, pattern, err)
 			}
 			rule.patterns = append(rule.patterns, patternRule{re: re, schema: sub})
 		}
@@ -94,7 +140,7 @@ func compile(raw []byte) (*Validator, error) {
 		default:
 			sub, err := gojsonschema.NewSchema(gojsonschema.NewGoLoader(ap))
 			if err != nil {
-				return nil, fmt.Errorf("%s: additionalProperties: %w", name, err)
+				return fmt.Errorf("%s: additionalProperties: %w", field, err)
 			}
 			rule.additional = sub
 		}
@@ -104,12 +150,7 @@ func compile(raw []byte) (*Validator, error) {
 		delete(prop, "additionalProperties")
 		v.maps = append(v.maps, rule)
 	}
-	s, err := gojsonschema.NewSchema(gojsonschema.NewGoLoader(root))
-	if err != nil {
-		return nil, err
-	}
-	v.schema = s
-	return v, nil
+	return nil
 }
 
 // Error is a body that does not match the schema. Its message names the
@@ -123,11 +164,13 @@ type Error struct {
 func (e *Error) Error() string { return e.Message }
 
 // violation is one rule a document breaks: field as gojsonschema names it
-// ("name", "metadata.k"), "" for the body as a whole.
+// ("name", "metadata.k"), "" for the body as a whole; value is what sits
+// at at (the object of a missing or unknown property is at its parent).
 type violation struct {
 	field string
 	desc  string
 	value any
+	at    string
 }
 
 // before orders violations so that the same body always gets the same
@@ -159,7 +202,7 @@ func Decode(body []byte) (any, error) {
 func (v *Validator) Validate(doc any) error {
 	raw := true
 	if c := nulViolation("", doc, &raw); c != nil {
-		return c.toError()
+		return v.errorOf(*c)
 	}
 	load := gojsonschema.NewRawLoader
 	if !raw {
@@ -178,17 +221,28 @@ func (v *Validator) Validate(doc any) error {
 	for _, e := range res.Errors() {
 		consider(fromResult(e, ""))
 	}
-	if obj, ok := doc.(map[string]any); ok {
-		for _, rule := range v.maps {
-			if m, ok := obj[rule.property].(map[string]any); ok {
-				rule.check(m, load, consider)
-			}
+	for _, rule := range v.maps {
+		if m, ok := objectAt(doc, rule.path); ok {
+			rule.check(m, load, consider)
 		}
 	}
 	if first == nil {
 		return nil
 	}
-	return first.toError()
+	return v.errorOf(*first)
+}
+
+// objectAt is the object at path in doc, if there is one.
+func objectAt(doc any, path []string) (map[string]any, bool) {
+	for _, name := range path {
+		obj, ok := doc.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		doc = obj[name]
+	}
+	obj, ok := doc.(map[string]any)
+	return obj, ok
 }
 
 // check applies the rule to every key of m, as gojsonschema would, reporting
@@ -207,7 +261,8 @@ func (r mapRule) check(m map[string]any, load func(any) gojsonschema.JSONLoader,
 		case matched:
 		case r.refuseAdditional:
 			// gojsonschema's words and field for additionalProperties: false.
-			consider(violation{field: r.property, desc: "Additional property " + truncate(key, maxValueBytes) + " is not allowed", value: value})
+			consider(violation{field: r.property, desc: "Additional property " + truncate(key, maxValueBytes) + " is not allowed",
+				value: value, at: r.property + "." + key})
 		case r.additional != nil:
 			validateSub(r.additional, load(value), field, consider)
 		}
@@ -219,7 +274,7 @@ func (r mapRule) check(m map[string]any, load func(any) gojsonschema.JSONLoader,
 func validateSub(s *gojsonschema.Schema, value gojsonschema.JSONLoader, field func() string, consider func(violation)) {
 	res, err := s.Validate(value)
 	if err != nil {
-		consider(violation{field: field(), desc: err.Error(), value: value.JsonSource()})
+		consider(violation{field: field(), desc: err.Error(), value: value.JsonSource(), at: field()})
 		return
 	}
 	for _, e := range res.Errors() {
@@ -231,6 +286,10 @@ func validateSub(s *gojsonschema.Schema, value gojsonschema.JSONLoader, field fu
 // field the validated value sits at ("" for the whole body).
 func fromResult(e gojsonschema.ResultError, under string) violation {
 	field := e.Field()
+	at := join(under, field)
+	if field == "(root)" {
+		at = under
+	}
 	if field == "(root)" {
 		field = under
 		if under == "" {
@@ -241,18 +300,56 @@ func fromResult(e gojsonschema.ResultError, under string) violation {
 	} else if under != "" {
 		field = under + "." + field
 	}
-	return violation{field: field, desc: e.Description(), value: e.Value()}
+	return violation{field: field, desc: e.Description(), value: e.Value(), at: at}
 }
 
-func (c violation) toError() *Error {
+// errorOf words a violation; a secret's value is never part of it.
+func (v *Validator) errorOf(c violation) *Error {
 	desc := capitalize(c.desc)
 	if c.field == "" {
 		return &Error{Message: "Invalid input. " + desc}
 	}
 	return &Error{
 		Field:   c.field,
-		Message: fmt.Sprintf("Invalid input for field/attribute %s. Value: %s. %s", c.field, shortValue(c.value), desc),
+		Message: fmt.Sprintf("Invalid input for field/attribute %s. Value: %s. %s", c.field, v.shown(c), desc),
 	}
+}
+
+// shown is the violation's value as its message quotes it: a secret's is
+// not shown, and a value holding secrets is shown without them.
+func (v *Validator) shown(c violation) string {
+	value := c.value
+	for _, s := range v.secrets {
+		switch {
+		case c.at == s || strings.HasPrefix(c.at, s+"."):
+			return secretShown
+		case c.at == "":
+			value = withoutSecret(value, strings.Split(s, "."))
+		case strings.HasPrefix(s, c.at+"."):
+			value = withoutSecret(value, strings.Split(strings.TrimPrefix(s, c.at+"."), "."))
+		}
+	}
+	return shortValue(value)
+}
+
+// withoutSecret is doc with the value at path (if any) replaced by
+// secretShown; doc itself is not changed.
+func withoutSecret(doc any, path []string) any {
+	obj, ok := doc.(map[string]any)
+	if !ok || len(path) == 0 {
+		return doc
+	}
+	inner, ok := obj[path[0]]
+	if !ok {
+		return doc
+	}
+	out := maps.Clone(obj)
+	if len(path) == 1 {
+		out[path[0]] = secretShown
+	} else {
+		out[path[0]] = withoutSecret(inner, path[1:])
+	}
+	return out
 }
 
 func capitalize(s string) string {
@@ -277,7 +374,7 @@ func nulViolation(path string, doc any, raw *bool) *violation {
 		}
 	}
 	refuse := func(field, s string) *violation {
-		return &violation{field: field, desc: "Strings must not contain the NUL character (\\u0000)", value: s}
+		return &violation{field: field, desc: "Strings must not contain the NUL character (\\u0000)", value: s, at: field}
 	}
 	switch d := doc.(type) {
 	case string:
