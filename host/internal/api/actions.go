@@ -89,7 +89,7 @@ func (s *Server) showServerAction(w http.ResponseWriter, r *http.Request) {
 // not live, gets the 404 of an unknown uuid, so that the uuid's existence
 // is not told.
 func (s *Server) authorizeActions(ctx context.Context, r *http.Request) (id string, live bool, err error) {
-	if id, err = uuidFromPath(r); err != nil {
+	if id, err = uuidFromPath(r, "Server"); err != nil {
 		return "", false, err
 	}
 	srv, err := s.manage.GetServer(ctx, id)

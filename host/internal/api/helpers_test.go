@@ -103,8 +103,31 @@ func newHarness(t testing.TB, drv *drivertest.FuncDriver) *harness {
 // changes the API's configuration (e.g. the quota) before it is built.
 func newHarnessWithAuth(t testing.TB, drv *drivertest.FuncDriver, authn auth.Authenticator, configure ...func(*api.Config)) *harness {
 	t.Helper()
+	return newHarnessFrom(t, harnessConfig{driver: drv, auth: authn, api: configure})
+}
+
+// harnessConfig is what newHarnessFrom builds: the driver of backend
+// "test" (or the backends), the authenticator, the logger of the API and
+// the application layer, and changes to either's configuration.
+type harnessConfig struct {
+	driver   *drivertest.FuncDriver
+	backends []manage.Backend // nil: "test", driver
+	auth     auth.Authenticator
+	log      hclog.Logger // nil: none
+	manage   func(*manage.Config)
+	api      []func(*api.Config)
+}
+
+// newHarnessFrom serves the API over a real SQLite store, the default
+// policy and the application layer's background migrations (stopped, and
+// waited for, when the test ends).
+func newHarnessFrom(t testing.TB, hc harnessConfig) *harness {
+	t.Helper()
 	ctx := t.Context()
-	log := hclog.NewNullLogger()
+	log := hc.log
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
 	dbPath := filepath.Join(t.TempDir(), "mogan.sqlite")
 	st, err := store.OpenWithOptions(ctx, "sqlite://"+dbPath, log,
 		store.OpenOptions{CreateIfMissing: true})
@@ -116,12 +139,22 @@ func newHarnessWithAuth(t testing.TB, drv *drivertest.FuncDriver, authn auth.Aut
 	if err != nil {
 		t.Fatal(err)
 	}
+	backends := hc.backends
+	if backends == nil {
+		backends = []manage.Backend{{Name: "test", Driver: hc.driver}}
+	}
+	mcfg := manage.Config{Store: st, Backends: backends, Logger: log, Owner: "test"}
+	if hc.manage != nil {
+		hc.manage(&mcfg)
+	}
+	svc := manage.New(mcfg)
+	t.Cleanup(svc.StartMigrations(ctx)) // t.Context ends before the cleanups run
 	cfg := api.Config{
-		Logger: log, Auth: authn, Policy: enforcer,
-		Manage:        manage.New(manage.Config{Store: st, Backends: []manage.Backend{{Name: "test", Driver: drv}}, Logger: log, Owner: "test"}),
+		Logger: log, Auth: hc.auth, Policy: enforcer,
+		Manage:        svc,
 		MetadataItems: 128, // [quota] metadata_items' default
 	}
-	for _, c := range configure {
+	for _, c := range hc.api {
 		c(&cfg)
 	}
 	handler, err := api.New(cfg)
@@ -130,7 +163,7 @@ func newHarnessWithAuth(t testing.TB, drv *drivertest.FuncDriver, authn auth.Aut
 	}
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	return &harness{url: srv.URL, handler: handler, store: st, driver: drv, dbPath: dbPath}
+	return &harness{url: srv.URL, handler: handler, store: st, driver: hc.driver, dbPath: dbPath}
 }
 
 type response struct {

@@ -5,15 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
-	"os"
-	"strconv"
 
 	"github.com/mogan-manage/mogan-manage/host/internal/manage"
 	"github.com/mogan-manage/mogan-manage/host/internal/policy"
-	"github.com/mogan-manage/mogan-manage/host/internal/schema"
 )
 
 // listManageableServers streams the driver's nodes to the client as they
@@ -176,11 +172,11 @@ func (s *Server) manageServer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req manageRequest
-	if err := s.decodeBody(r, &req); err != nil {
+	if err := s.decodeBody(r, s.manageBody, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	projectID, userID, err := s.owner(ctx, req)
+	projectID, userID, err := s.owner(ctx, "", req.ProjectID, req.UserID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -207,81 +203,4 @@ func (s *Server) manageServer(w http.ResponseWriter, r *http.Request) {
 	base := s.baseURL(r)
 	w.Header().Set("Location", base+"/v1/servers/"+srv.UUID)
 	writeJSON(w, http.StatusCreated, newServerView(srv, base, s.isAdmin(ctx)))
-}
-
-// decodeBody reads a JSON body, checks it against the manage schema and
-// decodes it into v: 415 for another content type, 413 past the limit,
-// 403 past the metadata quota, 400 for malformed JSON, invalid UTF-8, the
-// NUL character or a schema violation naming the field.
-func (s *Server) decodeBody(r *http.Request, v any) error {
-	ct := r.Header.Get("Content-Type")
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || mt != "application/json" {
-		return errorf(http.StatusUnsupportedMediaType,
-			"Unsupported Content-Type %q: the body must be application/json.", ct)
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return errorf(http.StatusRequestEntityTooLarge, "Request body is larger than the limit of %d bytes.", tooBig.Limit)
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			// The client stopped sending for longer than
-			// client_socket_timeout (see host/internal/httpconn).
-			return errorf(http.StatusRequestTimeout, "The request body stopped arriving: the client sent nothing for too long.")
-		}
-		return errorf(http.StatusBadRequest, "Cannot read the request body: %v", err)
-	}
-	if err := schema.CheckUTF8(body); err != nil {
-		return errorf(http.StatusBadRequest, "%s", err.Error())
-	}
-	doc, err := schema.Decode(body)
-	if err != nil {
-		return errorf(http.StatusBadRequest, "Malformed JSON in the request body: %s", jsonProblem(err))
-	}
-	// The quota before the schema: counting keys is cheap, checking each
-	// one is not.
-	if err := s.checkMetadataQuota(doc); err != nil {
-		return err
-	}
-	if err := s.manageSchema.Validate(doc); err != nil {
-		return errorf(http.StatusBadRequest, "%s", err.Error())
-	}
-	// Decode what was checked, not the body again: of a key given twice
-	// the checked document keeps the last value (as Python's json does),
-	// but encoding/json decoding into a struct merges two objects, so
-	// {"metadata": {<anything>}, "metadata": {}} would store metadata that
-	// the schema, the NUL check and the quota never saw.
-	checked, err := json.Marshal(doc)
-	if err != nil {
-		return errorf(http.StatusBadRequest, "Malformed request body: %s", jsonProblem(err))
-	}
-	if err := json.Unmarshal(checked, v); err != nil {
-		return errorf(http.StatusBadRequest, "Malformed request body: %s", jsonProblem(err))
-	}
-	return nil
-}
-
-// checkMetadataQuota refuses more metadata items than [quota]
-// metadata_items allows, with Nova's status and words.
-func (s *Server) checkMetadataQuota(doc any) error {
-	if s.metadataItems < 0 {
-		return nil
-	}
-	body, _ := doc.(map[string]any)
-	metadata, _ := body["metadata"].(map[string]any)
-	if n := len(metadata); n > s.metadataItems {
-		return errorf(http.StatusForbidden, "Quota exceeded for metadata items: %d items, the limit is %d.", n, s.metadataItems)
-	}
-	return nil
-}
-
-// jsonProblem says where the JSON broke, without echoing the body.
-func jsonProblem(err error) string {
-	var syntax *json.SyntaxError
-	if errors.As(err, &syntax) {
-		return syntax.Error() + " at byte " + strconv.FormatInt(syntax.Offset, 10)
-	}
-	return err.Error()
 }

@@ -52,7 +52,8 @@ type Server struct {
 	auth           auth.Authenticator
 	policy         *policy.Enforcer
 	manage         *manage.Service
-	manageSchema   *schema.Validator
+	manageBody     bodyRules
+	migrationBody  bodyRules
 	publicEndpoint string
 	metadataItems  int
 	metrics        *metrics.Metrics
@@ -62,7 +63,11 @@ type Server struct {
 
 // New builds the API's handler.
 func New(cfg Config) (*Server, error) {
-	v, err := schema.ManageServer()
+	manageSchema, err := schema.ManageServer()
+	if err != nil {
+		return nil, err
+	}
+	migrationSchema, err := schema.Migration()
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +76,8 @@ func New(cfg Config) (*Server, error) {
 		auth:           cfg.Auth,
 		policy:         cfg.Policy,
 		manage:         cfg.Manage,
-		manageSchema:   v,
+		manageBody:     bodyRules{schema: manageSchema, metadata: []string{"metadata"}},
+		migrationBody:  bodyRules{schema: migrationSchema, metadata: []string{"server", "metadata"}},
 		publicEndpoint: cfg.PublicEndpoint,
 		metadataItems:  cfg.MetadataItems,
 		metrics:        cfg.Metrics,
@@ -133,6 +139,14 @@ func (s *Server) routes() {
 	private("/v1/servers/{uuid}/unmanage", s.unmanageServer, http.MethodPost)
 	private("/v1/servers/{uuid}/actions", s.listServerActions, http.MethodGet)
 	private("/v1/servers/{uuid}/actions/{request_id}", s.showServerAction, http.MethodGet)
+	// Migrations (DESIGN, "Migration"). The export before {uuid}, which
+	// would take "export" for a uuid.
+	private("/v1/migrations", s.createMigration, http.MethodPost, "dry_run")
+	private("/v1/migrations", s.listMigrations, http.MethodGet, "status", "limit", "marker")
+	private("/v1/migrations/export", s.exportMachine, http.MethodGet, "backend", "node_uuid")
+	private("/v1/migrations/{uuid}", s.showMigration, http.MethodGet)
+	private("/v1/migrations/{uuid}", s.cancelMigration, http.MethodDelete)
+	private("/v1/migrations/{uuid}/retry", s.retryMigration, http.MethodPost)
 	s.router = r
 }
 

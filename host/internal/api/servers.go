@@ -21,22 +21,23 @@ func (s *Server) isAdmin(ctx context.Context) bool {
 // serverFromPath loads the server named by {uuid}: 404 when the path is
 // not a UUID or no such server exists.
 func (s *Server) serverFromPath(r *http.Request) (manage.Server, error) {
-	id, err := uuidFromPath(r)
+	id, err := uuidFromPath(r, "Server")
 	if err != nil {
 		return manage.Server{}, err
 	}
 	return s.manage.GetServer(r.Context(), id)
 }
 
-// uuidFromPath is {uuid} in canonical form: 404 when it is not a UUID.
-func uuidFromPath(r *http.Request) (string, error) {
+// uuidFromPath is {uuid} in canonical form: 404 when it is not a UUID,
+// in the words of a missing one (noun: "Server", "Migration").
+func uuidFromPath(r *http.Request, noun string) (string, error) {
 	raw := mux.Vars(r)["uuid"]
 	id, err := uuid.Parse(raw)
 	if err != nil || len(raw) != 36 {
 		if short, cut := clip(raw); cut {
 			raw = short + "..." // a 1 MB path does not come back whole
 		}
-		return "", errorf(http.StatusNotFound, "Server %s could not be found.", raw)
+		return "", errorf(http.StatusNotFound, "%s %s could not be found.", noun, raw)
 	}
 	return id.String(), nil
 }

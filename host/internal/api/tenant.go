@@ -14,19 +14,20 @@ import (
 // Adoption into a tenant's project, and what a tenant sees of servers.
 
 // owner returns who the adopted server belongs to: the body's project_id
-// and user_id, each the caller's own when absent. With Keystone (the
+// and user_id (wantProject, wantUser; at prefix in the body, "" or
+// "server."), each the caller's own when absent. With Keystone (the
 // keystone Authenticator is also the auth.Directory) an id other than the
 // caller's own must exist there: 400 naming it when it does not, 503 when
 // Keystone cannot say. Under http_basic and noauth there is no directory:
 // the ids are taken as they are.
-func (s *Server) owner(ctx context.Context, req manageRequest) (projectID, userID string, err error) {
+func (s *Server) owner(ctx context.Context, prefix, wantProject, wantUser string) (projectID, userID string, err error) {
 	caller := callerFrom(ctx)
 	projectID, userID = caller.ProjectID, caller.UserID
-	if req.ProjectID != "" {
-		projectID = req.ProjectID
+	if wantProject != "" {
+		projectID = wantProject
 	}
-	if req.UserID != "" {
-		userID = req.UserID
+	if wantUser != "" {
+		userID = wantUser
 	}
 	dir, ok := s.auth.(auth.Directory)
 	if !ok {
@@ -37,8 +38,8 @@ func (s *Server) owner(ctx context.Context, req manageRequest) (projectID, userI
 		exists         func(context.Context, string) (bool, error)
 		what           string
 	}{
-		{"project_id", req.ProjectID, caller.ProjectID, dir.ProjectExists, "project"},
-		{"user_id", req.UserID, caller.UserID, dir.UserExists, "user"},
+		{prefix + "project_id", wantProject, caller.ProjectID, dir.ProjectExists, "project"},
+		{prefix + "user_id", wantUser, caller.UserID, dir.UserExists, "user"},
 	}
 	for _, c := range checks {
 		if c.id == "" || c.id == c.own {

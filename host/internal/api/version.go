@@ -96,6 +96,10 @@ func (s *Server) v1Version(w http.ResponseWriter, r *http.Request) {
 			{Href: base + "/v1/manageable_servers/", Rel: "self"},
 			{Href: base + "/manageable_servers/", Rel: "bookmark"},
 		},
+		"migrations": []link{
+			{Href: base + "/v1/migrations/", Rel: "self"},
+			{Href: base + "/migrations/", Rel: "bookmark"},
+		},
 	})
 }
 
