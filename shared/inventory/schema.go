@@ -237,7 +237,11 @@ func (c *compiled) errors(label string, results []gojsonschema.ResultError) Erro
 			path = append(path, fmt.Sprint(d["property"]))
 			msg = "unknown field; the fields of " + objectNoun(parent) + " are " + strings.Join(c.fields[parent], ", ")
 		case "invalid_type":
-			msg = fmt.Sprintf("must be %s, not %s", article(fmt.Sprint(d["expected"])), article(fmt.Sprint(d["given"])))
+			given := fmt.Sprint(d["given"])
+			msg = fmt.Sprintf("must be %s, not %s", article(fmt.Sprint(d["expected"])), article(given))
+			if d["expected"] == "string" && (given == "boolean" || given == "integer" || given == "number") {
+				msg += " (in YAML, quote it: YAML reads yes, no, on, off, y, n and numbers as other types)"
+			}
 		case "unique":
 			i, _ := strconv.Atoi(fmt.Sprint(d["i"]))
 			j, _ := strconv.Atoi(fmt.Sprint(d["j"]))

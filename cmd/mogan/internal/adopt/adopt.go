@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/mogan-manage/mogan-manage/cmd/mogan/internal/batch"
 	"github.com/mogan-manage/mogan-manage/cmd/mogan/internal/client"
 )
 
@@ -72,7 +73,7 @@ func (r *Runner) Run(ctx context.Context, stop <-chan struct{}, nodes []client.N
 		return nil, fmt.Errorf("reading the servers that already hold nodes: %w", err)
 	}
 	results := make([]Result, len(nodes))
-	var mu sync.Mutex // serializes Done
+	var mu sync.Mutex // serializes Done with batch.Run's
 	finish := func(i int, res Result) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -81,52 +82,31 @@ func (r *Runner) Run(ctx context.Context, stop <-chan struct{}, nodes []client.N
 			r.Done(res)
 		}
 	}
-	// An API without dry runs adopts instead: the first such answer stops
-	// the run, as if interrupted.
-	var abortOnce sync.Once
-	abort := make(chan struct{})
-	r.abort = func() { abortOnce.Do(func() { close(abort) }) }
-	concurrency := max(r.Concurrency, 1)
-	slots := make(chan struct{}, concurrency)
-	var wg sync.WaitGroup
-	stopped := false
+	// The nodes a server holds already are skipped without a request (and
+	// without a slot); the others are adopted, Concurrency at a time.
+	var todo []int
 	for i, node := range nodes {
 		id := client.NodeString(node, "uuid")
 		if srv, ok := held[id]; ok {
 			finish(i, skipped(id, srv))
 			continue
 		}
-		if !stopped {
-			// A stop already asked for wins over a free slot.
-			select {
-			case <-stop:
-				stopped = true
-			case <-abort:
-				stopped = true
-			default:
-				select {
-				case <-stop:
-					stopped = true
-				case <-abort:
-					stopped = true
-				case <-ctx.Done():
-					stopped = true
-				case slots <- struct{}{}:
-				}
-			}
-		}
-		if stopped {
-			finish(i, Result{NodeUUID: id, Outcome: Failed, Reason: ReasonNotStarted})
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-slots }()
-			finish(i, r.one(ctx, id, node))
-		}()
+		todo = append(todo, i)
 	}
-	wg.Wait()
+	// An API without dry runs adopts instead: the first such answer stops
+	// the run, as if interrupted.
+	var abortOnce sync.Once
+	abort := make(chan struct{})
+	r.abort = func() { abortOnce.Do(func() { close(abort) }) }
+	batch.Run(ctx, batch.Options{Concurrency: r.Concurrency, Stop: stop, Abort: abort}, len(todo),
+		func(ctx context.Context, k int) Result {
+			node := nodes[todo[k]]
+			return r.one(ctx, client.NodeString(node, "uuid"), node)
+		},
+		func(k int) Result {
+			return Result{NodeUUID: client.NodeString(nodes[todo[k]], "uuid"), Outcome: Failed, Reason: ReasonNotStarted}
+		},
+		func(k int, res Result) { finish(todo[k], res) })
 	return results, nil
 }
 

@@ -121,30 +121,14 @@ func (a *app) runAdopt(ctx context.Context, f adoptFlags, args []string) error {
 		return err
 	}
 
-	// Ctrl-C: the first stops new adoptions, the second abandons those in
-	// flight. Requests are not tied to the command's context before that,
-	// so the first Ctrl-C never cuts one short.
-	work, abandon := context.WithCancel(context.WithoutCancel(ctx))
-	defer abandon()
-	stop := make(chan struct{})
-	interrupts, stopInterrupts := a.env.Interrupts()
-	defer stopInterrupts()
-	go func() {
-		select {
-		case <-interrupts:
-		case <-work.Done():
-			return
-		}
-		printf(a.env.Stderr, "\ninterrupted: starting no more adoptions, waiting for those in flight (Ctrl-C again to abandon them)\n")
-		close(stop)
-		select {
-		case <-interrupts:
-			abandon()
-		case <-work.Done():
-		}
-	}()
+	work, stop, done := a.interruptible(ctx, "interrupted: starting no more adoptions, waiting for those in flight (Ctrl-C again to abandon them)")
+	defer done()
 
-	progress := newProgress(a.env, len(nodes), f.dryRun)
+	verb := "adopting"
+	if f.dryRun {
+		verb = "checking"
+	}
+	progress := newProgress(a.env, len(nodes), verb)
 	runner := adopt.Runner{
 		API:         c,
 		Concurrency: f.concurrency,
@@ -159,7 +143,7 @@ func (a *app) runAdopt(ctx context.Context, f adoptFlags, args []string) error {
 				Metadata: metadata, ProjectID: f.project, UserID: f.user, Backend: f.backend,
 			}, nil
 		},
-		Done: progress.done,
+		Done: progress.adopted,
 	}
 	start := time.Now()
 	results, err := runner.Run(work, stop, nodes)
@@ -226,24 +210,36 @@ func (a *app) nodesToAdopt(ctx context.Context, c *client.Client, f adoptFlags, 
 
 // summary counts the outcomes: "200 nodes: 198 adopted, 2 failed".
 func summary(results []adopt.Result) string {
-	counts := map[adopt.Outcome]int{}
-	for _, r := range results {
-		counts[r.Outcome]++
+	outcomes := make([]string, len(results))
+	for i, r := range results {
+		outcomes[i] = string(r.Outcome)
+	}
+	return countOutcomes(outcomes, []string{string(adopt.Adopted), string(adopt.WouldAdopt), string(adopt.Skipped), string(adopt.Failed)},
+		"node", "nodes", "no nodes to adopt")
+}
+
+// countOutcomes says how many of each outcome, in order's order: "3
+// nodes: 1 adopted, 2 failed" (one, many: the noun; none: what to say
+// when there is nothing).
+func countOutcomes(outcomes, order []string, one, many, none string) string {
+	counts := map[string]int{}
+	for _, o := range outcomes {
+		counts[o]++
 	}
 	var parts []string
-	for _, o := range []adopt.Outcome{adopt.Adopted, adopt.WouldAdopt, adopt.Skipped, adopt.Failed} {
+	for _, o := range order {
 		if counts[o] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[o], o))
 		}
 	}
 	if len(parts) == 0 {
-		return "no nodes to adopt"
+		return none
 	}
-	noun := "nodes"
-	if len(results) == 1 {
-		noun = "node"
+	noun := many
+	if len(outcomes) == 1 {
+		noun = one
 	}
-	return fmt.Sprintf("%d %s: %s", len(results), noun, strings.Join(parts, ", "))
+	return fmt.Sprintf("%d %s: %s", len(outcomes), noun, strings.Join(parts, ", "))
 }
 
 // resultJSON is one node in -f json: exactly these four keys; server_uuid

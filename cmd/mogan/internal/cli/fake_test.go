@@ -31,6 +31,8 @@ type fakeAPI struct {
 	dryRuns  int
 	// noDryRun is an older API: it ignores dry_run and adopts.
 	noDryRun bool
+	// mig is the migrations API (migrate_fake_test.go); nil: none.
+	mig *fakeMigrations
 }
 
 func (f *fakeAPI) serve(t *testing.T) *httptest.Server {
@@ -56,6 +58,10 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
+	if f.mig != nil && (strings.HasPrefix(r.URL.Path, "/v1/migrations") || r.URL.Path == "/v1/backends") {
+		f.mig.serve(w, r)
+		return
+	}
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == "/v1/manageable_servers":
 		f.listed = append(f.listed, r.URL.RawQuery)

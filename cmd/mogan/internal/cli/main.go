@@ -17,7 +17,7 @@ import (
 const (
 	ExitOK     = 0
 	ExitFailed = 1 // an API or connection error, or a node that failed
-	ExitUsage  = 2 // bad flags or arguments
+	ExitUsage  = 2 // bad flags or arguments, or an inventory or secrets file that is wrong
 )
 
 // Env is what the commands read and write outside the process.
@@ -64,6 +64,10 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
 
+// inputError is a file the command reads that is wrong (an inventory, a
+// secrets file): exit 2, nothing sent, but no usage hint.
+type inputError struct{ error }
+
 // errReported is a failure already told to the user (the adoption
 // table): exit 1 without another message.
 var errReported = errors.New("failed (reported above)")
@@ -81,6 +85,11 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return ExitOK
 	case errors.Is(err, errReported):
 		return ExitFailed
+	}
+	var ie inputError
+	if errors.As(err, &ie) {
+		printf(env.Stderr, "Error: %v\n", err)
+		return ExitUsage
 	}
 	var ue usageError
 	if errors.As(err, &ue) || !app.ran {
@@ -121,7 +130,8 @@ Connection (first match wins):
                            catalog's baremetal_compute service (--url overrides it)
   --url / MOGAN_URL        no authentication (an API with auth_strategy = noauth)
 
-Exit codes: 0 done; 1 an error, or a node that failed; 2 a usage error.`,
+Exit codes: 0 done; 1 an error, or a node or machine that failed; 2 a usage error,
+or an inventory or secrets file that is wrong (then nothing was sent).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(*cobra.Command, []string) {
@@ -130,9 +140,38 @@ Exit codes: 0 done; 1 an error, or a node that failed; 2 a usage error.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	a.conn.register(root)
-	root.AddCommand(a.manageableCommand(), a.adoptCommand(), a.unmanageCommand(), a.serverCommand())
+	root.AddCommand(a.manageableCommand(), a.adoptCommand(), a.unmanageCommand(), a.serverCommand(),
+		a.migrateCommand(), a.migrationCommand())
 	return root
 }
 
 // defaultTimeout bounds each API request.
 const defaultTimeout = 5 * time.Minute
+
+// interruptible is how a bulk command takes Ctrl-C: the first says what
+// (first) and closes stop — start nothing more, finish what runs —, the
+// second cancels work, abandoning what runs. work is not ctx's child
+// before that: the first Ctrl-C never cuts a request short. done ends it.
+func (a *app) interruptible(ctx context.Context, first string) (work context.Context, stop <-chan struct{}, done func()) {
+	work, abandon := context.WithCancel(context.WithoutCancel(ctx))
+	stopped := make(chan struct{})
+	interrupts, stopInterrupts := a.env.Interrupts()
+	go func() {
+		select {
+		case <-interrupts:
+		case <-work.Done():
+			return
+		}
+		printf(a.env.Stderr, "\n%s\n", first)
+		close(stopped)
+		select {
+		case <-interrupts:
+			abandon()
+		case <-work.Done():
+		}
+	}()
+	return work, stopped, func() {
+		stopInterrupts()
+		abandon()
+	}
+}

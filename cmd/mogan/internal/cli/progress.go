@@ -11,9 +11,9 @@ import (
 	"github.com/mogan-manage/mogan-manage/cmd/mogan/internal/adopt"
 )
 
-// progress shows adoptions as they end: a bar on a terminal, one line per
-// node otherwise (a log, a pipe, CI), both on stderr so stdout keeps only
-// the table or the JSON.
+// progress shows adoptions or migrations as they end: a bar on a
+// terminal, one line per node or machine otherwise (a log, a pipe, CI),
+// both on stderr so stdout keeps only the table or the JSON.
 type progress struct {
 	mu     sync.Mutex
 	w      io.Writer
@@ -24,11 +24,10 @@ type progress struct {
 	verb   string
 }
 
-func newProgress(env Env, total int, dryRun bool) *progress {
-	p := &progress{w: env.Stderr, total: total, verb: "adopting"}
-	if dryRun {
-		p.verb = "checking"
-	}
+// newProgress counts total items; verb says what is being done to them
+// ("adopting", "checking").
+func newProgress(env Env, total int, verb string) *progress {
+	p := &progress{w: env.Stderr, total: total, verb: verb}
 	if env.StderrIsTerminal && total > 0 {
 		p.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(env.Stderr),
@@ -43,12 +42,18 @@ func newProgress(env Env, total int, dryRun bool) *progress {
 	return p
 }
 
-// done records one node's outcome (adopt.Runner.Done).
-func (p *progress) done(r adopt.Result) {
+// adopted records one node's outcome (adopt.Runner.Done).
+func (p *progress) adopted(r adopt.Result) {
+	p.step("node "+r.NodeUUID, r.Outcome == adopt.Failed, line(r))
+}
+
+// step records one item's outcome: subject names it ("node X"), text
+// says what became of it.
+func (p *progress) step(subject string, failed bool, text string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.n++
-	if r.Outcome == adopt.Failed {
+	if failed {
 		p.failed++
 	}
 	if p.bar != nil {
@@ -58,7 +63,7 @@ func (p *progress) done(r adopt.Result) {
 		_ = p.bar.Add(1)
 		return
 	}
-	printf(p.w, "[%d/%d] node %s: %s\n", p.n, p.total, r.NodeUUID, line(r))
+	printf(p.w, "[%d/%d] %s: %s\n", p.n, p.total, subject, text)
 }
 
 func line(r adopt.Result) string {

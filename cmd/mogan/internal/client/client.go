@@ -45,18 +45,63 @@ func (c *Client) Endpoint() string { return c.base }
 // decodes a 2xx answer into out (when not nil). Any other status is an
 // *APIError.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
+	_, err := c.doStatus(ctx, method, path, query, body, out)
+	return err
+}
+
+// doStatus is do that also says which 2xx status the API answered.
+func (c *Client) doStatus(ctx context.Context, method, path string, query url.Values, body, out any) (int, error) {
+	resp, target, err := c.send(ctx, method, path, query, body)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if out == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode, nil
+	}
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	if err := dec.Decode(out); err != nil {
+		return resp.StatusCode, fmt.Errorf("%s %s: reading the answer: %w", method, target, err)
+	}
+	return resp.StatusCode, nil
+}
+
+// doRaw is do that returns the 2xx answer's status and body as they
+// came (a body may be empty).
+func (c *Client) doRaw(ctx context.Context, method, path string, query url.Values, body any) (int, []byte, error) {
+	resp, target, err := c.send(ctx, method, path, query, body)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return resp.StatusCode, nil, fmt.Errorf("%s %s: reading the answer: %w", method, target, err)
+	}
+	return resp.StatusCode, b, nil
+}
+
+// maxAnswer bounds an answer doRaw reads.
+const maxAnswer = 64 << 20
+
+// send sends the request, again with fresh credentials after a 401 they
+// can renew and after a 503 with Retry-After, and returns a 2xx answer
+// (the caller closes its body) or the *APIError of any other.
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, body any) (*http.Response, string, error) {
 	var payload []byte
 	if body != nil {
 		var err error
 		if payload, err = json.Marshal(body); err != nil {
-			return err
+			return nil, "", err
 		}
 	}
 	target := c.base + "/v1" + path
 	if len(query) > 0 {
 		target += "?" + query.Encode()
 	}
-	send := func() (*http.Response, error) {
+	once := func() (*http.Response, error) {
 		req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(payload))
 		if err != nil {
 			return nil, err
@@ -80,15 +125,15 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	var resp *http.Response
 	for attempt := 0; ; attempt++ {
 		var err error
-		resp, err = send()
+		resp, err = once()
 		if errors.Is(err, errRetry) {
-			resp, err = send()
+			resp, err = once()
 		}
 		if errors.Is(err, errRetry) {
-			return fmt.Errorf("%s %s: still unauthorized after a new token", method, target)
+			return nil, target, fmt.Errorf("%s %s: still unauthorized after a new token", method, target)
 		}
 		if err != nil {
-			return err
+			return nil, target, err
 		}
 		wait, ok := retryAfter(resp)
 		if !ok || attempt >= maxRetries {
@@ -101,24 +146,15 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		_ = resp.Body.Close()
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil, target, ctx.Err()
 		case <-time.After(wait):
 		}
 	}
-	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return apiError(resp)
+		defer func() { _ = resp.Body.Close() }()
+		return nil, target, apiError(resp)
 	}
-	if out == nil {
-		_, _ = io.Copy(io.Discard, resp.Body)
-		return nil
-	}
-	dec := json.NewDecoder(resp.Body)
-	dec.UseNumber()
-	if err := dec.Decode(out); err != nil {
-		return fmt.Errorf("%s %s: reading the answer: %w", method, target, err)
-	}
-	return nil
+	return resp, target, nil
 }
 
 // errRetry says the request should be sent again with new credentials.
