@@ -178,8 +178,6 @@ func why(m client.Migration, then string) string {
 	var b strings.Builder
 	if step, ok := m.FailedStep(); ok {
 		fmt.Fprintf(&b, "step %s: %s; ", step.Name, step.Error)
-	} else {
-		fmt.Fprintf(&b, "%s; ", strings.ReplaceAll(m.Status, "_", " "))
 	}
 	b.WriteString(then)
 	if m.RequestID != "" {
