@@ -56,6 +56,10 @@ type ironicPort struct {
 	Address  string `json:"address"`
 	NodeUUID string `json:"node_uuid"`
 	vifInfo
+	// Read by ExportNode only (export.go); the listing never asks for them.
+	PXEEnabled      *bool  `json:"pxe_enabled"`
+	PhysicalNetwork string `json:"physical_network"`
+	PortgroupUUID   string `json:"portgroup_uuid"`
 }
 
 type ironicPortgroup struct {
@@ -64,6 +68,8 @@ type ironicPortgroup struct {
 	NodeUUID string `json:"node_uuid"`
 	Mode     string `json:"mode"`
 	vifInfo
+	// Read by ExportNode only (export.go).
+	Name string `json:"name"`
 }
 
 // toNode converts an Ironic node with its ports and portgroups, and judges
