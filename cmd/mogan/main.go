@@ -1,6 +1,7 @@
 // Command mogan is the operator CLI of the Mogan API: list adoptable
-// nodes, adopt them in bulk with progress, release servers, read the
-// audit trail. It talks to the HTTP API only.
+// nodes, adopt them in bulk with progress, migrate running machines in
+// from an inventory or another backend, release servers, read the audit
+// trail. It talks to the HTTP API only.
 package main
 
 import (

@@ -120,7 +120,7 @@ type app struct {
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "mogan",
-		Short: "Operate a Mogan API: list adoptable bare metal nodes, adopt them, release them",
+		Short: "Operate a Mogan API: list adoptable bare metal nodes, adopt them, migrate running machines in, release them",
 		Long: `mogan talks to the Mogan API over HTTP (never to its database or driver), so
 authentication, policy, the intent log and notifications apply to everything it does.
 

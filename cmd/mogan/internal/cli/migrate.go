@@ -71,8 +71,10 @@ inventory or secrets-file error.
 
 The secrets file (YAML, chmod 600: etc/secrets.sample.yaml) gives the values of
 the driver_info fields a machine lists under secrets: {"<machine name>": {field:
-value}, "*": {field: value}}; in a handoff, the node's name (or "*") is the key.
-Only those fields go in a machine's request; no value is ever printed.
+value}, "*": {field: value}}; a machine gets the fields it names, from its own
+entry over "*". In a handoff the node's name is the key, and its whole entry
+(over "*") goes with it: the API takes the fields the source masks. No value is
+ever printed.
 
 --name-template (with --adopt) is a Go template over the machine ({{.name}},
 {{.driver}}, {{.resource_class}}, {{.backend}} the target, …) or, in a handoff,
