@@ -117,7 +117,7 @@ func (a *app) migrateCommand() *cobra.Command {
 	fl.IntVar(&f.concurrency, "concurrency", 8, "migrations unfinished at once")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "check every machine on both sides, change nothing")
 	fl.StringVarP(&f.out, "format", "f", "", "output: table or json (a run); yaml, json or csv (--export; default yaml)")
-	fl.DurationVar(&f.pollInterval, "poll-interval", 2*time.Second, "how often a running migration is read back")
+	fl.DurationVar(&f.pollInterval, "poll-interval", time.Second, "the longest wait between two reads of a running migration")
 	_ = fl.MarkHidden("poll-interval")
 	return cmd
 }

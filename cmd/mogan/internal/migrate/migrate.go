@@ -85,8 +85,9 @@ type Runner struct {
 	API         API
 	Concurrency int
 	DryRun      bool
-	// PollInterval is how often a running migration is read back; its
-	// reads back off to maxPollWait while the API cannot be reached.
+	// PollInterval is the longest wait between two reads of a running
+	// migration (the first comes sooner); reads back off to maxPollWait
+	// while the API cannot be reached.
 	PollInterval time.Duration
 	// LostAfter is how long a migration may be unreadable (the API down)
 	// before the runner stops following it; 0: 10 minutes.
@@ -201,16 +202,22 @@ func (r *Runner) failed(ctx context.Context, res Result, err error) Result {
 	return res
 }
 
-// follow reads m back until its status is final. A read that fails (the
-// API restarting) is tried again, backing off, for LostAfter; ctx done
-// stops following.
+// firstPoll is the first wait before a migration is read back: most
+// steps take a fraction of a second to a few seconds, and a slot held
+// idle after its migration ended is throughput lost.
+const firstPoll = 100 * time.Millisecond
+
+// follow reads m back until its status is final: first after firstPoll,
+// then less often, up to PollInterval. A read that fails (the API
+// restarting) is tried again, backing off to maxPollWait, for LostAfter;
+// ctx done stops following.
 func (r *Runner) follow(ctx context.Context, m client.Migration) (client.Migration, error) {
 	interval := max(r.PollInterval, time.Millisecond)
 	lostAfter := r.LostAfter
 	if lostAfter <= 0 {
 		lostAfter = 10 * time.Minute
 	}
-	wait := interval
+	wait := min(firstPoll, interval)
 	var failingSince time.Time
 	for !client.Final(m.Status) {
 		select {
@@ -220,7 +227,8 @@ func (r *Runner) follow(ctx context.Context, m client.Migration) (client.Migrati
 		}
 		got, err := r.API.GetMigration(ctx, m.UUID)
 		if err == nil {
-			m, wait, failingSince = got, interval, time.Time{}
+			m, failingSince = got, time.Time{}
+			wait = min(max(wait*3/2, wait+time.Millisecond), interval)
 			continue
 		}
 		if ctx.Err() != nil {
@@ -236,7 +244,7 @@ func (r *Runner) follow(ctx context.Context, m client.Migration) (client.Migrati
 		if time.Since(failingSince) > lostAfter {
 			return m, fmt.Errorf("lost track of migration %s: %w; mogan migration show %s tells how it ends", m.UUID, err, m.UUID)
 		}
-		wait = min(wait*2, maxPollWait)
+		wait = min(max(wait*2, interval), maxPollWait)
 	}
 	return m, nil
 }
