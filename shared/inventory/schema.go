@@ -148,6 +148,11 @@ func checkMachine(doc any, index int) (driver.Machine, Errors) {
 	if err != nil {
 		return driver.Machine{}, Errors{{Message: err.Error()}}
 	}
+	if obj, ok := doc.(map[string]any); ok && obj["name"] == "" {
+		// driver.Machine's JSON form writes "" for a machine without a
+		// name: that is no name, not an empty one.
+		delete(obj, "name")
+	}
 	label := machineLabel(stringField(doc, "name"), index)
 	res, err := c.schema.Validate(gojsonschema.NewRawLoader(doc))
 	if err != nil {

@@ -185,6 +185,29 @@ func TestValidateMachineDecodes(t *testing.T) {
 	_ = fa
 }
 
+// TestGoFormReadsBack: driver.Machine's own JSON form, empty fields and
+// all, is a machine ValidateMachine reads back as the same value.
+func TestGoFormReadsBack(t *testing.T) {
+	for name, m := range map[string]driver.Machine{
+		"only a driver": {Driver: "ipmi"},
+		"with a port":   {Driver: "ipmi", Ports: []driver.MachinePort{{MAC: "52:54:00:00:00:01"}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ValidateMachine(json.RawMessage(b))
+			if err != nil {
+				t.Fatalf("%s: %v", b, err)
+			}
+			if diff := cmp.Diff(m, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestMachineSchemaIsData: the schema is a draft-04 document that names
 // every field of driver.Machine's JSON form, and nothing else.
 func TestMachineSchemaIsData(t *testing.T) {

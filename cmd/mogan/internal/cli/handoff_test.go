@@ -31,7 +31,7 @@ func handoffFake() *fakeAPI {
 		oldA: {"name": "app-1", "driver": "ipmi", "driver_info": map[string]any{"ipmi_address": "10.0.0.1", "ipmi_port": "623"},
 			"secrets": []any{"ipmi_password"}, "resource_class": "gold",
 			"ports": []any{map[string]any{"mac": "52:54:00:00:00:0a", "network": "prov", "fixed_ips": []any{"10.20.0.10"}}}},
-		oldB: {"driver": "redfish", "driver_info": map[string]any{"redfish_address": "https://10.0.0.2"},
+		oldB: {"name": "", "driver": "redfish", "driver_info": map[string]any{"redfish_address": "https://10.0.0.2"},
 			"secrets": []any{"redfish_password"}, "properties": map[string]any{"cpus": 8},
 			"ports": []any{
 				map[string]any{"mac": "52:54:00:00:00:0b", "pxe_enabled": true, "physical_network": "physnet1"},

@@ -111,8 +111,10 @@ type Migration struct {
 	NodeUUID   string
 	ServerUUID string
 	RequestID  string
-	Steps      []MigrationStep
-	Raw        map[string]any
+	// Error is why the migration failed or was rolled back, as a whole.
+	Error string
+	Steps []MigrationStep
+	Raw   map[string]any
 }
 
 // MigrationStep is one step of a migration.
@@ -134,6 +136,7 @@ func (m *Migration) UnmarshalJSON(b []byte) error {
 	m.NodeUUID, _ = m.Raw["node_uuid"].(string)
 	m.ServerUUID, _ = m.Raw["server_uuid"].(string)
 	m.RequestID, _ = m.Raw["request_id"].(string)
+	m.Error, _ = m.Raw["error"].(string)
 	m.Steps = nil
 	if steps, ok := m.Raw["steps"].([]any); ok {
 		for _, s := range steps {

@@ -179,6 +179,8 @@ func why(m client.Migration, then string) string {
 	var b strings.Builder
 	if step, ok := m.FailedStep(); ok {
 		fmt.Fprintf(&b, "step %s: %s; ", step.Name, step.Error)
+	} else if m.Error != "" {
+		fmt.Fprintf(&b, "%s; ", m.Error)
 	}
 	b.WriteString(then)
 	if m.RequestID != "" {

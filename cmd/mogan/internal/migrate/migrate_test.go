@@ -61,6 +61,8 @@ func TestOne(t *testing.T) {
 			"step adopt: no; the machine stays in the target as it is; once fixed: mogan migration retry m-1 (request req-1)"},
 		"rolled back, no step error": {fakeAPI{created: mig("pending"), reads: []read{{m: mig("rolled_back")}}}, Failed,
 			"rolled back: nothing of it is left; fix it and rerun (request req-1)"},
+		"rolled back, its error": {fakeAPI{created: mig("pending"), reads: []read{{m: client.Migration{UUID: "m-1", Status: "rolled_back", Error: "MAC taken", RequestID: "req-1"}}}}, Failed,
+			"MAC taken; rolled back: nothing of it is left; fix it and rerun (request req-1)"},
 		"the API down for a while": {fakeAPI{created: mig("pending"), reads: []read{{err: down}, {err: down}, {m: mig("done")}}}, Migrated, ""},
 		"the API down for good":    {fakeAPI{created: mig("pending"), reads: []read{{err: down}}}, Failed, "lost track of migration m-1: down (HTTP 503); mogan migration show m-1 tells how it ends"},
 		"the migration gone":       {fakeAPI{created: mig("pending"), reads: []read{{err: gone}}}, Failed, "migration m-1 is gone: Migration m-1 could not be found. (HTTP 404)"},
