@@ -202,7 +202,7 @@ func (s *Service) Migrate(ctx context.Context, req MigrationRequest) (Migration,
 	s.log.Info("migration accepted", "migration", m.UUID, "kind", p.Kind, "source_backend", p.SourceBackend,
 		"target_backend", p.TargetBackend, "node_uuid", p.NodeUUID, "request_id", req.Caller.RequestID)
 	s.notifyMigration(ctx, req.Caller, eventMigrationStart, stored, nil)
-	s.runner.start(s.migrationJobOf(in, stored, p, req.Secrets, req.Caller))
+	s.runner.start(s.migrationJobOf(in, stored, p, secretsOf(p.Machine, req.Secrets), req.Caller))
 	return s.migrationView(stored), false, nil
 }
 
@@ -392,7 +392,7 @@ func (s *Service) planMigration(ctx context.Context, req MigrationRequest) (migr
 	if err := s.checkImage(ctx, p.Machine.Image); err != nil {
 		return migrationPlan{}, nil, err
 	}
-	if err := checkSecrets(p.Machine, req.Secrets); err != nil {
+	if err := checkSecrets(p.Machine, req.Secrets, p.Kind == store.KindInventory); err != nil {
 		return migrationPlan{}, nil, err
 	}
 	if err := s.checkTargetFree(ctx, target, p.NodeUUID); err != nil {
@@ -496,13 +496,18 @@ func (s *Service) checkImage(ctx context.Context, image string) error {
 	return nil
 }
 
-// checkSecrets wants a value for every secret the machine names, and no
-// other.
-func checkSecrets(m driver.Machine, secrets map[string]string) error {
+// checkSecrets wants a value for every secret the machine names; for a
+// described machine (strict) no other, a typo's guard. A handoff's source
+// says which fields it masks only once exported: the secrets the operator
+// gives beyond those are not used (the driver gets the machine's own).
+func checkSecrets(m driver.Machine, secrets map[string]string, strict bool) error {
 	for _, name := range m.Secrets {
 		if _, ok := secrets[name]; !ok {
 			return invalid(fmt.Sprintf("machine %q: secrets: no value for driver_info field %q (give it in \"secrets\"; the CLI reads it from the secrets file)", m.Name, name))
 		}
+	}
+	if !strict {
+		return nil
 	}
 	for _, name := range slices.Sorted(maps.Keys(secrets)) {
 		if !slices.Contains(m.Secrets, name) {
@@ -510,6 +515,18 @@ func checkSecrets(m driver.Machine, secrets map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// secretsOf are the secrets the driver gets: the machine's own.
+func secretsOf(m driver.Machine, secrets map[string]string) map[string]string {
+	if secrets == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m.Secrets))
+	for _, name := range m.Secrets {
+		out[name] = secrets[name]
+	}
+	return out
 }
 
 // checkTargetFree refuses a node uuid the target already has.

@@ -254,11 +254,16 @@ func TestHandoff(t *testing.T) {
 	t.Run("moved", func(t *testing.T) {
 		me := newMigrationEnv(t)
 		me.east.active(nodeX, "x", macM1)
-		m, _, err := me.svc.Migrate(t.Context(), req())
+		r := req()
+		r.Secrets["redfish_password"] = "not this node's" // the CLI sends a node's whole entry
+		m, _, err := me.svc.Migrate(t.Context(), r)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := me.wait(t, m.UUID)
+		if secrets := me.west.node(nodeX).secrets; len(secrets) != 1 || secrets["password"] != "pw" {
+			t.Errorf("the target got secrets %v; want only the masked field's", secrets)
+		}
 		want := []string{"hold_source=done", "neutron_port=done", "enroll=done", "release_source=done", "adopt=done"}
 		if got.Status != store.MigrationDone || !slices.Equal(stepNames(got), want) || got.NodeUUID != nodeX {
 			t.Fatalf("handoff = %s (%s) %v", got.Status, got.Error, stepNames(got))
