@@ -32,6 +32,9 @@ type Driver struct {
 	mu     sync.Mutex
 	cfg    *config
 	client *gophercloud.ServiceClient // made on first use, after Configure
+
+	// neutronLink reaches the Neutron of Ironic's cloud (neutron.go).
+	neutronLink neutronLink
 }
 
 // The capabilities it has; the SDK answers Unimplemented for the others
