@@ -18,6 +18,13 @@ import (
 // htpasswd file: "admin" (admin, as Ironic) and "reader" (member only).
 func basicAuthHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessWithAuth(t, adoptableDriver(sampleNode(nodeUUID)), basicAuth(t))
+}
+
+// basicAuth is http_basic auth over a real htpasswd file: "admin"
+// (admin, as Ironic) and "reader" (member only).
+func basicAuth(t *testing.T) auth.Authenticator {
+	t.Helper()
 	hash := func(pw string) string {
 		b, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
 		if err != nil {
@@ -34,7 +41,7 @@ func basicAuthHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newHarnessWithAuth(t, adoptableDriver(sampleNode(nodeUUID)), authn)
+	return authn
 }
 
 func (h *harness) as(t *testing.T, user, password, method, path, body string) response {

@@ -2,12 +2,16 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/mogan-manage/mogan-manage/host/internal/schema"
+	"github.com/mogan-manage/mogan-manage/host/internal/store"
 )
 
 // FuzzManageServer posts arbitrary bodies: the answer is never a 5xx, every
@@ -98,3 +102,102 @@ func checkAcceptedMetadata(t *testing.T, status int, body []byte) {
 
 // metadataKey is the manage schema's metadata key pattern.
 var metadataKey = regexp.MustCompile(`^[a-zA-Z0-9-_:. ]{1,255}$`)
+
+// FuzzMigration posts arbitrary bodies to /v1/migrations, for real and as
+// dry runs: the answer is never a 5xx, every error is in Mogan's format, a
+// refused body records no migration, and a secret's value (one long
+// enough to tell, written once in the body) is in no answer.
+func FuzzMigration(f *testing.F) {
+	body := inventoryBody("fz-01", macA)
+	for _, seed := range []string{
+		body.String(),
+		body.with("server", doc{"name": "fz-01", "metadata": doc{"k": "v"}}).with("idempotency_key", "k").String(),
+		handoffBody(sourceNode).String(),
+		handoffBody(sourceNode).with("source.machine", machineDoc("fz-02", macB)).String(),
+		body.with("secrets.redfish_password", secret+strings.Repeat("x", 5000)).String(),
+		body.with("secrets", doc{"bad name": secret}).String(),
+		body.with("secrets", secret).String(),
+		doc{"secrets": doc{"redfish_password": secret}}.String(),
+		body.with("source.machine.driver_info.ipmi_password", secret).String(),
+		body.with("source.machine.ports", []doc{{"mac": "zz"}}).String(),
+		`{"secrets": {"redfish_password": "` + secret + `"}, "secrets": 7, "source": {}}`,
+		`{"source": {"machine": {"driver": "x"}}, "source": {"machine": {"driver": "y", "secrets": ["p"]}}, "secrets": {"p": "` + secret + `"}}`,
+		`{"source": {"machine": {"name": "\ud800", "driver": "x"}}}`,
+		`{"source": {"machine": {"driver": "x", "driver_info": {"a": "\u0000"}}}}`,
+		`null`, `[]`, `{`, `{"source": 7}`,
+	} {
+		f.Add([]byte(seed), false)
+		f.Add([]byte(seed), true)
+	}
+	mh := newMigrationHarness(f)
+	activeSource(mh)
+	f.Fuzz(func(t *testing.T, body []byte, dryRun bool) {
+		count := func() int {
+			ms, err := mh.store.ListMigrations(context.WithoutCancel(t.Context()), store.MigrationListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(ms)
+		}
+		before := count()
+		path := "/v1/migrations"
+		if dryRun {
+			path += "?dry_run=true"
+		}
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		mh.handler.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("status %d for body %q: %s", rec.Code, body, rec.Body)
+		}
+		for _, s := range secretsOf(body) {
+			if bytes.Contains(rec.Body.Bytes(), []byte(s)) {
+				t.Fatalf("the answer %q holds the secret %q of body %q", rec.Body, s, body)
+			}
+		}
+		if rec.Code == http.StatusAccepted || rec.Code == http.StatusOK {
+			return
+		}
+		var outer struct {
+			ErrorMessage string `json:"error_message"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &outer); err != nil || outer.ErrorMessage == "" {
+			t.Fatalf("status %d with a body not in the error format: %q", rec.Code, rec.Body)
+		}
+		if n := count(); n != before {
+			t.Fatalf("a refused body (%d) recorded %d migrations: %q", rec.Code, n-before, body)
+		}
+	})
+}
+
+// secretsOf are the strings under a body's "secrets" (values and nested
+// values) that are long enough to tell and written once in the body as
+// they are.
+func secretsOf(body []byte) []string {
+	d, err := schema.Decode(body)
+	if err != nil {
+		return nil
+	}
+	obj, _ := d.(map[string]any)
+	var out []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case string:
+			if len(v) >= 12 && bytes.Count(body, []byte(v)) == 1 {
+				out = append(out, v)
+			}
+		case map[string]any:
+			for _, e := range v {
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	walk(obj["secrets"])
+	return out
+}

@@ -161,8 +161,11 @@ func (s *Server) migrationOf(r *http.Request, body migrationRequest) (manage.Mig
 }
 
 // maxMachineErrors bounds how many of a machine's problems one answer
-// lists.
-const maxMachineErrors = 10
+// lists, maxMachineErrorBytes how long each may be.
+const (
+	maxMachineErrors     = 10
+	maxMachineErrorBytes = 400
+)
 
 // checkMachine checks source.machine with shared/inventory, as the CLI
 // checks an inventory's machines: a 400 naming the machine (by its name)
@@ -191,7 +194,11 @@ func checkMachine(raw json.RawMessage) (driver.Machine, error) {
 		if e.Field != "" {
 			field += fieldJoiner(e.Field) + e.Field
 		}
-		parts = append(parts, field+": "+e.Message)
+		part, cut := clipTo(field+": "+e.Message, maxMachineErrorBytes) // a machine's keys may be long
+		if cut {
+			part += "..."
+		}
+		parts = append(parts, part)
 	}
 	return driver.Machine{}, errorf(http.StatusBadRequest, "Invalid input for %s: %s.", label, strings.TrimSuffix(strings.Join(parts, "; "), "."))
 }

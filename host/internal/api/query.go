@@ -115,11 +115,15 @@ func quoted(raw string) string {
 
 // clip cuts raw to maxQuotedBytes on a character boundary, and says
 // whether it did.
-func clip(raw string) (string, bool) {
-	if len(raw) <= maxQuotedBytes {
+func clip(raw string) (string, bool) { return clipTo(raw, maxQuotedBytes) }
+
+// clipTo cuts raw to max bytes on a character boundary, and says whether
+// it did.
+func clipTo(raw string, max int) (string, bool) {
+	if len(raw) <= max {
 		return raw, false
 	}
-	cut := maxQuotedBytes
+	cut := max
 	for cut > 0 && !utf8.RuneStart(raw[cut]) {
 		cut--
 	}

@@ -290,15 +290,20 @@ func fromResult(e gojsonschema.ResultError, under string) violation {
 	if field == "(root)" {
 		at = under
 	}
-	if field == "(root)" {
+	switch {
+	case field == "(root)" && under == "":
+		// "name is required", "Additional property x is not allowed":
+		// the property named in the details is the field.
+		field, _ = e.Details()["property"].(string)
+	case field == "(root)":
 		field = under
-		if under == "" {
-			// "name is required", "Additional property x is not allowed":
-			// the property named in the details is the field.
-			field, _ = e.Details()["property"].(string)
-		}
-	} else if under != "" {
-		field = under + "." + field
+	case e.Type() == "required":
+		// A property missing from a nested object is named as a field
+		// of it: "target.backend".
+		property, _ := e.Details()["property"].(string)
+		field = join(under, join(field, property))
+	default:
+		field = join(under, field)
 	}
 	return violation{field: field, desc: e.Description(), value: e.Value(), at: at}
 }
