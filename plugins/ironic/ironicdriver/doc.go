@@ -1,7 +1,11 @@
 // Package ironicdriver is the mogan-manage driver for OpenStack Ironic: it
 // finds nodes that run (active), belong to no instance, are not in
 // maintenance and have a resource class, and adopts them by setting their
-// instance_uuid — never touching the machines.
+// instance_uuid with the interlock (protected, automated cleaning off) —
+// never touching the machines. As a migration's target it enrolls a
+// running machine (enroll.go): creates its node, manages and adopts it in
+// Ironic and protects it, one transition a call, again without touching
+// it.
 //
 // Listing costs Ironic's own time: nodes (filtered server-side), ports and
 // portgroups are fetched concurrently, a large page at a time and only the

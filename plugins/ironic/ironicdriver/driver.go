@@ -43,6 +43,7 @@ var (
 	_ driver.Discoverer  = (*Driver)(nil)
 	_ driver.Adopter     = (*Driver)(nil)
 	_ driver.StateReader = (*Driver)(nil)
+	_ driver.Enroller    = (*Driver)(nil)
 )
 
 // New returns an unconfigured Ironic driver.

@@ -57,30 +57,26 @@ func manageOps(n *interlockNode, serverUUID string) nodes.UpdateOpts {
 	return ops
 }
 
-// unmanageOps release n and restore what its record kept. A node adopted
-// before the interlock existed has no record: only its association goes.
-// A prior protection cannot be restored on a node that left active since
-// (Ironic protects active and rescue nodes only; ours kept it active, so
-// someone lifted it): its protection is then left as it is.
-func unmanageOps(n *interlockNode) (ops nodes.UpdateOpts, unrestorable bool) {
-	ops = nodes.UpdateOpts{nodes.UpdateOperation{Op: nodes.RemoveOp, Path: "/instance_uuid"}}
+// unmanageOps release n and restore what its record kept; withProtection
+// false leaves its protection as it is. A node adopted before the
+// interlock existed has no record: only its association goes.
+func unmanageOps(n *interlockNode, withProtection bool) nodes.UpdateOpts {
+	ops := nodes.UpdateOpts{nodes.UpdateOperation{Op: nodes.RemoveOp, Path: "/instance_uuid"}}
 	prior := n.Extra.Interlock
 	if prior == nil {
-		return ops, false
+		return ops
 	}
 	// Ironic reads a removal of automated_clean badly (its policy check
 	// wants a value): null is the same unset value.
 	ops = append(ops, nodes.UpdateOperation{Op: nodes.AddOp, Path: "/automated_clean", Value: prior.AutomatedClean})
 	switch {
+	case !withProtection:
 	case !prior.Protected:
 		// Ironic clears the reason with the protection.
 		ops = append(ops, nodes.UpdateOperation{Op: nodes.AddOp, Path: "/protected", Value: false})
-	case n.ProvisionState == "active" || n.ProvisionState == "rescue":
+	default:
 		ops = append(ops, nodes.UpdateOperation{Op: nodes.AddOp, Path: "/protected", Value: true},
 			nodes.UpdateOperation{Op: nodes.AddOp, Path: "/protected_reason", Value: prior.ProtectedReason})
-	default:
-		unrestorable = true
 	}
-	ops = append(ops, nodes.UpdateOperation{Op: nodes.RemoveOp, Path: "/extra/" + interlockKey})
-	return ops, unrestorable
+	return append(ops, nodes.UpdateOperation{Op: nodes.RemoveOp, Path: "/extra/" + interlockKey})
 }

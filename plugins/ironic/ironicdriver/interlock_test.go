@@ -1,7 +1,9 @@
 package ironicdriver
 
 import (
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -206,5 +208,60 @@ func TestManageANodeThatLeftActive(t *testing.T) {
 	}
 	if err := d.Unmanage(t.Context(), driver.ManageRequest{NodeUUID: n.UUID, ServerUUID: server}); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestUnitUnmanageANodeThatLeftActive: Ironic refuses to protect a node
+// that is not active; a node that left active while adopted (someone
+// lifted our protection) is released with its automated_clean restored
+// and its protection left as it is, in a second PATCH without it.
+func TestUnitUnmanageANodeThatLeftActive(t *testing.T) {
+	const node, server = "7de2859d-ec6d-42c7-bb86-9d630ba5ac94", "f978ef48-d4af-4dad-beec-e6174309bc71"
+	var patches [][]map[string]any
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/nodes/{id}", func(w http.ResponseWriter, _ *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]any{"uuid": node, "instance_uuid": server, "extra": map[string]any{
+			interlockKey: map[string]any{"protected": true, "protected_reason": "theirs", "automated_clean": true}}})
+	})
+	mux.HandleFunc("PATCH /v1/nodes/{id}", func(w http.ResponseWriter, r *http.Request) {
+		var ops []map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&ops)
+		patches = append(patches, ops)
+		w.Header().Set("Content-Type", "application/json")
+		if len(patches) == 1 {
+			w.WriteHeader(http.StatusConflict)
+			fault, _ := json.Marshal(map[string]any{"faultcode": "Client", "faultstring": "Node " + node +
+				" can only be made protected in provision states 'active' or 'rescue', the current state is 'available'"})
+			_ = json.NewEncoder(w).Encode(map[string]string{"error_message": string(fault)})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"uuid": node})
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	d := newDriver(nil)
+	if err := d.Configure(t.Context(), map[string]string{"url": srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Unmanage(t.Context(), driver.ManageRequest{NodeUUID: node, ServerUUID: server}); err != nil {
+		t.Fatal(err)
+	}
+	paths := func(ops []map[string]any) []string {
+		var out []string
+		for _, op := range ops {
+			out = append(out, op["op"].(string)+" "+op["path"].(string))
+		}
+		return out
+	}
+	want := [][]string{
+		{"remove /instance_uuid", "add /automated_clean", "add /protected", "add /protected_reason", "remove /extra/" + interlockKey},
+		{"remove /instance_uuid", "add /automated_clean", "remove /extra/" + interlockKey},
+	}
+	var got [][]string
+	for _, p := range patches {
+		got = append(got, paths(p))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("PATCHes (-want +got):\n%s", diff)
 	}
 }

@@ -24,10 +24,11 @@ const pageLimit = 5
 // The fixture's resource classes: listRC nodes are never left managed (the
 // listing tests compare them exactly; only the conformance kit adopts one
 // for a moment, and releases it); each adoption test enrolls its own
-// scratchRC node.
+// scratchRC node; the enroll tests' machines are of enrollRC.
 const (
 	listRC    = "baremetal"
 	scratchRC = "scratch"
+	enrollRC  = "enrolled"
 )
 
 // testEnv is the one standalone Ironic of this package and what it holds.
@@ -85,7 +86,10 @@ func startEnv() error {
 	if out, err := exec.CommandContext(ctx, "go", "build", "-o", env.plugin, "../cmd/mogan-driver-ironic").CombinedOutput(); err != nil {
 		return fmt.Errorf("building the plugin: %w\n%s", err, out)
 	}
-	env.ironic, err = ironic.Start(ctx, ironic.Options{Dir: filepath.Join(dir, "ironic"), MaxLimit: pageLimit, DieWithParent: true})
+	// Automated cleaning on, as Ironic's own default: a stray provide
+	// would show as cleaning. Redfish, for a BMC that fails manage.
+	env.ironic, err = ironic.Start(ctx, ironic.Options{Dir: filepath.Join(dir, "ironic"), MaxLimit: pageLimit, DieWithParent: true,
+		AutomatedClean: true, Redfish: true})
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package ironicdriver
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
@@ -12,16 +11,6 @@ import (
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 	"github.com/mogan-manage/mogan-manage/shared/requestid"
 )
-
-// lockRetry bounds the retries of a request that met Ironic's NodeLocked:
-// a conductor holds the node for a moment (a power sync, another
-// update), and the same request succeeds once it lets go.
-type lockRetry struct {
-	attempts   int
-	base, ceil time.Duration
-}
-
-var defaultLockRetry = lockRetry{attempts: 8, base: 100 * time.Millisecond, ceil: 2 * time.Second}
 
 // Manage associates the node with the server by setting its instance_uuid
 // and, in the same PATCH, the interlock (interlock.go): protected with
@@ -100,7 +89,7 @@ func (d *Driver) Unmanage(ctx context.Context, req driver.ManageRequest) error {
 		return nil
 	}
 	var n interlockNode
-	err = nodefilter.Get(ctx, sc, req.NodeUUID, []string{"uuid", "instance_uuid", "provision_state", "extra"}).ExtractInto(&n)
+	err = nodefilter.Get(ctx, sc, req.NodeUUID, []string{"uuid", "instance_uuid", "extra"}).ExtractInto(&n)
 	switch {
 	case gophercloud.ResponseCodeIs(err, 404):
 		requestid.Logger(ctx, d.log).Info("unmanage: node is gone", "node", req.NodeUUID)
@@ -111,22 +100,25 @@ func (d *Driver) Unmanage(ctx context.Context, req driver.ManageRequest) error {
 		requestid.Logger(ctx, d.log).Info("unmanage: node is not this server's; left alone", "node", req.NodeUUID, "server", req.ServerUUID, "instance_uuid", n.InstanceUUID)
 		return nil
 	}
-	ops, unrestorable := unmanageOps(&n)
 	var after ironicNode
 	// patch's errors are classified already: a node deleted since the
 	// check is NotFound, not a 404.
-	err = d.patch(ctx, sc, req.NodeUUID, ops, &after)
+	err = d.patch(ctx, sc, req.NodeUUID, unmanageOps(&n, true), &after)
+	log := requestid.Logger(ctx, d.log)
+	if errors.Is(err, driver.ErrInvalidState) && n.Extra.Interlock != nil && n.Extra.Interlock.Protected {
+		// Ironic protects active (and rescued) nodes only: one that left
+		// active since (someone lifted our protection) cannot get its
+		// earlier protection back, so its protection stays as it is.
+		log.Warn("node left active since it was adopted: its earlier protection cannot be restored, it is left as it is",
+			"node", req.NodeUUID, "error", err)
+		err = d.patch(ctx, sc, req.NodeUUID, unmanageOps(&n, false), &after)
+	}
 	if errors.Is(err, driver.ErrNodeNotFound) {
-		requestid.Logger(ctx, d.log).Info("unmanage: node is gone", "node", req.NodeUUID)
+		log.Info("unmanage: node is gone", "node", req.NodeUUID)
 		return nil
 	}
 	if err != nil {
 		return classify(err, "ironic", sc.Endpoint)
-	}
-	log := requestid.Logger(ctx, d.log)
-	if unrestorable {
-		log.Warn("node left active since it was adopted: its earlier protection cannot be restored, it is left as it is",
-			"node", req.NodeUUID, "provision_state", n.ProvisionState)
 	}
 	log.Info("node unmanaged", "node", req.NodeUUID, "server", req.ServerUUID, "interlock_restored", n.Extra.Interlock != nil)
 	return nil
@@ -137,25 +129,9 @@ func (d *Driver) Unmanage(ctx context.Context, req driver.ManageRequest) error {
 // It returns classified errors; a NodeLocked that outlasts the retries is
 // a conflict saying so.
 func (d *Driver) patch(ctx context.Context, sc *gophercloud.ServiceClient, nodeUUID string, ops nodes.UpdateOpts, out any) error {
-	retry := d.lockRetry
-	delay := retry.base
-	for attempt := 1; ; attempt++ {
-		err := nodes.Update(ctx, sc, nodeUUID, ops).ExtractInto(out)
-		if err == nil || !isNodeLocked(err) {
-			return classify(err, "ironic", sc.Endpoint)
-		}
-		if attempt >= retry.attempts {
-			return driver.Conflict("node %s is still locked by an Ironic conductor after %d attempts: %s",
-				nodeUUID, attempt, faultOf(err))
-		}
-		requestid.Logger(ctx, d.log).Debug("node locked; retrying", "node", nodeUUID, "attempt", attempt, "delay", delay)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
-		}
-		delay = min(2*delay, retry.ceil)
-	}
+	return d.whileLocked(ctx, sc, d.lockRetry, nodeUUID, func() error {
+		return nodes.Update(ctx, sc, nodeUUID, ops).ExtractInto(out)
+	})
 }
 
 func isConflict(err error) bool {

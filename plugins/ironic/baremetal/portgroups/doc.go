@@ -1,3 +1,4 @@
-// Package portgroups lists Ironic portgroups (GET /v1/portgroups), which
-// gophercloud v2 has no package for. See ExampleList.
+// Package portgroups lists and creates Ironic portgroups (GET and POST
+// /v1/portgroups), which gophercloud v2 has no package for. See
+// ExampleList.
 package portgroups

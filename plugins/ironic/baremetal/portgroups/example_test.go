@@ -37,3 +37,26 @@ func ExampleList() {
 		panic(err)
 	}
 }
+
+// A bond of two of a node's ports: the portgroup first, then each port
+// with its portgroup_uuid.
+func ExampleCreate() {
+	ctx := context.Background()
+	client, err := noauth.NewBareMetalNoAuth(noauth.EndpointOpts{IronicEndpoint: "http://127.0.0.1:6385/v1/"})
+	if err != nil {
+		panic(err)
+	}
+	client.Microversion = "1.65"
+	pg, err := portgroups.Create(ctx, client, portgroups.CreateOpts{
+		NodeUUID: "7de2859d-ec6d-42c7-bb86-9d630ba5ac94",
+		Address:  "52:54:00:00:00:02",
+		Name:     "bond0",
+		Mode:     "802.3ad",
+		Extra:    map[string]any{"mogan_migration_id": "f978ef48-d4af-4dad-beec-e6174309bc71"},
+	}).Extract()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(pg.UUID)
+}

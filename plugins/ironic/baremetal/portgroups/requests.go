@@ -1,6 +1,8 @@
 package portgroups
 
 import (
+	"context"
+
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/pagination"
 )
@@ -52,4 +54,40 @@ func List(client *gophercloud.ServiceClient, opts ListOptsBuilder) pagination.Pa
 	return pagination.NewPager(client, url, func(r pagination.PageResult) pagination.Page {
 		return PortgroupPage{pagination.LinkedPageBase{PageResult: r}}
 	})
+}
+
+// CreateOptsBuilder builds the body of a portgroup creation.
+type CreateOptsBuilder interface {
+	ToPortgroupCreateMap() (map[string]any, error)
+}
+
+// CreateOpts describe a new portgroup.
+type CreateOpts struct {
+	// NodeUUID is the node the portgroup belongs to.
+	NodeUUID string `json:"node_uuid" required:"true"`
+	// Address is the bond's MAC address.
+	Address string `json:"address,omitempty"`
+	// Name must be unique among Ironic's portgroups.
+	Name string `json:"name,omitempty"`
+	// Mode is the bonding mode (microversion 1.26).
+	Mode  string         `json:"mode,omitempty"`
+	Extra map[string]any `json:"extra,omitempty"`
+}
+
+// ToPortgroupCreateMap formats CreateOpts as a request body.
+func (opts CreateOpts) ToPortgroupCreateMap() (map[string]any, error) {
+	return gophercloud.BuildRequestBody(opts, "")
+}
+
+// Create creates a portgroup (POST /v1/portgroups). Extract the new
+// portgroup with CreateResult.Extract.
+func Create(ctx context.Context, client *gophercloud.ServiceClient, opts CreateOptsBuilder) (r CreateResult) {
+	body, err := opts.ToPortgroupCreateMap()
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	resp, err := client.Post(ctx, createURL(client), body, &r.Body, &gophercloud.RequestOpts{OkCodes: []int{201}})
+	_, r.Header, r.Err = gophercloud.ParseResponse(resp, err)
+	return r
 }

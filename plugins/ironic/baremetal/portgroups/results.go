@@ -1,6 +1,7 @@
 package portgroups
 
 import (
+	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/pagination"
 
 	"github.com/mogan-manage/mogan-manage/plugins/ironic/baremetal/paging"
@@ -49,4 +50,16 @@ func ExtractPortgroups(r pagination.Page) ([]Portgroup, error) {
 // slice of a caller's struct (to decode only the fields it asked for).
 func ExtractPortgroupsInto(r pagination.Page, v any) error {
 	return r.(PortgroupPage).ExtractIntoSlicePtr(v, "portgroups")
+}
+
+// CreateResult is the answer to Create.
+type CreateResult struct {
+	gophercloud.Result
+}
+
+// Extract returns the created portgroup.
+func (r CreateResult) Extract() (*Portgroup, error) {
+	var pg Portgroup
+	err := r.ExtractInto(&pg)
+	return &pg, err
 }
