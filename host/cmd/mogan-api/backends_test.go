@@ -215,7 +215,7 @@ func TestStartBackendsRunsOneProcessEach(t *testing.T) {
 func TestDriversListsEachBackend(t *testing.T) {
 	dir := plugins(t)
 	ironicSum, noopSum := sumOf(t, filepath.Join(dir, "mogan-driver-ironic")), sumOf(t, filepath.Join(dir, "mogan-driver-noop"))
-	ironicCaps := "discover,adopt,node_states"
+	ironicCaps := "discover,adopt,node_states,enroll,export,release"
 	tests := map[string]struct {
 		args     func(t *testing.T) []string
 		wantRows [][]string
