@@ -39,6 +39,10 @@ func TestDefaults(t *testing.T) {
 		policy.ServerGetAllTenants:     {"admin", "administrator", "noauth"},
 		policy.ServerGet:               {"admin", "administrator", "member", "no roles", "noauth"},
 		policy.ServerGetAll:            {"admin", "administrator", "member", "no roles", "noauth"},
+		policy.BackendsGetAll:          {"admin", "administrator", "noauth"},
+		policy.MigrationCreate:         {"admin", "administrator", "noauth"},
+		policy.MigrationGet:            {"admin", "administrator", "noauth"},
+		policy.MigrationDelete:         {"admin", "administrator", "noauth"},
 		"allow":                        {"admin", "administrator", "member", "no roles", "noauth", "other"},
 		"deny":                         {},
 	}
