@@ -6,8 +6,13 @@
 // cleanly and honours limit, marker and cancellation, one manageability
 // rule (a listed node re-validates as manageable), GetNodeStates answering
 // one state per uuid and refusing more than driver.MaxNodeStates, and
-// typed errors that survive the trip. By default it changes nothing in the
+// typed errors that survive the trip, ErrNotImplemented for every
+// migration capability not claimed. By default it changes nothing in the
 // backend; Config.Adopt adds a whole adoption and release of one real
-// listed node. Build compiles a plugin for it; FuncDriver is an in-process
+// listed node; Config.Enroll checks the enroll capability's rules (one
+// transition a call, idempotent by node uuid, a conflict on a MAC or a
+// name, undo only what it created) by enrolling and undoing machines;
+// Config.Observer, a view of the driver's backend requests, adds that no
+// request of the run touches a machine. Build compiles a plugin for it; FuncDriver is an in-process
 // driver of function fields for unit tests of code that calls a driver.
 package drivertest

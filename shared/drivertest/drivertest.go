@@ -36,14 +36,26 @@ type Config struct {
 	// (unless the plugin or the backend dies first). Needs the discover and
 	// adopt capabilities and at least one listed node.
 	Adopt bool
+	// Enroll, when set, also checks the enroll capability of a driver
+	// that claims it: the kit ENROLLS MACHINES INTO THE BACKEND the
+	// Options point at (fake ones, from Enroll.Machine) and undoes them.
+	// Without it a driver that claims enroll is checked no further than
+	// its claim.
+	Enroll *EnrollConfig
+	// Observer, when set, sees every request the driver makes to its
+	// backend: the kit then asserts that none of the whole run touches a
+	// machine, and that each EnrollNode call makes one transition at most.
+	Observer Observer
 }
 
 // Run checks the plugin at cfg.Path against the contract. Discovery checks
 // that need nodes (limit, marker, cancellation, reading a listed node's
 // state) are skipped, saying so, when the driver lists fewer nodes than
 // they need: give the driver a backend with at least two manageable nodes
-// to run them all. Without Config.Adopt, nothing the kit does changes the
-// backend: adoption is checked with node UUIDs nobody has.
+// to run them all. Without Config.Adopt and Config.Enroll, nothing the kit
+// does changes the backend: adoption is checked with node UUIDs nobody
+// has, and a capability the driver does not claim with calls that must
+// answer ErrNotImplemented.
 func Run(t *testing.T, cfg Config) {
 	t.Helper()
 	if cfg.Timeout <= 0 {
@@ -67,6 +79,15 @@ func Run(t *testing.T, cfg Config) {
 	if cfg.Adopt {
 		t.Run("adopt a listed node", k.adoptListed)
 	}
+	switch {
+	case k.has(driver.CapabilityEnroll) && cfg.Enroll != nil:
+		t.Run("enroll", k.enroll)
+	case k.has(driver.CapabilityEnroll):
+		t.Log("the driver claims enroll, but Config.Enroll is not set: enrollment is not exercised")
+	}
+	if cfg.Observer != nil {
+		t.Run("no forbidden verb", k.noForbiddenVerb)
+	}
 	t.Run("still answers", k.stillAnswers)
 }
 
@@ -89,6 +110,8 @@ type kit struct {
 	info   driver.Info
 	// listed are the UUIDs of the whole listing, in order (discover).
 	listed []string
+	// seen are the backend requests the Observer reported so far.
+	seen []BackendRequest
 }
 
 // ctx bounds one call of the kit.

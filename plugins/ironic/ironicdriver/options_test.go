@@ -156,7 +156,30 @@ func TestStoppedIronicIsUnavailable(t *testing.T) {
 }
 
 // The SDK's conformance kit passes for the built plugin, a whole adoption
-// of a real node included (the kit releases it: the test Ironic is ours).
+// of a real node included (the kit releases it: the test Ironic is ours),
+// and the enroll capability's rules with fake-hardware machines, every
+// request the plugin makes going through a recording proxy that checks
+// none touches a machine.
 func TestConformance(t *testing.T) {
-	drivertest.Run(t, drivertest.Config{Path: ironicEnv(t).plugin, Options: options(t), Adopt: true})
+	rec, err := ironicEnv(t).ironic.Recorder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rec.Close() })
+	taken := fixtureOf(t, ironic.KindAdoptable)[0]
+	drivertest.Run(t, drivertest.Config{
+		Path:    ironicEnv(t).plugin,
+		Options: map[string]string{"url": rec.URL},
+		Adopt:   true,
+		Enroll: &drivertest.EnrollConfig{
+			Machine: func() (driver.Machine, map[string]string) {
+				req := enrollRequest()
+				return req.Machine, req.Secrets
+			},
+			TakenMAC:    taken.Ports[0].Address,
+			TakenName:   taken.Name,
+			ForeignNode: fixtureOf(t, ironic.KindMaintenance)[0].UUID,
+		},
+		Observer: rec,
+	})
 }
