@@ -34,7 +34,9 @@ type Enroller interface {
 	// this uuid that another migration (or nobody) marked is ErrConflict;
 	// manage failing (the node back in enroll with last_error), adopt
 	// failing, or a power state that differs from Machine.PowerState when
-	// that is given, is ErrNotManageable with the backend's last error.
+	// that is given, is ErrNotManageable with the backend's last error. A
+	// request it cannot carry out (a secret Machine.Secrets names without
+	// a value) is ErrInvalidArgument, before anything is created.
 	EnrollNode(ctx context.Context, req EnrollRequest) (EnrollState, error)
 
 	// DeleteEnrolled undoes EnrollNode: it deletes the node if it carries
@@ -42,7 +44,8 @@ type Enroller interface {
 	// lifting only the protection EnrollNode set; a node in a state that
 	// cannot be deleted is put in maintenance (reason naming the
 	// migration) first. A node that is gone is success; one that is not
-	// this migration's is ErrConflict and left alone.
+	// this migration's, or is associated with an instance, is ErrConflict
+	// and left alone, as is one someone else protected (ErrNodeProtected).
 	DeleteEnrolled(ctx context.Context, migrationID, nodeUUID string) error
 }
 
