@@ -523,6 +523,15 @@ func (mh *migrationHarness) wait(t *testing.T, id string, want ...string) migrat
 	}
 }
 
+// settle waits until every migration has ended: the backends are called
+// by none.
+func (mh *migrationHarness) settle(t *testing.T) {
+	t.Helper()
+	for _, id := range decodeList(t, mh.read(t, "/v1/migrations")) {
+		mh.wait(t, id)
+	}
+}
+
 // waitStep polls a migration until it has recorded step name.
 func (mh *migrationHarness) waitStep(t *testing.T, id, name string) migrationBody {
 	t.Helper()
