@@ -150,9 +150,11 @@ func TestMigrateInventoryMachine(t *testing.T) {
 	if !ok || n.state != "active" || !n.protected || n.instance != *done.ServerUUID {
 		t.Errorf("west's node = %+v (%v); want active, protected, the server's", n, ok)
 	}
-	if len(mh.west.secrets) != 1 || mh.west.secrets[0]["redfish_password"] != secret {
-		t.Errorf("the driver got secrets %v; want the body's", len(mh.west.secrets))
-	}
+	mh.west.set(func(c *cloud) {
+		if len(c.secrets) != 1 || c.secrets[0]["redfish_password"] != secret {
+			t.Errorf("the driver got %d sets of secrets; want the body's, once", len(c.secrets))
+		}
+	})
 	srv := decodeObject(t, mh.get(t, "/v1/servers/"+*done.ServerUUID).body)
 	if srv["name"] != "db-01" || srv["backend"] != "west" || srv["node_uuid"] != done.NodeUUID {
 		t.Errorf("server = %v", srv)
