@@ -12,7 +12,10 @@
 // listed node; Config.Enroll checks the enroll capability's rules (one
 // transition a call, idempotent by node uuid, a conflict on a MAC or a
 // name, undo only what it created) by enrolling and undoing machines;
-// Config.Observer, a view of the driver's backend requests, adds that no
+// Config.Handoff checks export and release (masked fields named as
+// secrets, hold refusing what cannot move and idempotent, unhold and
+// release acting only on that migration's own hold) on nodes the caller
+// prepared, releasing one; Config.Observer, a view of the driver's backend requests, adds that no
 // request of the run touches a machine. Build compiles a plugin for it; FuncDriver is an in-process
 // driver of function fields for unit tests of code that calls a driver.
 package drivertest

@@ -42,6 +42,10 @@ type Config struct {
 	// Without it a driver that claims enroll is checked no further than
 	// its claim.
 	Enroll *EnrollConfig
+	// Handoff, when set, also checks the export and release capabilities
+	// of a driver that claims them, against nodes the caller prepared: the
+	// kit HOLDS, UNHOLDS AND DELETES NODES of the backend (release.go).
+	Handoff *HandoffConfig
 	// Observer, when set, sees every request the driver makes to its
 	// backend: the kit then asserts that none of the whole run touches a
 	// machine, and that each EnrollNode call makes one transition at most.
@@ -84,6 +88,9 @@ func Run(t *testing.T, cfg Config) {
 		t.Run("enroll", k.enroll)
 	case k.has(driver.CapabilityEnroll):
 		t.Log("the driver claims enroll, but Config.Enroll is not set: enrollment is not exercised")
+	}
+	if cfg.Handoff != nil {
+		t.Run("handoff", k.handoff)
 	}
 	if cfg.Observer != nil {
 		t.Run("no forbidden verb", k.noForbiddenVerb)
