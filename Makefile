@@ -55,6 +55,9 @@ test: test-deps
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzManageableServersQuery$$' -fuzztime $(FUZZTIME) ./host/internal/api
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzServersRoutes$$' -fuzztime $(FUZZTIME) ./host/internal/api
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzValidateMatchesGojsonschema$$' -fuzztime $(FUZZTIME) ./host/internal/schema
+	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzMigration$$' -fuzztime $(FUZZTIME) ./host/internal/api
+	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzMigrationValidateMatchesGojsonschema$$' -fuzztime $(FUZZTIME) ./host/internal/schema
+	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzCheckUTF8NothingIsReplaced$$' -fuzztime $(FUZZTIME) ./host/internal/schema
 	$(MAKE) race
 
 # The inner loop (at most 15 minutes on 2 cores): every package's tests
@@ -63,7 +66,7 @@ test: test-deps
 # conformance kit, the doc test's static checks, and one end-to-end case
 # of each feature (QUICK_E2E). The engine tests (manage, store, workflow)
 # run whole, on both databases. make test runs everything.
-QUICK_E2E  := TestCheckConfigCommand|TestRecoverCommand|TestAdoptWithGlanceAndNeutron|TestKillMidAdoptionThenRestart|TestFencingPausedReplicaNeverUndoesAnother|TestSameHostRefused|TestLateNeutronPutIsRepaired|TestUnmanageLeavesForeignNodeBindings|TestConnectionLostAnswers503|TestCLIAgainstCloud|TestClientSocketTimeoutClosesIdleAndStalledClients|TestHangIs504WhileHostAnswers|TestDryRunChangesNothing|TestHostileBodiesBothEngines|TestKeystoneAuth|TestNotificationsOnRabbitMQ|TestObservability|TestTwoReplicasOnePostgresOneWinner|TestSecretsNeverLeak|TestStartupRefusals|TestNoopAnswers501AndSurvivesKill9|TestAdoptIntoBasicAuthProject|TestOutOfRangeDurationsAndBadHostAreRefused|TestTwoBackendsListAndAdopt
+QUICK_E2E  := TestCheckConfigCommand|TestRecoverCommand|TestAdoptWithGlanceAndNeutron|TestKillMidAdoptionThenRestart|TestFencingPausedReplicaNeverUndoesAnother|TestSameHostRefused|TestLateNeutronPutIsRepaired|TestUnmanageLeavesForeignNodeBindings|TestConnectionLostAnswers503|TestCLIAgainstCloud|TestClientSocketTimeoutClosesIdleAndStalledClients|TestHangIs504WhileHostAnswers|TestDryRunChangesNothing|TestHostileBodiesBothEngines|TestKeystoneAuth|TestNotificationsOnRabbitMQ|TestObservability|TestTwoReplicasOnePostgresOneWinner|TestSecretsNeverLeak|TestStartupRefusals|TestNoopAnswers501AndSurvivesKill9|TestAdoptIntoBasicAuthProject|TestOutOfRangeDurationsAndBadHostAreRefused|TestTwoBackendsListAndAdopt|TestMigrateQuick|TestHandoffQuick
 test-quick: test-deps
 	$(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -v -e '/host/e2e$$' -e '/docs/doctest$$' -e '/plugins/ironic/ironicdriver$$' -e '/testenv/ironicbench$$')
 	$(GO) test -count=1 -timeout 10m -run 'Unit|TestConformance' ./plugins/ironic/ironicdriver
@@ -88,6 +91,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzManageableServersQuery$$' -fuzztime $(FUZZTIME) ./host/internal/api
 	$(GO) test -run '^$$' -fuzz '^FuzzServersRoutes$$' -fuzztime $(FUZZTIME) ./host/internal/api
 	$(GO) test -run '^$$' -fuzz '^FuzzValidateMatchesGojsonschema$$' -fuzztime $(FUZZTIME) ./host/internal/schema
+	$(GO) test -run '^$$' -fuzz '^FuzzMigration$$' -fuzztime $(FUZZTIME) ./host/internal/api
+	$(GO) test -run '^$$' -fuzz '^FuzzMigrationValidateMatchesGojsonschema$$' -fuzztime $(FUZZTIME) ./host/internal/schema
+	$(GO) test -run '^$$' -fuzz '^FuzzCheckUTF8NothingIsReplaced$$' -fuzztime $(FUZZTIME) ./host/internal/schema
 
 bench:
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 2s ./...
