@@ -34,6 +34,11 @@ type Options struct {
 	// IronicMaxLimit is Ironic's largest page (ironic.Options.MaxLimit);
 	// small values exercise paging, zero is Ironic's default.
 	IronicMaxLimit int
+	// IronicAutomatedClean and IronicRedfish are Ironic's
+	// (ironic.Options.AutomatedClean, .Redfish): automated cleaning on, so
+	// that a stray provide would show as cleaning; the redfish hardware
+	// type, whose BMC at a closed port fails manage at once.
+	IronicAutomatedClean, IronicRedfish bool
 	// DieWithParent ends every service when the process that started it
 	// dies, even without Stop (tests set it). Without it the services
 	// outlive their starter and Attach(Dir).Stop() ends them (the demo's
@@ -96,6 +101,7 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 	g.Go(func() error {
 		s, err := ironic.Start(gctx, ironic.Options{
 			Dir: filepath.Join(dir, "ironic"), MaxLimit: opts.IronicMaxLimit, DieWithParent: opts.DieWithParent,
+			AutomatedClean: opts.IronicAutomatedClean, Redfish: opts.IronicRedfish,
 		})
 		mu.Lock()
 		defer mu.Unlock()
