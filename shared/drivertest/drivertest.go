@@ -89,8 +89,11 @@ func Run(t *testing.T, cfg Config) {
 	case k.has(driver.CapabilityEnroll):
 		t.Log("the driver claims enroll, but Config.Enroll is not set: enrollment is not exercised")
 	}
-	if cfg.Handoff != nil {
+	switch {
+	case cfg.Handoff != nil:
 		t.Run("handoff", k.handoff)
+	case k.has(driver.CapabilityExport) || k.has(driver.CapabilityRelease):
+		t.Log("the driver claims export or release, but Config.Handoff is not set: the handoff is not exercised")
 	}
 	if cfg.Observer != nil {
 		t.Run("no forbidden verb", k.noForbiddenVerb)
