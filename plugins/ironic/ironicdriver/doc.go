@@ -5,7 +5,10 @@
 // never touching the machines. As a migration's target it enrolls a
 // running machine (enroll.go): creates its node, manages and adopts it in
 // Ironic and protects it, one transition a call, again without touching
-// it.
+// it. As a migration's source it exports a node as a machine (export.go,
+// with its networks from Neutron when the credentials reach one:
+// neutron.go), holds it in maintenance for the migration, and releases
+// (deletes) it or lets it go (release.go) — the machine left running.
 //
 // Listing costs Ironic's own time: nodes (filtered server-side), ports and
 // portgroups are fetched concurrently, a large page at a time and only the

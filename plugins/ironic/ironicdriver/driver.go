@@ -37,13 +37,14 @@ type Driver struct {
 	neutronLink neutronLink
 }
 
-// The capabilities it has; the SDK answers Unimplemented for the others
-// (export, release).
+// The capabilities it has: all of them.
 var (
 	_ driver.Discoverer  = (*Driver)(nil)
 	_ driver.Adopter     = (*Driver)(nil)
 	_ driver.StateReader = (*Driver)(nil)
 	_ driver.Enroller    = (*Driver)(nil)
+	_ driver.Exporter    = (*Driver)(nil)
+	_ driver.Releaser    = (*Driver)(nil)
 )
 
 // New returns an unconfigured Ironic driver.

@@ -14,8 +14,6 @@ import (
 	"github.com/mogan-manage/mogan-manage/shared/requestid"
 )
 
-var _ driver.Exporter = (*Driver)(nil)
-
 // A machine as a node create takes it (ironic/api/controllers/v1/node.py,
 // node_schema and post): name, driver, driver_info, resource_class,
 // properties, deploy_interface, instance_info, owner, lessee — plus its

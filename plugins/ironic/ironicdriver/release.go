@@ -11,8 +11,6 @@ import (
 	"github.com/mogan-manage/mogan-manage/shared/requestid"
 )
 
-var _ driver.Releaser = (*Driver)(nil)
-
 // The source side of a handoff (DESIGN, "The handoff"): HoldNode puts the
 // node in maintenance with the migration's reason — the mark by which
 // UnholdNode and ReleaseNode know the hold is theirs — and ReleaseNode
