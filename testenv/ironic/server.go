@@ -65,8 +65,12 @@ type Server struct {
 	DB string `json:"db"`
 	// Log is the path of Ironic's log.
 	Log string `json:"log"`
+	// PreviousLogs are the logs of the runs before a Restart, oldest
+	// first.
+	PreviousLogs []string `json:"previous_logs,omitempty"`
 
-	proc *service.Process // nil when Attach made s
+	proc          *service.Process // nil when Attach made s
+	outliveParent bool             // Options.DieWithParent's opposite, for Restart
 }
 
 const stateFile = "ironic.json"
@@ -95,6 +99,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		Dir: dir,
 		DB:  filepath.Join(dir, "ironic.db"),
 		Log: filepath.Join(dir, "ironic.log"),
+
+		outliveParent: !opts.DieWithParent,
 	}
 	conf, err := writeConfig(dir, port, s.DB, opts)
 	if err != nil {

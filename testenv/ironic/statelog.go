@@ -30,7 +30,7 @@ var (
 // changed state has none.
 func (s *Server) ProvisionStates(nodeUUID string) ([]string, error) {
 	var states []string
-	err := s.scanLog(provisionLine, nodeUUID, func(m [][]byte) {
+	err := s.scanLog(provisionLine, nodeUUID, func(_ []byte, m [][]byte) {
 		if states == nil {
 			states = append(states, string(m[3]))
 		}
@@ -54,17 +54,28 @@ type PowerChange struct {
 // is no action and not listed.)
 func (s *Server) PowerChanges(nodeUUID string) ([]PowerChange, error) {
 	var changes []PowerChange
-	err := s.scanLog(powerLine, nodeUUID, func(m [][]byte) {
+	err := s.scanLog(powerLine, nodeUUID, func(_ []byte, m [][]byte) {
 		changes = append(changes, PowerChange{From: string(m[2]), To: string(m[3])})
 	})
 	return changes, err
 }
 
-// scanLog calls found with the submatches of each whole line of Ironic's
-// log that re matches for nodeUUID (its first group), in order. A last
-// line Ironic is still writing is left for the next read.
-func (s *Server) scanLog(re *regexp.Regexp, nodeUUID string, found func([][]byte)) error {
-	b, err := os.ReadFile(s.Log)
+// scanLog calls found with each whole line of Ironic's logs (those of the
+// runs before a Restart, then its own) that re matches for nodeUUID (its
+// first group), and the submatches, in order. A last line Ironic is still
+// writing is left for the next read.
+func (s *Server) scanLog(re *regexp.Regexp, nodeUUID string, found func(line []byte, m [][]byte)) error {
+	for _, path := range s.PreviousLogs {
+		if err := scanFile(path, re, nodeUUID, found); err != nil {
+			return err
+		}
+	}
+	return scanFile(s.Log, re, nodeUUID, found)
+}
+
+// scanFile is scanLog over one log file.
+func scanFile(path string, re *regexp.Regexp, nodeUUID string, found func(line []byte, m [][]byte)) error {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
@@ -82,7 +93,7 @@ func (s *Server) scanLog(re *regexp.Regexp, nodeUUID string, found func([][]byte
 			continue
 		}
 		if m := re.FindSubmatch(line); m != nil && bytes.Equal(m[1], id) {
-			found(m)
+			found(line, m)
 		}
 	}
 	return sc.Err()
