@@ -46,7 +46,7 @@ func TestUnitEvents(t *testing.T) {
 			{At: at("18:29:34.603"), State: "verifying"}, {At: at("18:29:35.200"), State: "adopt failed"},
 		}},
 		"c: a line that only names it is not its": {c, []Event{{At: at("18:29:35.100"), State: "cleaning"}}},
-		"unknown node":                            {uuid.NewString(), nil},
+		"unknown node": {uuid.NewString(), nil},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
