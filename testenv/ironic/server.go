@@ -45,6 +45,16 @@ type Options struct {
 	// last_error. (ipmi is no such option: without ipmitool Ironic does
 	// not start with it.)
 	Redfish bool
+	// PowerOnAtCreate makes every node created through the API read
+	// "power on" from its fake BMC, as a running machine's BMC would:
+	// fake-hardware reads back the power state the node records, none for
+	// a new node, so the target of a handoff (which checks that the
+	// reading is the source's "power on") would refuse every machine. An
+	// SQLite trigger sets power_state as the row is inserted, so Ironic
+	// never takes (nor logs) a power action for it; a node created in
+	// enroll then reads "power on" when manage verifies its BMC. Nodes the
+	// fixture makes are powered on through the API as before.
+	PowerOnAtCreate bool
 	// StartTimeout bounds schema sync plus start; zero means two minutes.
 	StartTimeout time.Duration
 	// DieWithParent ends Ironic when the process that started it dies,
@@ -108,6 +118,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if err := s.createSchema(ctx, conf); err != nil {
 		return nil, err
+	}
+	if opts.PowerOnAtCreate {
+		if err := s.powerOnAtCreate(ctx); err != nil {
+			return nil, err
+		}
 	}
 	// The server must outlive ctx (the CLI starts it and exits).
 	proc, err := service.Start(ctx, service.Options{
