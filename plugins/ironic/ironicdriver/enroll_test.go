@@ -1,6 +1,7 @@
 package ironicdriver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -556,4 +557,57 @@ func closedPort(t *testing.T) string {
 	addr := l.Addr().String()
 	_ = l.Close()
 	return addr
+}
+
+// TestEnrollInStatesAFakeBMCNeverReaches: states a fake-hardware node
+// never stays in, written in Ironic's database — an adoption that failed,
+// a transition that outlasts the call — and the undo of each: adopt
+// failed is refused with Ironic's error and deleted as it is; a node still
+// in a transition is answered as it stands (the host calls again), and
+// the undo puts it in maintenance first.
+func TestEnrollInStatesAFakeBMCNeverReaches(t *testing.T) {
+	tests := map[string]struct {
+		state, target, lastError string
+		wantKind                 error
+		maintenance              bool // the undo turns maintenance on first
+	}{
+		"adopt failed":    {state: "adopt failed", target: "active", lastError: "the deploy interface refused", wantKind: driver.ErrNotManageable},
+		"still adopting":  {state: "adopting", target: "active", maintenance: true},
+		"still verifying": {state: "verifying", target: "manageable", maintenance: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			d := newTestDriver(t)
+			req := enrollRequest()
+			mustEnroll(t, d, req, 2) // manageable
+			var lastError any
+			if tc.lastError != "" {
+				lastError = tc.lastError
+			}
+			ironicDB(t, "UPDATE nodes SET provision_state = ?, target_provision_state = ?, last_error = ? WHERE uuid = ?",
+				tc.state, tc.target, lastError, req.NodeUUID)
+			ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+			defer cancel()
+			st, err := d.EnrollNode(ctx, req)
+			switch {
+			case tc.wantKind != nil && (!errors.Is(err, tc.wantKind) || !strings.Contains(err.Error(), tc.lastError)):
+				t.Errorf("EnrollNode = %+v, %v; want %v with Ironic's error", st, err, tc.wantKind)
+			case tc.wantKind == nil && (err != nil || st.ProvisionState != tc.state || st.Done):
+				t.Errorf("EnrollNode = %+v, %v; want the node answered %s, not done, within the call", st, err, tc.state)
+			}
+			counter := countRequests(d)
+			d.client = nil // a new transport, counted
+			if err := d.DeleteEnrolled(t.Context(), req.MigrationID, req.NodeUUID); err != nil {
+				t.Fatal(err)
+			}
+			if n := readNode(t, req.NodeUUID); n != nil {
+				t.Fatalf("node still there: %+v", n)
+			}
+			maintenance := slices.Contains(counter.calls(), "PUT /v1/nodes/"+req.NodeUUID+"/maintenance")
+			if maintenance != tc.maintenance {
+				t.Errorf("the undo turned maintenance on: %v, want %v (requests %v)", maintenance, tc.maintenance, counter.calls())
+			}
+			wantUntouched(t, req.NodeUUID)
+		})
+	}
 }
