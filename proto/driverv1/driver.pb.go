@@ -1751,6 +1751,42 @@ func (x *EnrollNodeRequest) GetSecrets() map[string]string {
 	return nil
 }
 
+type CheckEnrollResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckEnrollResponse) Reset() {
+	*x = CheckEnrollResponse{}
+	mi := &file_driver_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckEnrollResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckEnrollResponse) ProtoMessage() {}
+
+func (x *CheckEnrollResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckEnrollResponse.ProtoReflect.Descriptor instead.
+func (*CheckEnrollResponse) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{28}
+}
+
 type EnrollNodeResponse struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	ProvisionState string                 `protobuf:"bytes,1,opt,name=provision_state,json=provisionState,proto3" json:"provision_state,omitempty"`
@@ -1764,7 +1800,7 @@ type EnrollNodeResponse struct {
 
 func (x *EnrollNodeResponse) Reset() {
 	*x = EnrollNodeResponse{}
-	mi := &file_driver_proto_msgTypes[28]
+	mi := &file_driver_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1776,7 +1812,7 @@ func (x *EnrollNodeResponse) String() string {
 func (*EnrollNodeResponse) ProtoMessage() {}
 
 func (x *EnrollNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[28]
+	mi := &file_driver_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1789,7 +1825,7 @@ func (x *EnrollNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrollNodeResponse.ProtoReflect.Descriptor instead.
 func (*EnrollNodeResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{28}
+	return file_driver_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *EnrollNodeResponse) GetProvisionState() string {
@@ -1830,7 +1866,7 @@ type DeleteEnrolledRequest struct {
 
 func (x *DeleteEnrolledRequest) Reset() {
 	*x = DeleteEnrolledRequest{}
-	mi := &file_driver_proto_msgTypes[29]
+	mi := &file_driver_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1842,7 +1878,7 @@ func (x *DeleteEnrolledRequest) String() string {
 func (*DeleteEnrolledRequest) ProtoMessage() {}
 
 func (x *DeleteEnrolledRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[29]
+	mi := &file_driver_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1855,7 +1891,7 @@ func (x *DeleteEnrolledRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteEnrolledRequest.ProtoReflect.Descriptor instead.
 func (*DeleteEnrolledRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{29}
+	return file_driver_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *DeleteEnrolledRequest) GetMigrationId() string {
@@ -1880,7 +1916,7 @@ type DeleteEnrolledResponse struct {
 
 func (x *DeleteEnrolledResponse) Reset() {
 	*x = DeleteEnrolledResponse{}
-	mi := &file_driver_proto_msgTypes[30]
+	mi := &file_driver_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1892,7 +1928,7 @@ func (x *DeleteEnrolledResponse) String() string {
 func (*DeleteEnrolledResponse) ProtoMessage() {}
 
 func (x *DeleteEnrolledResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[30]
+	mi := &file_driver_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1905,7 +1941,7 @@ func (x *DeleteEnrolledResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteEnrolledResponse.ProtoReflect.Descriptor instead.
 func (*DeleteEnrolledResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{30}
+	return file_driver_proto_rawDescGZIP(), []int{31}
 }
 
 type ExportNodeRequest struct {
@@ -1917,7 +1953,7 @@ type ExportNodeRequest struct {
 
 func (x *ExportNodeRequest) Reset() {
 	*x = ExportNodeRequest{}
-	mi := &file_driver_proto_msgTypes[31]
+	mi := &file_driver_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1929,7 +1965,7 @@ func (x *ExportNodeRequest) String() string {
 func (*ExportNodeRequest) ProtoMessage() {}
 
 func (x *ExportNodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[31]
+	mi := &file_driver_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1942,7 +1978,7 @@ func (x *ExportNodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportNodeRequest.ProtoReflect.Descriptor instead.
 func (*ExportNodeRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{31}
+	return file_driver_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ExportNodeRequest) GetNodeUuid() string {
@@ -1965,7 +2001,7 @@ type ExportNodeResponse struct {
 
 func (x *ExportNodeResponse) Reset() {
 	*x = ExportNodeResponse{}
-	mi := &file_driver_proto_msgTypes[32]
+	mi := &file_driver_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1977,7 +2013,7 @@ func (x *ExportNodeResponse) String() string {
 func (*ExportNodeResponse) ProtoMessage() {}
 
 func (x *ExportNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[32]
+	mi := &file_driver_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1990,7 +2026,7 @@ func (x *ExportNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportNodeResponse.ProtoReflect.Descriptor instead.
 func (*ExportNodeResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{32}
+	return file_driver_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ExportNodeResponse) GetMachine() *Machine {
@@ -2031,7 +2067,7 @@ type HoldNodeRequest struct {
 
 func (x *HoldNodeRequest) Reset() {
 	*x = HoldNodeRequest{}
-	mi := &file_driver_proto_msgTypes[33]
+	mi := &file_driver_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2043,7 +2079,7 @@ func (x *HoldNodeRequest) String() string {
 func (*HoldNodeRequest) ProtoMessage() {}
 
 func (x *HoldNodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[33]
+	mi := &file_driver_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2056,7 +2092,7 @@ func (x *HoldNodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldNodeRequest.ProtoReflect.Descriptor instead.
 func (*HoldNodeRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{33}
+	return file_driver_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *HoldNodeRequest) GetMigrationId() string {
@@ -2081,7 +2117,7 @@ type HoldNodeResponse struct {
 
 func (x *HoldNodeResponse) Reset() {
 	*x = HoldNodeResponse{}
-	mi := &file_driver_proto_msgTypes[34]
+	mi := &file_driver_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2093,7 +2129,7 @@ func (x *HoldNodeResponse) String() string {
 func (*HoldNodeResponse) ProtoMessage() {}
 
 func (x *HoldNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[34]
+	mi := &file_driver_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2106,7 +2142,7 @@ func (x *HoldNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldNodeResponse.ProtoReflect.Descriptor instead.
 func (*HoldNodeResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{34}
+	return file_driver_proto_rawDescGZIP(), []int{35}
 }
 
 type UnholdNodeRequest struct {
@@ -2119,7 +2155,7 @@ type UnholdNodeRequest struct {
 
 func (x *UnholdNodeRequest) Reset() {
 	*x = UnholdNodeRequest{}
-	mi := &file_driver_proto_msgTypes[35]
+	mi := &file_driver_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2131,7 +2167,7 @@ func (x *UnholdNodeRequest) String() string {
 func (*UnholdNodeRequest) ProtoMessage() {}
 
 func (x *UnholdNodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[35]
+	mi := &file_driver_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2144,7 +2180,7 @@ func (x *UnholdNodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnholdNodeRequest.ProtoReflect.Descriptor instead.
 func (*UnholdNodeRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{35}
+	return file_driver_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *UnholdNodeRequest) GetMigrationId() string {
@@ -2169,7 +2205,7 @@ type UnholdNodeResponse struct {
 
 func (x *UnholdNodeResponse) Reset() {
 	*x = UnholdNodeResponse{}
-	mi := &file_driver_proto_msgTypes[36]
+	mi := &file_driver_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2181,7 +2217,7 @@ func (x *UnholdNodeResponse) String() string {
 func (*UnholdNodeResponse) ProtoMessage() {}
 
 func (x *UnholdNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[36]
+	mi := &file_driver_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2194,7 +2230,7 @@ func (x *UnholdNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnholdNodeResponse.ProtoReflect.Descriptor instead.
 func (*UnholdNodeResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{36}
+	return file_driver_proto_rawDescGZIP(), []int{37}
 }
 
 type ReleaseNodeRequest struct {
@@ -2207,7 +2243,7 @@ type ReleaseNodeRequest struct {
 
 func (x *ReleaseNodeRequest) Reset() {
 	*x = ReleaseNodeRequest{}
-	mi := &file_driver_proto_msgTypes[37]
+	mi := &file_driver_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2219,7 +2255,7 @@ func (x *ReleaseNodeRequest) String() string {
 func (*ReleaseNodeRequest) ProtoMessage() {}
 
 func (x *ReleaseNodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[37]
+	mi := &file_driver_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2232,7 +2268,7 @@ func (x *ReleaseNodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseNodeRequest.ProtoReflect.Descriptor instead.
 func (*ReleaseNodeRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{37}
+	return file_driver_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ReleaseNodeRequest) GetMigrationId() string {
@@ -2257,7 +2293,7 @@ type ReleaseNodeResponse struct {
 
 func (x *ReleaseNodeResponse) Reset() {
 	*x = ReleaseNodeResponse{}
-	mi := &file_driver_proto_msgTypes[38]
+	mi := &file_driver_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2269,7 +2305,7 @@ func (x *ReleaseNodeResponse) String() string {
 func (*ReleaseNodeResponse) ProtoMessage() {}
 
 func (x *ReleaseNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[38]
+	mi := &file_driver_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2282,7 +2318,7 @@ func (x *ReleaseNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseNodeResponse.ProtoReflect.Descriptor instead.
 func (*ReleaseNodeResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{38}
+	return file_driver_proto_rawDescGZIP(), []int{39}
 }
 
 var File_driver_proto protoreflect.FileDescriptor
@@ -2449,7 +2485,8 @@ const file_driver_proto_rawDesc = "" +
 	"\asecrets\x18\x04 \x03(\v2/.mogan.driver.v1.EnrollNodeRequest.SecretsEntryR\asecrets\x1a:\n" +
 	"\fSecretsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x90\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x15\n" +
+	"\x13CheckEnrollResponse\"\x90\x01\n" +
 	"\x12EnrollNodeResponse\x12'\n" +
 	"\x0fprovision_state\x18\x01 \x01(\tR\x0eprovisionState\x12\x1f\n" +
 	"\vpower_state\x18\x02 \x01(\tR\n" +
@@ -2478,8 +2515,7 @@ const file_driver_proto_rawDesc = "" +
 	"\x12ReleaseNodeRequest\x12!\n" +
 	"\fmigration_id\x18\x01 \x01(\tR\vmigrationId\x12\x1b\n" +
 	"\tnode_uuid\x18\x02 \x01(\tR\bnodeUuid\"\x15\n" +
-	"\x13ReleaseNodeResponse2\xdc\n" +
-	"\n" +
+	"\x13ReleaseNodeResponse2\xb5\v\n" +
 	"\x06Driver\x12L\n" +
 	"\aGetInfo\x12\x1f.mogan.driver.v1.GetInfoRequest\x1a .mogan.driver.v1.GetInfoResponse\x12R\n" +
 	"\tConfigure\x12!.mogan.driver.v1.ConfigureRequest\x1a\".mogan.driver.v1.ConfigureResponse\x12r\n" +
@@ -2492,7 +2528,8 @@ const file_driver_proto_rawDesc = "" +
 	"\fCheckBackend\x12$.mogan.driver.v1.CheckBackendRequest\x1a%.mogan.driver.v1.CheckBackendResponse\x12U\n" +
 	"\n" +
 	"EnrollNode\x12\".mogan.driver.v1.EnrollNodeRequest\x1a#.mogan.driver.v1.EnrollNodeResponse\x12a\n" +
-	"\x0eDeleteEnrolled\x12&.mogan.driver.v1.DeleteEnrolledRequest\x1a'.mogan.driver.v1.DeleteEnrolledResponse\x12U\n" +
+	"\x0eDeleteEnrolled\x12&.mogan.driver.v1.DeleteEnrolledRequest\x1a'.mogan.driver.v1.DeleteEnrolledResponse\x12W\n" +
+	"\vCheckEnroll\x12\".mogan.driver.v1.EnrollNodeRequest\x1a$.mogan.driver.v1.CheckEnrollResponse\x12U\n" +
 	"\n" +
 	"ExportNode\x12\".mogan.driver.v1.ExportNodeRequest\x1a#.mogan.driver.v1.ExportNodeResponse\x12O\n" +
 	"\bHoldNode\x12 .mogan.driver.v1.HoldNodeRequest\x1a!.mogan.driver.v1.HoldNodeResponse\x12U\n" +
@@ -2512,7 +2549,7 @@ func file_driver_proto_rawDescGZIP() []byte {
 	return file_driver_proto_rawDescData
 }
 
-var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_driver_proto_goTypes = []any{
 	(*GetInfoRequest)(nil),              // 0: mogan.driver.v1.GetInfoRequest
 	(*GetInfoResponse)(nil),             // 1: mogan.driver.v1.GetInfoResponse
@@ -2542,24 +2579,25 @@ var file_driver_proto_goTypes = []any{
 	(*MachinePort)(nil),                 // 25: mogan.driver.v1.MachinePort
 	(*MachinePortgroup)(nil),            // 26: mogan.driver.v1.MachinePortgroup
 	(*EnrollNodeRequest)(nil),           // 27: mogan.driver.v1.EnrollNodeRequest
-	(*EnrollNodeResponse)(nil),          // 28: mogan.driver.v1.EnrollNodeResponse
-	(*DeleteEnrolledRequest)(nil),       // 29: mogan.driver.v1.DeleteEnrolledRequest
-	(*DeleteEnrolledResponse)(nil),      // 30: mogan.driver.v1.DeleteEnrolledResponse
-	(*ExportNodeRequest)(nil),           // 31: mogan.driver.v1.ExportNodeRequest
-	(*ExportNodeResponse)(nil),          // 32: mogan.driver.v1.ExportNodeResponse
-	(*HoldNodeRequest)(nil),             // 33: mogan.driver.v1.HoldNodeRequest
-	(*HoldNodeResponse)(nil),            // 34: mogan.driver.v1.HoldNodeResponse
-	(*UnholdNodeRequest)(nil),           // 35: mogan.driver.v1.UnholdNodeRequest
-	(*UnholdNodeResponse)(nil),          // 36: mogan.driver.v1.UnholdNodeResponse
-	(*ReleaseNodeRequest)(nil),          // 37: mogan.driver.v1.ReleaseNodeRequest
-	(*ReleaseNodeResponse)(nil),         // 38: mogan.driver.v1.ReleaseNodeResponse
-	nil,                                 // 39: mogan.driver.v1.ConfigureRequest.OptionsEntry
-	nil,                                 // 40: mogan.driver.v1.Node.PropertiesEntry
-	nil,                                 // 41: mogan.driver.v1.EnrollNodeRequest.SecretsEntry
-	(*structpb.Struct)(nil),             // 42: google.protobuf.Struct
+	(*CheckEnrollResponse)(nil),         // 28: mogan.driver.v1.CheckEnrollResponse
+	(*EnrollNodeResponse)(nil),          // 29: mogan.driver.v1.EnrollNodeResponse
+	(*DeleteEnrolledRequest)(nil),       // 30: mogan.driver.v1.DeleteEnrolledRequest
+	(*DeleteEnrolledResponse)(nil),      // 31: mogan.driver.v1.DeleteEnrolledResponse
+	(*ExportNodeRequest)(nil),           // 32: mogan.driver.v1.ExportNodeRequest
+	(*ExportNodeResponse)(nil),          // 33: mogan.driver.v1.ExportNodeResponse
+	(*HoldNodeRequest)(nil),             // 34: mogan.driver.v1.HoldNodeRequest
+	(*HoldNodeResponse)(nil),            // 35: mogan.driver.v1.HoldNodeResponse
+	(*UnholdNodeRequest)(nil),           // 36: mogan.driver.v1.UnholdNodeRequest
+	(*UnholdNodeResponse)(nil),          // 37: mogan.driver.v1.UnholdNodeResponse
+	(*ReleaseNodeRequest)(nil),          // 38: mogan.driver.v1.ReleaseNodeRequest
+	(*ReleaseNodeResponse)(nil),         // 39: mogan.driver.v1.ReleaseNodeResponse
+	nil,                                 // 40: mogan.driver.v1.ConfigureRequest.OptionsEntry
+	nil,                                 // 41: mogan.driver.v1.Node.PropertiesEntry
+	nil,                                 // 42: mogan.driver.v1.EnrollNodeRequest.SecretsEntry
+	(*structpb.Struct)(nil),             // 43: google.protobuf.Struct
 }
 var file_driver_proto_depIdxs = []int32{
-	39, // 0: mogan.driver.v1.ConfigureRequest.options:type_name -> mogan.driver.v1.ConfigureRequest.OptionsEntry
+	40, // 0: mogan.driver.v1.ConfigureRequest.options:type_name -> mogan.driver.v1.ConfigureRequest.OptionsEntry
 	18, // 1: mogan.driver.v1.ListManageableNodesResponse.nodes:type_name -> mogan.driver.v1.Node
 	18, // 2: mogan.driver.v1.GetManageableNodeResponse.node:type_name -> mogan.driver.v1.Node
 	18, // 3: mogan.driver.v1.ManageResponse.node:type_name -> mogan.driver.v1.Node
@@ -2567,13 +2605,13 @@ var file_driver_proto_depIdxs = []int32{
 	16, // 5: mogan.driver.v1.GetConfigSchemaResponse.options:type_name -> mogan.driver.v1.ConfigOption
 	19, // 6: mogan.driver.v1.Node.ports:type_name -> mogan.driver.v1.Port
 	20, // 7: mogan.driver.v1.Node.portgroups:type_name -> mogan.driver.v1.Portgroup
-	40, // 8: mogan.driver.v1.Node.properties:type_name -> mogan.driver.v1.Node.PropertiesEntry
-	42, // 9: mogan.driver.v1.Machine.driver_info:type_name -> google.protobuf.Struct
-	42, // 10: mogan.driver.v1.Machine.properties:type_name -> google.protobuf.Struct
+	41, // 8: mogan.driver.v1.Node.properties:type_name -> mogan.driver.v1.Node.PropertiesEntry
+	43, // 9: mogan.driver.v1.Machine.driver_info:type_name -> google.protobuf.Struct
+	43, // 10: mogan.driver.v1.Machine.properties:type_name -> google.protobuf.Struct
 	25, // 11: mogan.driver.v1.Machine.ports:type_name -> mogan.driver.v1.MachinePort
 	26, // 12: mogan.driver.v1.Machine.portgroups:type_name -> mogan.driver.v1.MachinePortgroup
 	24, // 13: mogan.driver.v1.EnrollNodeRequest.machine:type_name -> mogan.driver.v1.Machine
-	41, // 14: mogan.driver.v1.EnrollNodeRequest.secrets:type_name -> mogan.driver.v1.EnrollNodeRequest.SecretsEntry
+	42, // 14: mogan.driver.v1.EnrollNodeRequest.secrets:type_name -> mogan.driver.v1.EnrollNodeRequest.SecretsEntry
 	24, // 15: mogan.driver.v1.ExportNodeResponse.machine:type_name -> mogan.driver.v1.Machine
 	17, // 16: mogan.driver.v1.ExportNodeResponse.state:type_name -> mogan.driver.v1.NodeState
 	0,  // 17: mogan.driver.v1.Driver.GetInfo:input_type -> mogan.driver.v1.GetInfoRequest
@@ -2586,28 +2624,30 @@ var file_driver_proto_depIdxs = []int32{
 	14, // 24: mogan.driver.v1.Driver.GetConfigSchema:input_type -> mogan.driver.v1.GetConfigSchemaRequest
 	22, // 25: mogan.driver.v1.Driver.CheckBackend:input_type -> mogan.driver.v1.CheckBackendRequest
 	27, // 26: mogan.driver.v1.Driver.EnrollNode:input_type -> mogan.driver.v1.EnrollNodeRequest
-	29, // 27: mogan.driver.v1.Driver.DeleteEnrolled:input_type -> mogan.driver.v1.DeleteEnrolledRequest
-	31, // 28: mogan.driver.v1.Driver.ExportNode:input_type -> mogan.driver.v1.ExportNodeRequest
-	33, // 29: mogan.driver.v1.Driver.HoldNode:input_type -> mogan.driver.v1.HoldNodeRequest
-	35, // 30: mogan.driver.v1.Driver.UnholdNode:input_type -> mogan.driver.v1.UnholdNodeRequest
-	37, // 31: mogan.driver.v1.Driver.ReleaseNode:input_type -> mogan.driver.v1.ReleaseNodeRequest
-	1,  // 32: mogan.driver.v1.Driver.GetInfo:output_type -> mogan.driver.v1.GetInfoResponse
-	3,  // 33: mogan.driver.v1.Driver.Configure:output_type -> mogan.driver.v1.ConfigureResponse
-	5,  // 34: mogan.driver.v1.Driver.ListManageableNodes:output_type -> mogan.driver.v1.ListManageableNodesResponse
-	7,  // 35: mogan.driver.v1.Driver.GetManageableNode:output_type -> mogan.driver.v1.GetManageableNodeResponse
-	9,  // 36: mogan.driver.v1.Driver.Manage:output_type -> mogan.driver.v1.ManageResponse
-	11, // 37: mogan.driver.v1.Driver.Unmanage:output_type -> mogan.driver.v1.UnmanageResponse
-	13, // 38: mogan.driver.v1.Driver.GetNodeStates:output_type -> mogan.driver.v1.GetNodeStatesResponse
-	15, // 39: mogan.driver.v1.Driver.GetConfigSchema:output_type -> mogan.driver.v1.GetConfigSchemaResponse
-	23, // 40: mogan.driver.v1.Driver.CheckBackend:output_type -> mogan.driver.v1.CheckBackendResponse
-	28, // 41: mogan.driver.v1.Driver.EnrollNode:output_type -> mogan.driver.v1.EnrollNodeResponse
-	30, // 42: mogan.driver.v1.Driver.DeleteEnrolled:output_type -> mogan.driver.v1.DeleteEnrolledResponse
-	32, // 43: mogan.driver.v1.Driver.ExportNode:output_type -> mogan.driver.v1.ExportNodeResponse
-	34, // 44: mogan.driver.v1.Driver.HoldNode:output_type -> mogan.driver.v1.HoldNodeResponse
-	36, // 45: mogan.driver.v1.Driver.UnholdNode:output_type -> mogan.driver.v1.UnholdNodeResponse
-	38, // 46: mogan.driver.v1.Driver.ReleaseNode:output_type -> mogan.driver.v1.ReleaseNodeResponse
-	32, // [32:47] is the sub-list for method output_type
-	17, // [17:32] is the sub-list for method input_type
+	30, // 27: mogan.driver.v1.Driver.DeleteEnrolled:input_type -> mogan.driver.v1.DeleteEnrolledRequest
+	27, // 28: mogan.driver.v1.Driver.CheckEnroll:input_type -> mogan.driver.v1.EnrollNodeRequest
+	32, // 29: mogan.driver.v1.Driver.ExportNode:input_type -> mogan.driver.v1.ExportNodeRequest
+	34, // 30: mogan.driver.v1.Driver.HoldNode:input_type -> mogan.driver.v1.HoldNodeRequest
+	36, // 31: mogan.driver.v1.Driver.UnholdNode:input_type -> mogan.driver.v1.UnholdNodeRequest
+	38, // 32: mogan.driver.v1.Driver.ReleaseNode:input_type -> mogan.driver.v1.ReleaseNodeRequest
+	1,  // 33: mogan.driver.v1.Driver.GetInfo:output_type -> mogan.driver.v1.GetInfoResponse
+	3,  // 34: mogan.driver.v1.Driver.Configure:output_type -> mogan.driver.v1.ConfigureResponse
+	5,  // 35: mogan.driver.v1.Driver.ListManageableNodes:output_type -> mogan.driver.v1.ListManageableNodesResponse
+	7,  // 36: mogan.driver.v1.Driver.GetManageableNode:output_type -> mogan.driver.v1.GetManageableNodeResponse
+	9,  // 37: mogan.driver.v1.Driver.Manage:output_type -> mogan.driver.v1.ManageResponse
+	11, // 38: mogan.driver.v1.Driver.Unmanage:output_type -> mogan.driver.v1.UnmanageResponse
+	13, // 39: mogan.driver.v1.Driver.GetNodeStates:output_type -> mogan.driver.v1.GetNodeStatesResponse
+	15, // 40: mogan.driver.v1.Driver.GetConfigSchema:output_type -> mogan.driver.v1.GetConfigSchemaResponse
+	23, // 41: mogan.driver.v1.Driver.CheckBackend:output_type -> mogan.driver.v1.CheckBackendResponse
+	29, // 42: mogan.driver.v1.Driver.EnrollNode:output_type -> mogan.driver.v1.EnrollNodeResponse
+	31, // 43: mogan.driver.v1.Driver.DeleteEnrolled:output_type -> mogan.driver.v1.DeleteEnrolledResponse
+	28, // 44: mogan.driver.v1.Driver.CheckEnroll:output_type -> mogan.driver.v1.CheckEnrollResponse
+	33, // 45: mogan.driver.v1.Driver.ExportNode:output_type -> mogan.driver.v1.ExportNodeResponse
+	35, // 46: mogan.driver.v1.Driver.HoldNode:output_type -> mogan.driver.v1.HoldNodeResponse
+	37, // 47: mogan.driver.v1.Driver.UnholdNode:output_type -> mogan.driver.v1.UnholdNodeResponse
+	39, // 48: mogan.driver.v1.Driver.ReleaseNode:output_type -> mogan.driver.v1.ReleaseNodeResponse
+	33, // [33:49] is the sub-list for method output_type
+	17, // [17:33] is the sub-list for method input_type
 	17, // [17:17] is the sub-list for extension type_name
 	17, // [17:17] is the sub-list for extension extendee
 	0,  // [0:17] is the sub-list for field type_name
@@ -2631,7 +2671,7 @@ func file_driver_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_driver_proto_rawDesc), len(file_driver_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   42,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

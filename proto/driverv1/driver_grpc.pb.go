@@ -37,6 +37,7 @@ const (
 	Driver_CheckBackend_FullMethodName        = "/mogan.driver.v1.Driver/CheckBackend"
 	Driver_EnrollNode_FullMethodName          = "/mogan.driver.v1.Driver/EnrollNode"
 	Driver_DeleteEnrolled_FullMethodName      = "/mogan.driver.v1.Driver/DeleteEnrolled"
+	Driver_CheckEnroll_FullMethodName         = "/mogan.driver.v1.Driver/CheckEnroll"
 	Driver_ExportNode_FullMethodName          = "/mogan.driver.v1.Driver/ExportNode"
 	Driver_HoldNode_FullMethodName            = "/mogan.driver.v1.Driver/HoldNode"
 	Driver_UnholdNode_FullMethodName          = "/mogan.driver.v1.Driver/UnholdNode"
@@ -146,6 +147,15 @@ type DriverClient interface {
 	// retried. A node that is gone is success; one that is not this
 	// migration's is Aborted and left alone.
 	DeleteEnrolled(ctx context.Context, in *DeleteEnrolledRequest, opts ...grpc.CallOption) (*DeleteEnrolledResponse, error)
+	// CheckEnroll (part of "enroll") makes the checks EnrollNode's first
+	// call would, changing nothing: a node uuid, a name or a MAC already used
+	// is AlreadyExists naming it, as EnrollNode would refuse it. The host's
+	// dry run of a migration calls it.
+	//
+	// Added after the enroll capability. A driver that answers
+	// Unimplemented still enrolls: the dry run then says that the target's
+	// own checks were not made.
+	CheckEnroll(ctx context.Context, in *EnrollNodeRequest, opts ...grpc.CallOption) (*CheckEnrollResponse, error)
 	// ExportNode (capability "export") describes one node of a source
 	// backend as a Machine to enroll elsewhere: its ports, portgroups, traits
 	// and VIFs; the driver_info fields the backend masks are left out of
@@ -296,6 +306,16 @@ func (c *driverClient) DeleteEnrolled(ctx context.Context, in *DeleteEnrolledReq
 	return out, nil
 }
 
+func (c *driverClient) CheckEnroll(ctx context.Context, in *EnrollNodeRequest, opts ...grpc.CallOption) (*CheckEnrollResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckEnrollResponse)
+	err := c.cc.Invoke(ctx, Driver_CheckEnroll_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *driverClient) ExportNode(ctx context.Context, in *ExportNodeRequest, opts ...grpc.CallOption) (*ExportNodeResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ExportNodeResponse)
@@ -439,6 +459,15 @@ type DriverServer interface {
 	// retried. A node that is gone is success; one that is not this
 	// migration's is Aborted and left alone.
 	DeleteEnrolled(context.Context, *DeleteEnrolledRequest) (*DeleteEnrolledResponse, error)
+	// CheckEnroll (part of "enroll") makes the checks EnrollNode's first
+	// call would, changing nothing: a node uuid, a name or a MAC already used
+	// is AlreadyExists naming it, as EnrollNode would refuse it. The host's
+	// dry run of a migration calls it.
+	//
+	// Added after the enroll capability. A driver that answers
+	// Unimplemented still enrolls: the dry run then says that the target's
+	// own checks were not made.
+	CheckEnroll(context.Context, *EnrollNodeRequest) (*CheckEnrollResponse, error)
 	// ExportNode (capability "export") describes one node of a source
 	// backend as a Machine to enroll elsewhere: its ports, portgroups, traits
 	// and VIFs; the driver_info fields the backend masks are left out of
@@ -502,6 +531,9 @@ func (UnimplementedDriverServer) EnrollNode(context.Context, *EnrollNodeRequest)
 }
 func (UnimplementedDriverServer) DeleteEnrolled(context.Context, *DeleteEnrolledRequest) (*DeleteEnrolledResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteEnrolled not implemented")
+}
+func (UnimplementedDriverServer) CheckEnroll(context.Context, *EnrollNodeRequest) (*CheckEnrollResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckEnroll not implemented")
 }
 func (UnimplementedDriverServer) ExportNode(context.Context, *ExportNodeRequest) (*ExportNodeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExportNode not implemented")
@@ -727,6 +759,24 @@ func _Driver_DeleteEnrolled_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Driver_CheckEnroll_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EnrollNodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).CheckEnroll(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_CheckEnroll_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).CheckEnroll(ctx, req.(*EnrollNodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Driver_ExportNode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ExportNodeRequest)
 	if err := dec(in); err != nil {
@@ -845,6 +895,10 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteEnrolled",
 			Handler:    _Driver_DeleteEnrolled_Handler,
+		},
+		{
+			MethodName: "CheckEnroll",
+			Handler:    _Driver_CheckEnroll_Handler,
 		},
 		{
 			MethodName: "ExportNode",

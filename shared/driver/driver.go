@@ -83,6 +83,7 @@ type Full interface {
 	Adopter
 	StateReader
 	Enroller
+	EnrollChecker
 	Exporter
 	Releaser
 }

@@ -49,6 +49,15 @@ type Enroller interface {
 	DeleteEnrolled(ctx context.Context, migrationID, nodeUUID string) error
 }
 
+// EnrollChecker is an Enroller that can make the checks of EnrollNode's
+// first call without creating anything: the host's dry run of a migration
+// asks it. A uuid, a name or a MAC already used is ErrConflict naming it,
+// as EnrollNode would refuse it. Optional: without it the dry run says the
+// target's own checks were not made.
+type EnrollChecker interface {
+	CheckEnroll(ctx context.Context, req EnrollRequest) error
+}
+
 // EnrollRequest is one EnrollNode call. Secrets carries the values of the
 // driver_info fields Machine.Secrets names: the driver sends them to the
 // backend and nowhere else (no log line, no error, no answer).

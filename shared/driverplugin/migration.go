@@ -27,6 +27,17 @@ func (s *grpcServer) EnrollNode(ctx context.Context, req *driverv1.EnrollNodeReq
 	return toproto.EnrollNodeResponse(st), nil
 }
 
+func (s *grpcServer) CheckEnroll(ctx context.Context, req *driverv1.EnrollNodeRequest) (*driverv1.CheckEnrollResponse, error) {
+	e, ok := s.impl.(driver.EnrollChecker)
+	if !ok {
+		return nil, toStatus(driver.NotImplemented("checking an enrollment"))
+	}
+	if err := e.CheckEnroll(ctx, fromproto.EnrollRequest(req)); err != nil {
+		return nil, toStatus(scrubSecrets(err, req.GetSecrets()))
+	}
+	return &driverv1.CheckEnrollResponse{}, nil
+}
+
 func (s *grpcServer) DeleteEnrolled(ctx context.Context, req *driverv1.DeleteEnrolledRequest) (*driverv1.DeleteEnrolledResponse, error) {
 	e, ok := s.impl.(driver.Enroller)
 	if !ok {
@@ -145,6 +156,17 @@ func (c *grpcClient) EnrollNode(ctx context.Context, req driver.EnrollRequest) (
 		return driver.EnrollState{}, err
 	}
 	return fromproto.EnrollState(resp), nil
+}
+
+func (c *grpcClient) CheckEnroll(ctx context.Context, req driver.EnrollRequest) error {
+	in, err := toproto.EnrollNodeRequest(req)
+	if err != nil {
+		return driver.InvalidArgument("checking node %s: %v", req.NodeUUID, err)
+	}
+	_, err = call(ctx, func(ctx context.Context) (*driverv1.CheckEnrollResponse, error) {
+		return c.rpc.CheckEnroll(ctx, in)
+	})
+	return err
 }
 
 func (c *grpcClient) DeleteEnrolled(ctx context.Context, migrationID, nodeUUID string) error {

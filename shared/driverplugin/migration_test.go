@@ -58,6 +58,11 @@ func (m *migrator) EnrollNode(_ context.Context, req driver.EnrollRequest) (driv
 	return m.enroll(req)
 }
 
+func (m *migrator) CheckEnroll(_ context.Context, req driver.EnrollRequest) error {
+	m.calls = append(m.calls, "CheckEnroll "+req.NodeUUID)
+	return driver.Conflict("a port with MAC %s already exists", req.Machine.Ports[0].MAC)
+}
+
 func (m *migrator) DeleteEnrolled(_ context.Context, mig, node string) error {
 	m.calls = append(m.calls, "DeleteEnrolled "+mig+" "+node)
 	return nil
@@ -127,7 +132,10 @@ func TestMigrationCallsCrossTheBoundary(t *testing.T) {
 	if err := c.ReleaseNode(t.Context(), "m1", "n2"); !errors.Is(err, driver.ErrConflict) {
 		t.Errorf("ReleaseNode = %v, want the driver's ErrConflict", err)
 	}
-	want := []string{"DeleteEnrolled m1 n1", "HoldNode m1 n2", "UnholdNode m1 n2", "ReleaseNode m1 n2"}
+	if err := c.CheckEnroll(t.Context(), req); !errors.Is(err, driver.ErrConflict) || !strings.Contains(err.Error(), "MAC m") {
+		t.Errorf("CheckEnroll = %v, want the driver's ErrConflict naming the MAC", err)
+	}
+	want := []string{"DeleteEnrolled m1 n1", "HoldNode m1 n2", "UnholdNode m1 n2", "ReleaseNode m1 n2", "CheckEnroll n1"}
 	if diff := cmp.Diff(want, impl.calls); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
@@ -144,6 +152,7 @@ func TestMigrationCallsNotImplemented(t *testing.T) {
 			return err
 		},
 		"DeleteEnrolled": func() error { return c.DeleteEnrolled(t.Context(), "m", "n") },
+		"CheckEnroll":    func() error { return c.CheckEnroll(t.Context(), driver.EnrollRequest{NodeUUID: "n"}) },
 		"ExportNode": func() error {
 			_, err := c.ExportNode(t.Context(), "n")
 			return err

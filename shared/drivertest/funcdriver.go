@@ -22,6 +22,7 @@ type FuncDriver struct {
 	// The migration capabilities.
 	EnrollFunc         func(ctx context.Context, req driver.EnrollRequest) (driver.EnrollState, error)
 	DeleteEnrolledFunc func(ctx context.Context, migrationID, nodeUUID string) error
+	CheckEnrollFunc    func(ctx context.Context, req driver.EnrollRequest) error
 	ExportFunc         func(ctx context.Context, nodeUUID string) (driver.Export, error)
 	HoldFunc           func(ctx context.Context, migrationID, nodeUUID string) error
 	UnholdFunc         func(ctx context.Context, migrationID, nodeUUID string) error
@@ -104,6 +105,15 @@ func (d *FuncDriver) EnrollNode(ctx context.Context, req driver.EnrollRequest) (
 		return driver.EnrollState{}, driver.NotImplemented("enrolling a node")
 	}
 	return d.EnrollFunc(ctx, req)
+}
+
+// CheckEnroll implements driver.EnrollChecker.
+func (d *FuncDriver) CheckEnroll(ctx context.Context, req driver.EnrollRequest) error {
+	d.calls.Add(1)
+	if d.CheckEnrollFunc == nil {
+		return driver.NotImplemented("checking an enrollment")
+	}
+	return d.CheckEnrollFunc(ctx, req)
 }
 
 // DeleteEnrolled implements driver.Enroller.

@@ -112,6 +112,24 @@ func (f *fakeIronic) driver() *drivertest.FuncDriver {
 		}
 		return driver.EnrollState{ProvisionState: n.state}, nil
 	}
+	d.CheckEnrollFunc = func(_ context.Context, req driver.EnrollRequest) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.nodes[req.NodeUUID] != nil {
+			return driver.Conflict("a node with uuid %s exists", req.NodeUUID)
+		}
+		for _, o := range f.nodes {
+			if o.name == req.Machine.Name {
+				return driver.Conflict("a node named %s exists", o.name)
+			}
+			for _, p := range req.Machine.Ports {
+				if slices.Contains(o.macs, p.MAC) {
+					return driver.Conflict("a port with MAC %s exists", p.MAC)
+				}
+			}
+		}
+		return nil
+	}
 	d.DeleteEnrolledFunc = func(_ context.Context, migration, id string) error {
 		f.mu.Lock()
 		defer f.mu.Unlock()

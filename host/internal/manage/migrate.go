@@ -402,6 +402,12 @@ func (s *Service) planMigration(ctx context.Context, req MigrationRequest) (migr
 	if err != nil {
 		return migrationPlan{}, nil, err
 	}
+	// The target's own checks (a name or a MAC it already has), where its
+	// driver can make them without enrolling.
+	check := driver.EnrollRequest{NodeUUID: p.NodeUUID, Machine: p.Machine, Secrets: secretsOf(p.Machine, req.Secrets)}
+	if err := target.Driver.CheckEnroll(ctx, check); err != nil && !errors.Is(err, driver.ErrNotImplemented) {
+		return migrationPlan{}, nil, err
+	}
 	return p, ports, nil
 }
 

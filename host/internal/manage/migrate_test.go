@@ -139,6 +139,11 @@ func TestMigrationRefusals(t *testing.T) {
 		"unknown target": {func(_ *migrationEnv, r *MigrationRequest) { r.Target = "north" }, ErrInvalidArgument, "north"},
 		"unknown image": {func(_ *migrationEnv, r *MigrationRequest) { r.Image = "99999999-0000-4000-8000-000000000000" },
 			ErrInvalidArgument, "is not in Glance"},
+		"a name the target has": {func(me *migrationEnv, _ *MigrationRequest) { me.west.active("55555555-0000-4000-8000-000000000001", "db-01") },
+			ErrConflict, "a node named db-01 exists"},
+		"a MAC the target has": {func(me *migrationEnv, _ *MigrationRequest) {
+			me.west.active("55555555-0000-4000-8000-000000000001", "other", macM1)
+		}, ErrConflict, "a port with MAC " + macM1},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -151,8 +156,8 @@ func TestMigrationRefusals(t *testing.T) {
 			if _, _, err := me.svc.Migrate(t.Context(), req); !errors.Is(err, tc.kind) || !strings.Contains(err.Error(), tc.says) {
 				t.Errorf("Migrate = %v; want %v saying %q", err, tc.kind, tc.says)
 			}
-			if len(me.west.nodes) != 0 || len(me.neutron.created) != 0 {
-				t.Errorf("a refusal left nodes %v, ports %v", me.west.nodes, me.neutron.created)
+			if len(me.west.verbs) != 0 || len(me.neutron.created) != 0 {
+				t.Errorf("a refusal acted: target %v, ports %v", me.west.verbs, me.neutron.created)
 			}
 			if ms, _ := me.svc.ListMigrations(t.Context(), ListMigrationsOptions{}); len(ms) != 0 {
 				t.Errorf("a refusal recorded migrations: %+v", ms)

@@ -21,6 +21,12 @@ func (s supervised) EnrollNode(ctx context.Context, req driver.EnrollRequest) (d
 	return st, err
 }
 
+func (s supervised) CheckEnroll(ctx context.Context, req driver.EnrollRequest) error {
+	return s.m.call(ctx, "CheckEnroll", func(ctx context.Context, d driver.Full) error {
+		return d.CheckEnroll(ctx, req)
+	})
+}
+
 func (s supervised) DeleteEnrolled(ctx context.Context, migrationID, nodeUUID string) error {
 	return s.m.call(ctx, "DeleteEnrolled", func(ctx context.Context, d driver.Full) error {
 		return d.DeleteEnrolled(ctx, migrationID, nodeUUID)
