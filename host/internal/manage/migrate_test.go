@@ -139,7 +139,9 @@ func TestMigrationRefusals(t *testing.T) {
 		"unknown target": {func(_ *migrationEnv, r *MigrationRequest) { r.Target = "north" }, ErrInvalidArgument, "north"},
 		"unknown image": {func(_ *migrationEnv, r *MigrationRequest) { r.Image = "99999999-0000-4000-8000-000000000000" },
 			ErrInvalidArgument, "is not in Glance"},
-		"a name the target has": {func(me *migrationEnv, _ *MigrationRequest) { me.west.active("55555555-0000-4000-8000-000000000001", "db-01") },
+		"a name the target has": {func(me *migrationEnv, _ *MigrationRequest) {
+			me.west.active("55555555-0000-4000-8000-000000000001", "db-01")
+		},
 			ErrConflict, "a node named db-01 exists"},
 		"a MAC the target has": {func(me *migrationEnv, _ *MigrationRequest) {
 			me.west.active("55555555-0000-4000-8000-000000000001", "other", macM1)
