@@ -1,8 +1,9 @@
 // Package doctest keeps the docs true: its tests run the shell blocks of
 // docs/operator.md against a real standalone cloud (Keystone, Ironic,
-// Glance, Neutron) with freshly built binaries, check that the code the
-// docs quote is the code in the tree, and that the README's layout table
-// names every top-level directory and package.
+// Glance, Neutron), and a second one (Keystone, Ironic, Neutron) whose
+// running machines the guide moves, with freshly built binaries; check
+// that the code the docs quote is the code in the tree, and that the
+// README's layout table names every top-level directory and package.
 //
 // Blocks are fenced Markdown code blocks. Every ```sh block of a checked
 // document runs, in order, in one bash process (set -euo pipefail), so a

@@ -15,9 +15,11 @@ import (
 var documents = []string{"docs/operator.md", "docs/plugin-authors.md"}
 
 // TestOperatorDoc runs every shell block of docs/operator.md, in order,
-// against a real Keystone, Ironic, Glance and Neutron with the binaries
-// built from this tree: an operator following the doc reaches an adopted
-// node, and back. For writing the doc: DOCTEST_HOLD=file starts the same
+// against a real Keystone, Ironic, Glance and Neutron, and the old cloud
+// of its "Move machines from another cloud" (oldCloud), with the binaries
+// built from this tree: an operator following the doc migrates machines
+// from an inventory, adopts a node enrolled by hand and back, and moves
+// machines from the old cloud's Ironic and one back. For writing the doc: DOCTEST_HOLD=file starts the same
 // services, writes the shell's environment to file and waits until it is
 // removed, to try commands by hand (DOCTEST_BIN=dir takes the binaries from
 // dir instead of building them); DOCTEST_OUT=file keeps all the blocks'

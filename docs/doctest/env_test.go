@@ -21,8 +21,10 @@ import (
 const repoRoot = "../.."
 
 // world is what the operator's shell blocks run against: a Keystone with
-// Ironic, Glance and Neutron in its catalog, as a cloud has them, and a
-// working directory holding bin/ as `make build` leaves it.
+// Ironic, Glance and Neutron in its catalog, as a cloud has them; the old
+// cloud machines move from (oldCloud), its admin-openrc in
+// $HOME/old-openrc; and a working directory holding bin/ as `make build`
+// leaves it.
 type world struct {
 	// Root stands for / in the doc's absolute paths (Rewrite).
 	Root string
@@ -65,8 +67,9 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	var (
-		ks *keystone.Keystone
-		c  *cloud.Cloud
+		ks  *keystone.Keystone
+		c   *cloud.Cloud
+		old *oldCloud
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -84,12 +87,19 @@ func newWorld(t *testing.T) *world {
 		c, err = cloud.Start(gctx, cloud.Options{Dir: filepath.Join(dir, "cloud"), Glance: true, Neutron: true, DieWithParent: true})
 		return err
 	})
+	g.Go(func() (err error) {
+		old, err = startOldCloud(gctx, filepath.Join(dir, "old"))
+		return err
+	})
 	err := g.Wait()
 	if ks != nil {
 		t.Cleanup(ks.Stop)
 	}
 	if c != nil {
 		t.Cleanup(c.Stop)
+	}
+	if old != nil {
+		t.Cleanup(old.Stop)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -104,6 +114,9 @@ func newWorld(t *testing.T) *world {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := old.writeOpenrc(filepath.Join(home, "old-openrc")); err != nil {
+		t.Fatal(err)
 	}
 	w.Env = []string{
 		"PATH=" + filepath.Join(w.Root, "usr/local/bin") + ":" + os.Getenv("PATH"),
