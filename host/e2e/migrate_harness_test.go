@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,22 +42,40 @@ const migPortPrefix = "mogan-migration-"
 // ironic.
 const migBackend = "ironic"
 
-// migStartCloud starts Ironic (automated cleaning on, redfish
-// enabled), Glance and Neutron, and one image in Glance for the
-// machines; it returns the cloud and the image's id.
+// The migration tests share one cloud, started by the first of them
+// (each service ends with the test binary): its start is half a minute to
+// a minute of a loaded 2-core machine. Each test keeps to its own names,
+// MACs and addresses, and judges what it left by what it added.
+var (
+	migCloudOnce sync.Once
+	migCloudDir  string
+	migCloudC    *cloud.Cloud
+	migCloudErr  error
+)
+
+// migStartCloud returns the shared cloud — Ironic (automated cleaning on,
+// redfish enabled), Glance and Neutron — and a new image in its Glance
+// for the test's machines.
 func migStartCloud(t *testing.T) (*cloud.Cloud, string) {
 	t.Helper()
-	c, err := cloud.Start(t.Context(), cloud.Options{Dir: t.TempDir(), Glance: true, Neutron: true, DieWithParent: true,
-		IronicAutomatedClean: true, IronicRedfish: true})
-	if err != nil {
-		t.Fatal(err)
+	migCloudOnce.Do(func() {
+		if migCloudDir, migCloudErr = os.MkdirTemp("", "mogan-e2e-migrate-"); migCloudErr != nil {
+			return
+		}
+		// Not t.Context(): the cloud outlives this test.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		migCloudC, migCloudErr = cloud.Start(ctx, cloud.Options{Dir: migCloudDir, Glance: true, Neutron: true, DieWithParent: true,
+			IronicAutomatedClean: true, IronicRedfish: true})
+	})
+	if migCloudErr != nil {
+		t.Fatalf("starting the migration tests' cloud: %v", migCloudErr)
 	}
-	t.Cleanup(c.Stop)
 	image := uuid.NewString()
-	if err := c.Glance.CreateImage(t.Context(), image, "migrated-machines"); err != nil {
+	if err := migCloudC.Glance.CreateImage(t.Context(), image, "migrated-machines-of-"+t.Name()); err != nil {
 		t.Fatal(err)
 	}
-	return c, image
+	return migCloudC, image
 }
 
 // migHostConfig is a host on the Ironic driver at ironicURL with
@@ -77,6 +96,9 @@ type migMachine struct {
 	Image string
 	// PowerState, when set, is the machine description's power_state.
 	PowerState string
+	// NoNetwork: the NICs name no Neutron network (no Neutron port is
+	// made, the server has no addresses).
+	NoNetwork bool
 	// Driver, DriverInfo and Secret (the one secret field) default to
 	// fake-hardware, an IPMI-like address and ipmi_password.
 	Driver     string
@@ -178,6 +200,10 @@ func migYAML(ms []migMachine, network string) string {
 		}
 		b.WriteString("    ports:\n")
 		for i, mac := range m.MACs {
+			if m.NoNetwork {
+				fmt.Fprintf(&b, "      - {mac: %q}\n", mac)
+				continue
+			}
 			fmt.Fprintf(&b, "      - {mac: %q, network: %s, fixed_ips: [%s]}\n", mac, network, m.IPs[i])
 		}
 	}
@@ -606,20 +632,36 @@ func migServers(t *testing.T, hostURL string) map[string]migServer {
 	return out
 }
 
-// migLeftovers says what refused or rolled-back migrations left behind: a
-// node with a marker whose migration is not done, a Neutron port of ours
-// whose migration is not done. "" when nothing.
-func migLeftovers(t *testing.T, c *cloud.Cloud, done map[string]bool) string {
+// migMarks are the Ironic nodes carrying a migration's marker and the
+// Neutron ports of ours, by id: what a test's migrations may have added
+// to the shared cloud is what is not in it before.
+func migMarks(t *testing.T, c *cloud.Cloud) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for id := range migMarkedNodes(t, c.Ironic.URL) {
+		out[id] = true
+	}
+	for id := range migOurPorts(t, c) {
+		out[id] = true
+	}
+	return out
+}
+
+// migLeftovers says what refused or rolled-back migrations left behind
+// since before (migMarks): a node with a marker whose migration is not
+// done, a Neutron port of ours whose migration is not done. "" when
+// nothing.
+func migLeftovers(t *testing.T, c *cloud.Cloud, before, done map[string]bool) string {
 	t.Helper()
 	var left []string
 	for id, n := range migMarkedNodes(t, c.Ironic.URL) {
-		if !done[n.marker()] {
+		if !before[id] && !done[n.marker()] {
 			left = append(left, fmt.Sprintf("node %s (%s, %s) of migration %s", id, deref(n.Name), n.ProvisionState, n.marker()))
 		}
 	}
 	for id, p := range migOurPorts(t, c) {
-		if !done[p.migration()] {
-			left = append(left, fmt.Sprintf("Neutron port %s (MAC %s, %v) of migration %s", id, p.MAC, p.ips(), p.migration()))
+		if !before[id] && !done[p.migration()] {
+			left = append(left, fmt.Sprintf("Neutron port %s (MAC %s, %v, bound %q) of migration %s", id, p.MAC, p.ips(), p.HostID, p.migration()))
 		}
 	}
 	slices.Sort(left)
@@ -698,6 +740,12 @@ func migCheckMigrated(mc migMachine, m migView, n migNode, ports []migPort, neut
 			continue
 		}
 		vif, _ := p.Extra["vif_port_id"].(string)
+		if mc.NoNetwork {
+			if vif != "" {
+				wrong("port %s: VIF %s where the machine names no network", mac, vif)
+			}
+			continue
+		}
 		np, ok := neutron[vif]
 		switch {
 		case !ok:
