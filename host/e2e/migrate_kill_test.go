@@ -79,7 +79,6 @@ type migKillCase struct {
 	// store.
 	intents []string
 	result  migView
-	row     []string // the matrix's row
 }
 
 func phaseName(p holdproxy.Phase) string {
