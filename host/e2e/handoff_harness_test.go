@@ -528,16 +528,24 @@ func serversByNodeTB(t testing.TB, hostURL string) map[string]serverRow {
 
 // migrationDoc is a migration as the API shows it.
 type migrationDoc struct {
-	UUID       string  `json:"uuid"`
-	Status     string  `json:"status"`
-	NodeUUID   string  `json:"node_uuid"`
-	ServerUUID *string `json:"server_uuid"`
-	Error      *string `json:"error"`
-	Steps      []struct {
-		Name   string  `json:"name"`
-		Status string  `json:"status"`
-		Error  *string `json:"error"`
-	} `json:"steps"`
+	UUID       string          `json:"uuid"`
+	Status     string          `json:"status"`
+	NodeUUID   string          `json:"node_uuid"`
+	ServerUUID *string         `json:"server_uuid"`
+	Error      *string         `json:"error"`
+	Steps      []migrationStep `json:"steps"`
+}
+
+// migrationStep is one step of a migrationDoc.
+type migrationStep struct {
+	Name   string  `json:"name"`
+	Status string  `json:"status"`
+	Error  *string `json:"error"`
+}
+
+// hasStep reports whether the migration recorded a step of that name.
+func (m migrationDoc) hasStep(name string) bool {
+	return slices.ContainsFunc(m.Steps, func(s migrationStep) bool { return s.Name == name })
 }
 
 // stepsString is a migration's steps for a message.
@@ -690,4 +698,27 @@ func migrateRows(t testing.TB, r cliResult) map[string]handoffRow {
 		out[row.Machine] = row
 	}
 	return out
+}
+
+// portInB gives B a node of its own with a port of that MAC, and returns
+// the node.
+func (e *handoffEnv) portInB(t testing.TB, mac string) string {
+	t.Helper()
+	owner := uuid.NewString()
+	if code := ironicDo(t, http.MethodPost, e.B.URL, "/v1/nodes", map[string]any{"uuid": owner, "driver": "fake-hardware", "name": "owner-of-" + strings.ReplaceAll(mac, ":", "")}, nil); code != http.StatusCreated {
+		t.Fatalf("creating B's node: %d", code)
+	}
+	if code := ironicDo(t, http.MethodPost, e.B.URL, "/v1/ports", map[string]any{"node_uuid": owner, "address": mac}, nil); code != http.StatusCreated {
+		t.Fatalf("creating B's port with MAC %s: %d", mac, code)
+	}
+	return owner
+}
+
+// addPort adds to what B holds a node of its own with a port of that MAC
+// (portInB's).
+func (inv *targetInventory) addPort(node, mac string) {
+	inv.Nodes = append(inv.Nodes, node)
+	inv.MACs = append(inv.MACs, mac)
+	slices.Sort(inv.Nodes)
+	slices.Sort(inv.MACs)
 }
