@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mogan-manage/mogan-manage/shared/driver"
 )
@@ -42,7 +43,12 @@ func TestOperatorDoc(t *testing.T) {
 	if runs < 10 {
 		t.Fatalf("%s has %d shell blocks that run; the walk-through has more", doc, runs)
 	}
-	problems, output := runBlocks(t.Context(), doc, blocks, newWorld(t))
+	start := time.Now()
+	w := newWorld(t)
+	started := time.Now()
+	problems, output := runBlocks(t.Context(), doc, blocks, w)
+	// The budget is a few minutes on two quiet cores: these say where it goes.
+	t.Logf("the clouds started in %s; the %d blocks ran in %s", started.Sub(start).Round(time.Second), runs, time.Since(started).Round(time.Second))
 	if out := os.Getenv("DOCTEST_OUT"); out != "" {
 		if err := os.WriteFile(out, []byte(output), 0o600); err != nil {
 			t.Error(err)
