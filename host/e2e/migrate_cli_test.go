@@ -25,7 +25,7 @@ func TestMigrateCLIInterruptedThenRerun(t *testing.T) {
 	const n = 200
 	c, image := migStartCloud(t)
 	before := migMarks(t, c)
-	h := startHost(t, migHostConfig(t, c, "", c.Ironic.URL, c.Neutron.URL, ""))
+	h := migStartHost(t, migHostConfig(t, c, "", c.Ironic.URL, c.Neutron.URL, ""))
 	env := []string{"MOGAN_URL=" + h.URL}
 	ms := migMachines("fleet", 0x90, n, 1, image)
 	for i := range ms {
@@ -118,7 +118,7 @@ func TestMigrateCLIInterruptedThenRerun(t *testing.T) {
 // the node uuid each dry run picks anew.
 func TestMigrateCSVAndYAMLSamePlan(t *testing.T) {
 	c, image := migStartCloud(t)
-	h := startHost(t, migHostConfig(t, c, "", c.Ironic.URL, c.Neutron.URL, ""))
+	h := migStartHost(t, migHostConfig(t, c, "", c.Ironic.URL, c.Neutron.URL, ""))
 	env := []string{"MOGAN_URL=" + h.URL}
 	ms := migMachines("forms", 0xa0, 4, 2, image)
 	ms[1].PowerState = "power on"

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/mogan-manage/mogan-manage/testenv/cloud"
 	"github.com/mogan-manage/mogan-manage/testenv/ironic"
+	"github.com/mogan-manage/mogan-manage/testenv/proctest"
 )
 
 // The harness of the migration tests (issue 17): a cloud whose Ironic
@@ -888,4 +890,48 @@ func secretHits(where, text string) []string {
 		out = append(out, fmt.Sprintf("%s: …%s…", where, text[max(0, at-200):min(len(text), at+len(migSecret)+60)]))
 		i = at + len(migSecret)
 	}
+}
+
+// migStartHost is startHost for the migration tests: a failing test shows
+// the lines of the host's log its messages pick (the migration's, the
+// node's), not each host's whole log — the kill matrix runs thirty.
+// Only the host's warnings and errors follow a failure, at most 20.
+func migStartHost(t *testing.T, conf string) *host {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "mogan.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var port string
+	for _, line := range strings.Split(conf, "\n") {
+		if v, ok := strings.CutPrefix(line, "port = "); ok {
+			port = v
+		}
+	}
+	h := &host{URL: "http://127.0.0.1:" + port, logs: &proctest.Buffer{}, done: make(chan struct{})}
+	h.cmd = exec.Command(filepath.Join(binDir, "mogan-api"), "--config-file", path)
+	h.cmd.Stdout, h.cmd.Stderr = h.logs, h.logs
+	if err := h.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = h.cmd.Wait(); close(h.done) }()
+	t.Cleanup(func() {
+		h.stop(t)
+		if t.Failed() {
+			if lines := migLogLines(h.logs.String(), 20, "[ERROR]", "[WARN]"); lines != "" {
+				t.Logf("mogan-api at %s, its warnings and errors:\n%s", h.URL, lines)
+			}
+		}
+	})
+	for deadline := time.Now().Add(60 * time.Second); !h.started(); time.Sleep(50 * time.Millisecond) {
+		select {
+		case <-h.done:
+			t.Fatalf("mogan-api exited at start-up:\n%s", migTail(h.logs.String(), 30))
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mogan-api did not answer in 60 s:\n%s", migTail(h.logs.String(), 30))
+		}
+	}
+	return h
 }

@@ -140,12 +140,12 @@ func migKillSingle(t *testing.T, c *cloud.Cloud, batch []*migKillCase) {
 	for _, kc := range batch {
 		kc.dbPath = filepath.Join(t.TempDir(), "mogan.sqlite")
 		ironicURL, neutronURL := migProxied(t, c, kc)
-		kc.killed = startHost(t, migHostConfig(t, c, "sqlite://"+kc.dbPath, ironicURL, neutronURL, "[manage]\nreconcile_interval = 0\n"))
+		kc.killed = migStartHost(t, migHostConfig(t, c, "sqlite://"+kc.dbPath, ironicURL, neutronURL, "[manage]\nreconcile_interval = 0\n"))
 	}
 	migKillAll(t, c, batch)
 	for _, kc := range batch {
 		kc.intents = intentServers(t, kc.dbPath)
-		kc.after = startHost(t, migHostConfig(t, c, "sqlite://"+kc.dbPath, c.Ironic.URL, c.Neutron.URL, "[manage]\nreconcile_interval = 1\n"))
+		kc.after = migStartHost(t, migHostConfig(t, c, "sqlite://"+kc.dbPath, c.Ironic.URL, c.Neutron.URL, "[manage]\nreconcile_interval = 1\n"))
 	}
 }
 
@@ -161,10 +161,10 @@ func migKillReplicas(t *testing.T, c *cloud.Cloud, batch []*migKillCase) {
 	// killed one's migration (its lease run out), through its own proxy.
 	for i, kc := range batch {
 		ironicURL, neutronURL := migProxied(t, c, kc)
-		kc.killed = startHost(t, withHost(migHostConfig(t, c, db, ironicURL, neutronURL, "[manage]\nreconcile_interval = 0\nintent_lease = 3\n"),
+		kc.killed = migStartHost(t, withHost(migHostConfig(t, c, db, ironicURL, neutronURL, "[manage]\nreconcile_interval = 0\nintent_lease = 3\n"),
 			fmt.Sprintf("replica-%d", i)))
 	}
-	after := startHost(t, survivor)
+	after := migStartHost(t, survivor)
 	for _, kc := range batch {
 		kc.after = after
 	}

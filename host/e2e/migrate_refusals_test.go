@@ -30,7 +30,7 @@ import (
 func TestMigrateRefusals(t *testing.T) {
 	c, image := migStartCloud(t)
 	before := migMarks(t, c)
-	h := startHost(t, migHostConfig(t, c, "", c.Ironic.URL, c.Neutron.URL, ""))
+	h := migStartHost(t, migHostConfig(t, c, "", c.Ironic.URL, c.Neutron.URL, ""))
 	ctx := t.Context()
 	// What is in the way: a node of Ironic's with a port (its VIF in no
 	// Neutron), and a Neutron port holding an address with another MAC.

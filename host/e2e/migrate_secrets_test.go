@@ -41,7 +41,7 @@ func TestMigrateSecretsNeverLeak(t *testing.T) {
 	var logs strings.Builder
 
 	// The CLI: a dry run and a run with one failure, then the listing.
-	h := startHost(t, conf(c.Ironic.URL))
+	h := migStartHost(t, conf(c.Ironic.URL))
 	env := []string{"MOGAN_URL=" + h.URL}
 	ms := migMachines("secret", 0xb0, 2, 1, image)
 	bmc := redfishAt(migMachines("secret-bmc", 0xb1, 1, 1, image)[0], freePort(t))
@@ -104,7 +104,7 @@ func TestMigrateSecretsNeverLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(proxy.Close)
-	killed := startHost(t, conf(proxy.URL))
+	killed := migStartHost(t, conf(proxy.URL))
 	rule := proxy.Hold(http.MethodPost, `^/v1/ports$`, holdproxy.AfterForward)
 	if code, _ := seen.request(t, http.MethodPost, killed.URL+"/v1/migrations", migBody(t, extra[2], "provisioning", true)); code != http.StatusAccepted {
 		t.Fatalf("the migration to kill: %d", code)
@@ -118,7 +118,7 @@ func TestMigrateSecretsNeverLeak(t *testing.T) {
 	proxy.Close()
 	storeWhileDown := dumpPostgres(t, db)
 	logs.WriteString(killed.logs.String())
-	restarted := startHost(t, conf(c.Ironic.URL))
+	restarted := migStartHost(t, conf(c.Ironic.URL))
 	all := migWait(t, restarted.URL, 2*time.Minute)
 	seen.readEverything(t, restarted.URL)
 	restarted.stop(t)

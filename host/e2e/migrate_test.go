@@ -84,7 +84,7 @@ func TestMigrateQuick(t *testing.T) {
 	c, image := migStartCloud(t)
 	before := migMarks(t, c)
 	dbPath := filepath.Join(t.TempDir(), "mogan.sqlite")
-	h := startHost(t, migHostConfig(t, c, "sqlite://"+dbPath, c.Ironic.URL, c.Neutron.URL, "[oslo_messaging_notifications]\ndriver = log\n"))
+	h := migStartHost(t, migHostConfig(t, c, "sqlite://"+dbPath, c.Ironic.URL, c.Neutron.URL, "[oslo_messaging_notifications]\ndriver = log\n"))
 	env := []string{"MOGAN_URL=" + h.URL}
 	ms := migMachines("quick", 0x31, 3, 2, image)
 	bmc := redfishAt(migMachines("quick-bmc", 0x34, 1, 1, image)[0], freePort(t))
@@ -174,7 +174,7 @@ func TestMigrateQuick(t *testing.T) {
 func TestMigrateFiftyWithAdopt(t *testing.T) {
 	const n = 50
 	c, image := migStartCloud(t)
-	h := startHost(t, migHostConfig(t, c, "", c.Ironic.URL, c.Neutron.URL, ""))
+	h := migStartHost(t, migHostConfig(t, c, "", c.Ironic.URL, c.Neutron.URL, ""))
 	env := []string{"MOGAN_URL=" + h.URL}
 	ms := migMachines("fifty", 0x40, n, 1, image)
 	inv, secrets := migWriteInventory(t, "inventory.yaml", migYAML(ms, "provisioning"))
