@@ -112,6 +112,18 @@ bench-ironic: build test-deps
 	$(BIN)/bench-ironic -bin $(BIN) -nodes $(NODES) -runs $(RUNS) -adoptions $(ADOPTIONS) \
 	  -concurrency $(CONCURRENCY) -postgres '$(POSTGRES)'
 
+# Migrations from an inventory (docs/performance.md, "Migrations"):
+# MIGRATE_NODES machines through `mogan migrate --adopt --concurrency
+# MIGRATE_CONCURRENCY`, side by side with a script making the same Ironic
+# and Neutron requests directly at that concurrency; the median of RUNS,
+# a markdown table with the load average.
+.PHONY: bench-migrate
+MIGRATE_NODES       ?= 200
+MIGRATE_CONCURRENCY ?= 8
+bench-migrate: build test-deps
+	$(GO) build -o $(BIN)/bench-migrate ./testenv/cmd/bench-migrate
+	$(BIN)/bench-migrate -bin $(BIN) -nodes $(MIGRATE_NODES) -runs $(RUNS) -concurrency $(MIGRATE_CONCURRENCY)
+
 lint: $(TOOLS)/golangci-lint
 	gofmt -l $$(git ls-files '*.go') | grep -v '\.pb\.go$$' | (! grep .)
 	$(GO) vet ./...
