@@ -15,8 +15,10 @@ import (
 	"time"
 )
 
-// runTimeout bounds a whole document's shell blocks.
-const runTimeout = 10 * time.Minute
+// runTimeout bounds a whole document's shell blocks: the operator guide's
+// take a few minutes on two quiet cores, and several times that when the
+// machine runs other suites beside them (make test).
+const runTimeout = 15 * time.Minute
 
 // markerRE finds the line the script prints before each block.
 var markerRE = regexp.MustCompile(`(?m)^@@doctest block at line (\d+)@@$`)
