@@ -61,7 +61,7 @@ func (a *app) runExport(ctx context.Context, f migrateFlags, args []string) erro
 	var out bytes.Buffer
 	if inventory.Format(f.out) == inventory.YAML {
 		fmt.Fprintf(&out, "# The nodes of backend %s, exported by mogan migrate --export: an inventory\n", f.from)
-		out.WriteString("# for mogan migrate -i (docs/migrate.md). The fields each machine lists under\n")
+		out.WriteString("# for mogan migrate -i (docs/operator.md §5). The fields each machine lists under\n")
 		out.WriteString("# secrets are masked by the source: give their values in a secrets file.\n")
 	}
 	if err := inventory.Write(&out, inventory.Format(f.out), machines); err != nil {
