@@ -45,8 +45,9 @@ const migPortPrefix = "mogan-migration-"
 const migBackend = "ironic"
 
 // The migration tests share one cloud, started by the first of them
-// (each service ends with the test binary): its start is half a minute to
-// a minute of a loaded 2-core machine. Each test keeps to its own names,
+// (each service ends with the test binary, and the next binary removes
+// its directory): its start is half a minute to a minute of a loaded
+// 2-core machine. Each test keeps to its own names,
 // MACs and addresses, and judges what it left by what it added.
 var (
 	migCloudOnce sync.Once
@@ -61,7 +62,17 @@ var (
 func migStartCloud(t *testing.T) (*cloud.Cloud, string) {
 	t.Helper()
 	migCloudOnce.Do(func() {
-		if migCloudDir, migCloudErr = os.MkdirTemp("", "mogan-e2e-migrate-"); migCloudErr != nil {
+		// Its directory names this process; those of test binaries that
+		// have exited (their services ended with them) are removed.
+		stale, _ := filepath.Glob(filepath.Join(os.TempDir(), "mogan-e2e-migrate-*"))
+		for _, dir := range stale {
+			var pid int
+			if _, err := fmt.Sscanf(filepath.Base(dir), "mogan-e2e-migrate-%d", &pid); err == nil && !proctest.Alive(pid) {
+				_ = os.RemoveAll(dir)
+			}
+		}
+		migCloudDir = filepath.Join(os.TempDir(), fmt.Sprintf("mogan-e2e-migrate-%d", os.Getpid()))
+		if migCloudErr = os.Mkdir(migCloudDir, 0o700); migCloudErr != nil {
 			return
 		}
 		// Not t.Context(): the cloud outlives this test.

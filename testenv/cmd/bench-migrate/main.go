@@ -36,6 +36,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -45,6 +46,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -101,10 +103,12 @@ type bench struct {
 	hc        *http.Client
 	batch     int // machines made so far, for fresh names, MACs and IPs
 	lines     []string
+	mu        sync.Mutex // guards retries
+	retries   []string   // the 5xx answers the raw side retried, the host's reruns
 	loadStart string
 }
 
-func run(ctx context.Context, o options) error {
+func run(ctx context.Context, o options) (err error) {
 	bin, err := filepath.Abs(o.bin)
 	if err != nil {
 		return err
@@ -119,11 +123,13 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	if o.keep {
-		logf("working directory %s (kept)", dir)
-	} else {
-		defer func() { _ = os.RemoveAll(dir) }()
-	}
+	defer func() {
+		if o.keep || err != nil {
+			logf("working directory %s (kept: the services' and the host's logs)", dir)
+			return
+		}
+		_ = os.RemoveAll(dir)
+	}()
 	b := &bench{o: o, dir: dir, hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 2 * time.Minute},
 		loadStart: loadAverage()}
 
@@ -172,14 +178,17 @@ func run(ctx context.Context, o options) error {
 			f    func(context.Context, int) error
 			out  *[]time.Duration
 		}{{"host", b.hostSide, &hostTimes}, {"raw", b.rawSide, &rawTimes}} {
-			before := b.cpu()
+			before, ironicAt, neutronAt := b.cpu(), fileSize(b.ironic.Log), fileSize(b.neutronLog())
 			start := time.Now()
 			if err := side.f(ctx, o.nodes); err != nil {
 				return fmt.Errorf("run %d, %s: %w", i+1, side.name, err)
 			}
 			d := time.Since(start)
 			*side.out = append(*side.out, d)
-			line := fmt.Sprintf("run %d, %s: %.1f s wall, load %s; CPU s: %s", i+1, side.name, d.Seconds(), loadAverage(), b.cpu().since(before))
+			// A service logs a request just after answering it.
+			time.Sleep(300 * time.Millisecond)
+			line := fmt.Sprintf("run %d, %s: %.1f s wall, load %s; CPU s: %s; Ironic requests: %s; Neutron requests: %s", i+1, side.name,
+				d.Seconds(), loadAverage(), b.cpu().since(before), requests(b.ironic.Log, ironicAt), requests(b.neutronLog(), neutronAt))
 			logf("%s", line)
 			b.lines = append(b.lines, line)
 		}
@@ -231,31 +240,45 @@ func (b *bench) hostSide(ctx context.Context, n int) error {
 	if err := os.WriteFile(secretsPath, []byte("\"*\":\n  ipmi_password: "+secret+"\n"), 0o600); err != nil {
 		return err
 	}
+	// A machine that failed (Neutron on SQLite answers 500 now and then
+	// under load) is migrated by running the command again, as an
+	// operator would: the rerun skips what is done.
+	for attempt := 0; ; attempt++ {
+		failed, err := b.runMigrate(ctx, invPath, secretsPath)
+		if err != nil || len(failed) == 0 {
+			return err
+		}
+		if attempt == 2 {
+			return fmt.Errorf("mogan migrate: %d machines still failed after two reruns: %s", len(failed), strings.Join(failed, "; "))
+		}
+		b.retries = append(b.retries, fmt.Sprintf("host: reran mogan migrate for %d failed (%s)", len(failed), strings.Join(failed, "; ")))
+	}
+}
+
+// runMigrate runs `mogan migrate --adopt` once and returns the reasons of
+// the machines that failed.
+func (b *bench) runMigrate(ctx context.Context, invPath, secretsPath string) ([]string, error) {
 	cmd := exec.CommandContext(ctx, filepath.Join(b.o.bin, "mogan"), "migrate", "-i", invPath, "--to", "ironic", "--adopt",
 		"--secrets-file", secretsPath, "--concurrency", strconv.Itoa(b.o.concurrency), "-f", "json")
 	cmd.Env = append(os.Environ(), "MOGAN_URL="+b.host.URL)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("mogan migrate: %w\n%s", err, tail(stderr.String(), 10))
-	}
+	err := cmd.Run()
 	var results []struct {
 		Machine string `json:"machine"`
 		Outcome string `json:"outcome"`
+		Reason  string `json:"reason"`
 	}
-	if err := json.Unmarshal(stdout.Bytes(), &results); err != nil {
-		return fmt.Errorf("mogan migrate -f json: %w", err)
+	if jerr := json.Unmarshal(stdout.Bytes(), &results); jerr != nil {
+		return nil, fmt.Errorf("mogan migrate: %w, -f json: %w\n%s", err, jerr, tail(stderr.String(), 10))
 	}
-	migrated := 0
+	var failed []string
 	for _, r := range results {
-		if r.Outcome == "migrated" {
-			migrated++
+		if r.Outcome != "migrated" && r.Outcome != "skipped" {
+			failed = append(failed, r.Machine+": "+r.Reason)
 		}
 	}
-	if migrated != n {
-		return fmt.Errorf("mogan migrate migrated %d of %d machines\n%s", migrated, n, tail(stderr.String(), 10))
-	}
-	return nil
+	return failed, nil
 }
 
 // rawSide migrates n machines with the requests alone, o.concurrency at
@@ -360,6 +383,11 @@ func (b *bench) waitState(ctx context.Context, node, want string) error {
 // call sends one request (JSON body, Ironic's microversion) and decodes
 // its answer into out; a status other than want is an error.
 func (b *bench) call(ctx context.Context, url, method string, body, out any, want int) error {
+	return b.callTry(ctx, url, method, body, out, want, 0)
+}
+
+// callTry is call's retry-th try.
+func (b *bench) callTry(ctx context.Context, url, method string, body, out any, want, retry int) error {
 	var r io.Reader
 	if body != nil {
 		data, err := json.Marshal(body)
@@ -383,6 +411,15 @@ func (b *bench) call(ctx context.Context, url, method string, body, out any, wan
 	if err != nil {
 		return err
 	}
+	if resp.StatusCode >= 500 && retry < 3 {
+		// Neutron on SQLite answers 500 now and then under load: the
+		// script tries again, as the host's rerun does.
+		b.mu.Lock()
+		b.retries = append(b.retries, fmt.Sprintf("raw: %s %s answered %d, retried", method, url, resp.StatusCode))
+		b.mu.Unlock()
+		time.Sleep(time.Duration(retry+1) * 200 * time.Millisecond)
+		return b.callTry(ctx, url, method, body, out, want, retry+1)
+	}
 	if resp.StatusCode != want {
 		return fmt.Errorf("%s %s: %d %s", method, url, resp.StatusCode, tail(string(data), 3))
 	}
@@ -390,6 +427,64 @@ func (b *bench) call(ctx context.Context, url, method string, body, out any, wan
 		return json.Unmarshal(data, out)
 	}
 	return nil
+}
+
+// neutronLog is the path of Neutron's log (testenv/neutron writes it in
+// its directory).
+func (b *bench) neutronLog() string { return filepath.Join(b.dir, "neutron", "neutron.log") }
+
+// fileSize is the size of the file at path (0 when it cannot be read).
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// requests counts the requests a service's log (eventlet's access lines,
+// `"GET /v1/nodes/… HTTP/1.1" status: 200 …`) holds from offset on, by
+// method and path with uuids folded.
+func requests(logPath string, offset int64) string {
+	f, err := os.Open(logPath)
+	if err != nil {
+		return "?"
+	}
+	defer func() { _ = f.Close() }()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return "?"
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return "?"
+	}
+	counts := map[string]int{}
+	total := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		_, req, ok := strings.Cut(line, `"`)
+		if !ok || !strings.Contains(req, " HTTP/1.") {
+			continue
+		}
+		req, _, _ = strings.Cut(req, " HTTP/1.")
+		req, _, _ = strings.Cut(req, "?")
+		method, path, ok := strings.Cut(req, " ")
+		if !ok || !strings.HasPrefix(path, "/") {
+			continue
+		}
+		parts := strings.Split(path, "/")
+		for i, p := range parts {
+			if uuid.Validate(p) == nil {
+				parts[i] = "{id}"
+			}
+		}
+		counts[method+" "+strings.Join(parts, "/")]++
+		total++
+	}
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		out = append(out, fmt.Sprintf("%s ×%d", k, counts[k]))
+	}
+	return fmt.Sprintf("%d (%s)", total, strings.Join(out, ", "))
 }
 
 // cpuTimes are the CPU seconds of the processes a run uses.
@@ -492,6 +587,12 @@ func (b *bench) print(w io.Writer, host, raw time.Duration) error {
 	out.WriteString("\nruns:\n")
 	for _, l := range b.lines {
 		out.WriteString("  " + l + "\n")
+	}
+	if len(b.retries) > 0 {
+		fmt.Fprintf(&out, "\nretries (counted in the times above): %d\n", len(b.retries))
+		for _, l := range b.retries {
+			out.WriteString("  " + l + "\n")
+		}
 	}
 	_, err := io.WriteString(w, out.String())
 	return err
