@@ -8,6 +8,8 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -23,6 +25,7 @@ import (
 	"github.com/mogan-manage/mogan-manage/testenv/glance"
 	"github.com/mogan-manage/mogan-manage/testenv/ironic"
 	"github.com/mogan-manage/mogan-manage/testenv/neutron"
+	"github.com/mogan-manage/mogan-manage/testenv/proctest"
 )
 
 // The handoff of issue 18 (DESIGN, "Migration": the source capabilities,
@@ -115,9 +118,11 @@ func startHandoffEnv(t *testing.T, o handoffEnvOptions) *handoffEnv {
 			return err
 		})
 	}
+	began := time.Now()
 	if err := g.Wait(); err != nil {
 		t.Fatalf("starting the two clouds: %v", err)
 	}
+	defer func() { t.Logf("the two clouds started in %s", time.Since(began).Round(100*time.Millisecond)) }()
 	var err error
 	if e.NetworkID, err = e.Neutron.CreateNetwork(t.Context(), e.Network); err != nil {
 		t.Fatal(err)
@@ -136,11 +141,20 @@ func startHandoffEnv(t *testing.T, o handoffEnvOptions) *handoffEnv {
 
 // handoffURLs are where the host reaches A, B and B's Neutron: the
 // services or proxies in front of them ("" is the service).
-type handoffURLs struct{ a, b, neutron string }
+type handoffURLs struct {
+	a, b, neutron string
+	// timeout is how many seconds the host waits for an answer of either
+	// Ironic (each request, and the driver's call_timeout) or Neutron; 0
+	// is the default minute. A request a proxy holds until the host is
+	// killed must not fail first.
+	timeout int
+	// neutronTimeout is Neutron's alone, when not 0.
+	neutronTimeout int
+}
 
 // hostConfig is a host on db ("" a fresh SQLite) whose backends are a
 // and b, with B's Neutron (and Glance), its reconciler every second;
-// extra is appended.
+// extra is appended, in [manage] until it names another section.
 func (e *handoffEnv) hostConfig(t *testing.T, db string, at handoffURLs, extra string) string {
 	t.Helper()
 	or := func(u, def string) string {
@@ -149,29 +163,36 @@ func (e *handoffEnv) hostConfig(t *testing.T, db string, at handoffURLs, extra s
 		}
 		return u
 	}
-	backends := fmt.Sprintf(`call_timeout = 60
+	timeout, neutronTimeout := 60, at.neutronTimeout
+	if at.timeout != 0 {
+		timeout = at.timeout
+	}
+	if neutronTimeout == 0 {
+		neutronTimeout = timeout
+	}
+	backends := fmt.Sprintf(`call_timeout = %[4]d
 
 [a]
 driver = ironic
-url = %s
+url = %[1]s
 auth_type = none
+timeout = %[4]d
 
 [b]
 driver = ironic
-url = %s
+url = %[2]s
 auth_type = none
+timeout = %[4]d
 
 [neutron]
-url = %s
+url = %[3]s
 auth_type = none
-
-[manage]
-reconcile_interval = 1
-`, or(at.a, e.A.URL), or(at.b, e.B.URL), or(at.neutron, e.Neutron.URL))
+timeout = %[5]d
+`, or(at.a, e.A.URL), or(at.b, e.B.URL), or(at.neutron, e.Neutron.URL), timeout, neutronTimeout)
 	if e.Glance != nil {
 		backends += fmt.Sprintf("\n[glance]\nurl = %s\nauth_type = none\n", e.Glance.URL)
 	}
-	conf := hostConfig(t, db, backends+extra)
+	conf := hostConfig(t, db, backends+"\n[manage]\nreconcile_interval = 1\n"+extra)
 	return strings.Replace(conf, "[DEFAULT]\n", "[DEFAULT]\nenabled_backends = a, b\n", 1)
 }
 
@@ -185,6 +206,85 @@ func (e *handoffEnv) sourceNodes(t *testing.T, n int) []ironic.Node {
 		t.Fatal(err)
 	}
 	return nodes
+}
+
+// bulkSourceNodes adds n adoptable nodes to A as ironic.Fixture.BulkLoad
+// does (one enrolled through the API, the others copies of its rows):
+// each with two ports and a portgroup, at a fraction of sourceNodes'
+// cost.
+func (e *handoffEnv) bulkSourceNodes(t *testing.T, n int) []ironic.Node {
+	t.Helper()
+	nodes, err := e.A.Fixture().BulkLoad(t.Context(), n, ironic.BulkOptions{Portgroup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nodes
+}
+
+// outage stops s (A or B) for a test that restarts it; if the test ends
+// first (it failed), s is restarted then, for the tests after it.
+func outage(t *testing.T, s *ironic.Server) (restart func()) {
+	t.Helper()
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	down := true
+	t.Cleanup(func() {
+		if down {
+			if err := s.Restart(context.WithoutCancel(t.Context())); err != nil {
+				t.Errorf("restarting Ironic at %s: %v", s.URL, err)
+			}
+		}
+	})
+	return func() {
+		t.Helper()
+		if err := s.Restart(t.Context()); err != nil {
+			t.Fatalf("restarting Ironic at %s: %v", s.URL, err)
+		}
+		down = false
+	}
+}
+
+// startHandoffHost is startHost with more time to start: a host restarted
+// after a kill repairs the adoptions it left before it answers, and on a
+// loaded machine B's Neutron may take seconds a binding.
+func startHandoffHost(t *testing.T, conf string) *host {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "mogan.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var port string
+	for _, line := range strings.Split(conf, "\n") {
+		if v, ok := strings.CutPrefix(line, "port = "); ok {
+			port = v
+		}
+	}
+	h := &host{URL: "http://127.0.0.1:" + port, logs: &proctest.Buffer{}, done: make(chan struct{})}
+	h.cmd = exec.Command(filepath.Join(binDir, "mogan-api"), "--config-file", path)
+	h.cmd.Stdout, h.cmd.Stderr = h.logs, h.logs
+	if err := h.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = h.cmd.Wait(); close(h.done) }()
+	t.Cleanup(func() {
+		h.stop(t)
+		if t.Failed() {
+			t.Logf("mogan-api log:\n%s", h.logs)
+		}
+	})
+	const limit = 3 * time.Minute
+	for deadline := time.Now().Add(limit); !h.started(); time.Sleep(100 * time.Millisecond) {
+		select {
+		case <-h.done:
+			t.Fatalf("mogan-api exited at start-up:\n%s", h.logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mogan-api did not answer in %s:\n%s", limit, h.logs)
+		}
+	}
+	return h
 }
 
 // imageMap maps each node's image to B's image (nil without Glance).
@@ -264,7 +364,11 @@ func nodeRecord(t testing.TB, base, node string) map[string]any {
 	out := withoutNoise(n)
 	for _, kind := range []string{"ports", "portgroups"} {
 		var list map[string][]map[string]any
-		if code := ironicDo(t, http.MethodGet, base, "/v1/"+kind+"?detail=True&node="+node, nil, &list); code != http.StatusOK {
+		switch code := ironicDo(t, http.MethodGet, base, "/v1/"+kind+"?detail=True&node="+node, nil, &list); code {
+		case http.StatusNotFound:
+			return nil // deleted since it was read
+		case http.StatusOK:
+		default:
 			t.Fatalf("GET %s/v1/%s of %s: %d", base, kind, node, code)
 		}
 		items := list[kind]

@@ -16,7 +16,7 @@ import (
 	"github.com/mogan-manage/mogan-manage/testenv/proctest"
 )
 
-// TestHandoffRollbacks: until the commit is recorded, any failure undoes
+// handoffRollbacks: until the commit is recorded, any failure undoes
 // what the handoff did in B and unholds the node in A (DESIGN, "The
 // handoff"). Each case hands one node over through the API and breaks it
 // one way; then the node is exactly as it was in A — maintenance off,
@@ -37,6 +37,8 @@ import (
 //   - A's Ironic stopped after the hold and the migration then cancelled
 //     (a failure before the commit while A is away): B's side is undone
 //     at once, the unhold waits for A and is done once A is back;
+//   - B's Neutron answering a port create after the host gave up on it
+//     (its timeout): the port it made is deleted too;
 //   - a cancel (DELETE /v1/migrations/{uuid}) while B verifies the BMC;
 //   - a secret missing (a masked driver_info field without its value):
 //     refused before anything changes, dry run or not;
@@ -48,9 +50,8 @@ import (
 // begins, so the handoff only goes forward (DELETE is a 409) and finishes
 // once A is back: released from A, adopted in B. A secret given goes to B
 // (masked there as in A).
-func TestHandoffRollbacks(t *testing.T) {
-	e := startHandoffEnv(t, handoffEnvOptions{glance: true, redfish: true})
-	nodes := e.sourceNodes(t, 8)
+func handoffRollbacks(t *testing.T, e *handoffEnv) {
+	nodes := e.sourceNodes(t, 9)
 	associated, err := e.A.Fixture().EnrollNode(t.Context(), uuid.NewString(), ironic.KindAssociated, "")
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +75,7 @@ func TestHandoffRollbacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(proxyB.Close)
-	h := startHost(t, e.hostConfig(t, "", handoffURLs{a: proxyA.URL, b: proxyB.URL}, ""))
+	h := startHandoffHost(t, e.hostConfig(t, "", handoffURLs{a: proxyA.URL, b: proxyB.URL}, ""))
 	hold := func(p *holdproxy.Proxy, method, pattern string, nth int, phase holdproxy.Phase) *holdproxy.Rule {
 		r := p.HoldNth(method, pattern, nth, phase)
 		t.Cleanup(func() { r.Release(); p.Clear() })
@@ -115,24 +116,18 @@ func TestHandoffRollbacks(t *testing.T) {
 			rule := hold(proxyA, http.MethodPut, `^/v1/nodes/`+nodes[2].UUID+`/maintenance$`, 0, holdproxy.AfterForward)
 			id := startMigration(t, h.URL, body).UUID
 			waitClosed(t, rule.Reached, time.Minute, "the hold never reached A")
-			if err := e.B.Stop(); err != nil {
-				t.Fatal(err)
-			}
+			restart := outage(t, e.B)
 			rule.Release()
 			// The undo cannot reach B: the node stays held in A meanwhile.
 			stillHeld(t, e, h.URL, id, nodes[2].UUID, 5*time.Second)
-			if err := e.B.Restart(t.Context()); err != nil {
-				t.Fatal(err)
-			}
+			restart()
 			return id
 		}}},
 		{"A down before the commit, then a cancel", rollback{node: nodes[3], why: "cancel", run: func(t *testing.T, body map[string]any, _ *targetInventory) string {
 			rule := hold(proxyB, http.MethodPut, `^/v1/nodes/`+nodes[3].UUID+`/states/provision$`, 1, holdproxy.BeforeForward)
 			id := startMigration(t, h.URL, body).UUID
 			waitClosed(t, rule.Reached, time.Minute, "the manage never reached B")
-			if err := e.A.Stop(); err != nil {
-				t.Fatal(err)
-			}
+			restart := outage(t, e.A)
 			if code, text := apiDo(t, http.MethodDelete, h.URL+"/v1/migrations/"+id, nil); code != http.StatusAccepted {
 				t.Errorf("DELETE the migration before its commit: %d %s, want 202", code, text)
 			}
@@ -145,10 +140,28 @@ func TestHandoffRollbacks(t *testing.T) {
 				return ""
 			})
 			stillRunning(t, h.URL, id, 3*time.Second)
-			if err := e.A.Restart(t.Context()); err != nil {
+			restart()
+			return id
+		}}},
+		{"B's Neutron answers a port create too late", rollback{node: nodes[8], why: "neutron", run: func(t *testing.T, body map[string]any, _ *targetInventory) string {
+			// A host of its own, which gives Neutron 3 s; the port
+			// create is held past that, then Neutron makes the port.
+			proxyN, err := holdproxy.Start(e.Neutron.URL)
+			if err != nil {
 				t.Fatal(err)
 			}
-			return id
+			t.Cleanup(proxyN.Close)
+			rule := hold(proxyN, http.MethodPost, `/ports$`, 1, holdproxy.AfterForward)
+			impatient := startHost(t, e.hostConfig(t, "", handoffURLs{neutron: proxyN.URL, neutronTimeout: 3}, ""))
+			id := startMigration(t, impatient.URL, body).UUID
+			waitClosed(t, rule.Reached, time.Minute, "the port create never reached Neutron")
+			m := waitMigration(t, impatient.URL, id, 3*time.Minute)
+			rule.Release()
+			impatient.stop(t)
+			if m.Status != "rolled_back" || !strings.Contains(strings.ToLower(deref(m.Error)), "neutron") {
+				t.Errorf("migration %s: %s (%q), want rolled_back naming Neutron: %s", id, m.Status, deref(m.Error), m.stepsString())
+			}
+			return "" // checked here: it is the other host's
 		}}},
 		{"a cancel while B verifies the BMC", rollback{node: nodes[4], why: "cancel", run: func(t *testing.T, body map[string]any, _ *targetInventory) string {
 			rule := hold(proxyB, http.MethodPut, `^/v1/nodes/`+nodes[4].UUID+`/states/provision$`, 1, holdproxy.BeforeForward)
@@ -204,9 +217,7 @@ func TestHandoffRollbacks(t *testing.T) {
 		rule := hold(proxyB, http.MethodPatch, `^/v1/nodes/`+n.UUID+`$`, 1, holdproxy.BeforeForward)
 		id := startMigration(t, h.URL, e.handoffRequest(n)).UUID
 		waitClosed(t, rule.Reached, 2*time.Minute, "the protection never reached B")
-		if err := e.A.Stop(); err != nil {
-			t.Fatal(err)
-		}
+		restart := outage(t, e.A)
 		rule.Release()
 		eventually(t, time.Minute, func() string {
 			m := getMigration(t, h.URL, id)
@@ -223,9 +234,7 @@ func TestHandoffRollbacks(t *testing.T) {
 		if rec == nil || rec["provision_state"] != "active" || rec["protected"] != true || rec["instance_uuid"] != nil {
 			t.Errorf("while A is down, B's node is %v; want active, protected, not adopted yet", rec)
 		}
-		if err := e.A.Restart(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+		restart()
 		if m := waitMigration(t, h.URL, id, 3*time.Minute); m.Status != "done" {
 			t.Errorf("migration %s: %s (%q), want done: %s", id, m.Status, deref(m.Error), m.stepsString())
 		}

@@ -44,7 +44,7 @@ func TestHandoffQuick(t *testing.T) {
 	t.Cleanup(proxyA.Close)
 	rule := proxyA.Hold(http.MethodPut, `^/v1/nodes/`+refused.UUID+`/maintenance$`, holdproxy.AfterForward)
 	t.Cleanup(rule.Release)
-	h := startHost(t, e.hostConfig(t, "", handoffURLs{a: proxyA.URL}, ""))
+	h := startHandoffHost(t, e.hostConfig(t, "", handoffURLs{a: proxyA.URL}, ""))
 
 	args := []string{"migrate", "--from", "a", "--to", "b", "--adopt", "-f", "json"}
 	for _, n := range nodes {
@@ -146,7 +146,29 @@ func handoffOrderWrong(t testing.TB, e *handoffEnv, node string) string {
 	return ""
 }
 
-// TestHandoffFullMove moves 50 nodes, active in A, to B with `mogan
+// TestHandoff is the handoff between two real clouds, in four parts on
+// one pair of them (each starts in tens of seconds): the full move of 50
+// nodes watched all along (handoffFullMove), the rollbacks and the
+// forward-only commit (handoffRollbacks), the SIGKILL at every request of
+// the handoff, with a restart and with two replicas (handoffKillMatrix),
+// and the export fed to an inventory migration (handoffExportThenInventory).
+// Each uses nodes of its own and a host of its own, one after the other.
+func TestHandoff(t *testing.T) {
+	e := startHandoffEnv(t, handoffEnvOptions{glance: true, redfish: true})
+	// The bulk loader's MACs follow Ironic's row ids, which a deleted
+	// (handed over) node's row gives back: both parts' nodes are loaded
+	// before any leaves A.
+	bulk := e.bulkSourceNodes(t, fullMoveNodes+2*len(handoffKillPoints)*2)
+	t.Run("full move", func(t *testing.T) { handoffFullMove(t, e, bulk[:fullMoveNodes]) })
+	t.Run("rollbacks", func(t *testing.T) { handoffRollbacks(t, e) })
+	t.Run("kill matrix", func(t *testing.T) { handoffKillMatrix(t, e, bulk[fullMoveNodes:]) })
+	t.Run("export then inventory", func(t *testing.T) { handoffExportThenInventory(t, e) })
+}
+
+// fullMoveNodes is how many nodes the full move hands over.
+const fullMoveNodes = 50
+
+// handoffFullMove moves 50 nodes, active in A, to B with `mogan
 // migrate --from a --to b --all --adopt` (the built binary) and watches
 // both Ironics while it runs: a poller reads B's node list, then A's, then
 // B's again, over and over, and checks each snapshot — A's nodes stay
@@ -161,10 +183,8 @@ func handoffOrderWrong(t testing.TB, e *handoffEnv, node string) string {
 // Ironic (through a recording proxy) was harmless: A got only a hold (PUT
 // maintenance) and a release (DELETE) per node, B no provision target but
 // manage and adopt, no power or other machine-touching call.
-func TestHandoffFullMove(t *testing.T) {
-	const n = 50
-	e := startHandoffEnv(t, handoffEnvOptions{glance: true})
-	nodes := e.sourceNodes(t, n)
+func handoffFullMove(t *testing.T, e *handoffEnv, nodes []ironic.Node) {
+	n := len(nodes)
 	recA, err := e.A.Recorder()
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +199,7 @@ func TestHandoffFullMove(t *testing.T) {
 	for _, node := range nodes {
 		marks[node.UUID] = markLog(t, e.A, node.UUID)
 	}
-	h := startHost(t, e.hostConfig(t, "", handoffURLs{a: recA.URL, b: recB.URL}, ""))
+	h := startHandoffHost(t, e.hostConfig(t, "", handoffURLs{a: recA.URL, b: recB.URL}, ""))
 
 	w := e.watch(nodes)
 	args := append([]string{"migrate", "--from", "a", "--to", "b", "--all", "--adopt", "-f", "json"}, e.cliMaps(nodes)...)
@@ -304,7 +324,7 @@ func (w *handoffWatch) run() {
 		select {
 		case <-w.stop:
 			return
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(250 * time.Millisecond):
 		}
 	}
 }
