@@ -471,9 +471,12 @@ func requests(logPath string, offset int64) string {
 		if !ok || !strings.HasPrefix(path, "/") {
 			continue
 		}
+		// A node's uuid or name, a port's id: whatever follows a
+		// collection.
 		parts := strings.Split(path, "/")
-		for i, p := range parts {
-			if uuid.Validate(p) == nil {
+		for i := 1; i < len(parts); i++ {
+			switch parts[i-1] {
+			case "nodes", "ports", "portgroups", "networks":
 				parts[i] = "{id}"
 			}
 		}
