@@ -309,13 +309,13 @@ func (f *fakeNeutron) PortsByFixedIP(_ context.Context, networkID, ip string) ([
 	return out, nil
 }
 
-func (f *fakeNeutron) CreatePort(_ context.Context, _, networkID, mac string, fixedIPs []string) (neutron.Port, error) {
+func (f *fakeNeutron) CreatePort(_ context.Context, name, networkID, mac string, fixedIPs []string) (neutron.Port, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
 		return neutron.Port{}, fmt.Errorf("%w: Neutron is down", neutron.ErrUnavailable)
 	}
-	p := neutron.Port{ID: uuid.NewString(), NetworkID: networkID, MACAddress: mac, VNICType: "normal"}
+	p := neutron.Port{ID: uuid.NewString(), Name: name, NetworkID: networkID, MACAddress: mac, VNICType: "normal"}
 	for _, ip := range fixedIPs {
 		p.FixedIPs = append(p.FixedIPs, neutron.FixedIP{IPAddress: ip})
 	}

@@ -156,15 +156,17 @@ func (j *job) ensurePort(ctx context.Context, d *portData) error {
 	}
 	for _, p := range existing {
 		if p.NetworkID == d.NetworkID {
-			d.PortID = p.ID
-			return nil // reused (or ours, created before a crash)
+			// Reused, or ours: created before a crash that came before
+			// the step recorded it (its name says so; the undo deletes it).
+			d.PortID, d.Created = p.ID, d.Created || p.Name == j.portName()
+			return nil
 		}
 	}
 	if len(existing) > 0 {
 		return driver.Conflict("MAC %s is already on Neutron port %s of network %s, not on network %s",
 			d.MAC, existing[0].ID, existing[0].NetworkID, d.NetworkID)
 	}
-	p, err := j.s.networks.CreatePort(ctx, "mogan-migration-"+j.in.ServerUUID, d.NetworkID, d.MAC, d.FixedIPs)
+	p, err := j.s.networks.CreatePort(ctx, j.portName(), d.NetworkID, d.MAC, d.FixedIPs)
 	if errors.Is(err, neutron.ErrAddressInUse) {
 		return driver.Conflict("%s", err.Error())
 	}
@@ -175,20 +177,24 @@ func (j *job) ensurePort(ctx context.Context, d *portData) error {
 	return nil
 }
 
+// portName names the Neutron ports a migration creates, so that one made
+// before a crash is known as its own.
+func (j *job) portName() string { return "mogan-migration-" + j.in.ServerUUID }
+
 // removePort deletes a port the migration created.
 func (j *job) removePort(ctx context.Context, d portData) error {
-	if !d.Created {
-		return nil
+	if d.PortID != "" && !d.Created {
+		return nil // reused: left as it was
 	}
 	if d.PortID == "" {
 		// Recorded before Neutron answered: the port, if it was made,
-		// carries the MAC on the network.
+		// carries the MAC on the network and the migration's name.
 		ports, err := j.s.networks.PortsByMAC(ctx, d.MAC)
 		if err != nil {
 			return upstreamError(err)
 		}
 		for _, p := range ports {
-			if p.NetworkID == d.NetworkID {
+			if p.NetworkID == d.NetworkID && p.Name == j.portName() {
 				d.PortID = p.ID
 			}
 		}
@@ -283,12 +289,14 @@ func (j *job) nodeExists(ctx context.Context, d nodeData) (bool, error) {
 // a crash) is the answer.
 func (j *job) adoptMigrated(ctx context.Context, d *adoptData) error {
 	p := j.mig.plan
-	if srv, err := j.s.store.ServerByNode(ctx, p.NodeUUID); err == nil {
+	srv, err := j.settledServerOf(ctx, p.NodeUUID)
+	switch {
+	case err == nil:
 		if d.ServerUUID == "" || srv.UUID == d.ServerUUID {
 			d.ServerUUID = srv.UUID
 			return nil
 		}
-	} else if !errors.Is(err, store.ErrNotFound) {
+	case !errors.Is(err, store.ErrNotFound):
 		return storeError(err)
 	}
 	req := Request{
@@ -302,10 +310,38 @@ func (j *job) adoptMigrated(ctx context.Context, d *adoptData) error {
 	if req.UserID == "" {
 		req.UserID = j.mig.caller.UserID
 	}
-	srv, err := j.s.Adopt(ctx, req)
+	adopted, err := j.s.Adopt(ctx, req)
 	if err != nil {
 		return err
 	}
-	d.ServerUUID = srv.UUID
+	d.ServerUUID = adopted.UUID
 	return nil
+}
+
+// settledServerOf returns the server of the node once no adoption of it is
+// in flight. An adoption interrupted with this migration's host (its
+// server row written, its intent open) is not the answer: the repair pass
+// completes or rolls it back, and this waits for that verdict rather than
+// call a half-made server adopted.
+func (j *job) settledServerOf(ctx context.Context, nodeUUID string) (store.Server, error) {
+	wait := enrollPollMin
+	for {
+		srv, err := j.s.store.ServerByNode(ctx, nodeUUID)
+		if err != nil {
+			return store.Server{}, err
+		}
+		_, err = j.s.store.GetIntent(ctx, srv.UUID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return srv, nil
+		case err != nil:
+			return store.Server{}, err
+		}
+		select {
+		case <-ctx.Done():
+			return store.Server{}, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, enrollPollMax)
+	}
 }

@@ -54,10 +54,7 @@ func (s *Service) repairAll(ctx context.Context) (RepairReport, error) {
 	g.SetLimit(repairConcurrency)
 	for i, in := range intents {
 		if in.Action == store.ActionMigrate {
-			// A migration carries on from its journal, in the runner (it
-			// may take long: enroll_timeout).
-			results[i] = repairResult{outcome: outcomeResumed, err: s.resumeMigration(ctx, in)}
-			continue
+			continue // after the adoptions, below
 		}
 		untrack := s.working.track(in.ServerUUID)
 		g.Go(func() error {
@@ -74,6 +71,14 @@ func (s *Service) repairAll(ctx context.Context) (RepairReport, error) {
 		})
 	}
 	_ = g.Wait() // repair reports through results
+	// A migration carries on from its journal, in the runner (it may take
+	// long: enroll_timeout), once the adoptions are settled: its adopt
+	// step's own adoption may be among them.
+	for i, in := range intents {
+		if in.Action == store.ActionMigrate {
+			results[i] = repairResult{outcome: outcomeResumed, err: s.resumeMigration(ctx, in)}
+		}
+	}
 	for i, r := range results {
 		in := intents[i]
 		log := s.log.With("server_uuid", in.ServerUUID, "node_uuid", in.NodeUUID, "backend", in.Backend, "action", in.Action,

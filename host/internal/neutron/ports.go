@@ -27,6 +27,7 @@ type FixedIP struct {
 // Port is a Neutron port and its binding.
 type Port struct {
 	ID         string    `json:"id"`
+	Name       string    `json:"name"`
 	NetworkID  string    `json:"network_id"`
 	MACAddress string    `json:"mac_address"`
 	HostID     string    `json:"binding:host_id"`

@@ -87,6 +87,9 @@ func (d *Driver) EnrollNode(ctx context.Context, req driver.EnrollRequest) (driv
 		return driver.EnrollState{}, err
 	}
 	if n == nil {
+		if err := checkSecrets(req); err != nil {
+			return driver.EnrollState{}, err
+		}
 		return d.createNode(ctx, sc, req)
 	}
 	if n.Extra.MigrationID != req.MigrationID {

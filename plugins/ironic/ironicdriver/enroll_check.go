@@ -27,6 +27,9 @@ func (d *Driver) CheckEnroll(ctx context.Context, req driver.EnrollRequest) erro
 	if err := d.checkEnrollRequest(req); err != nil {
 		return err
 	}
+	if err := checkSecrets(req); err != nil {
+		return err
+	}
 	m := req.Machine
 	n, err := getEnrollNode(ctx, sc, req.NodeUUID)
 	if err != nil {

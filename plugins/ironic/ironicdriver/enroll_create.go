@@ -21,7 +21,7 @@ import (
 
 // checkEnrollRequest refuses, before anything is created, a request the
 // driver cannot carry out: no migration, a node uuid that is no uuid, a
-// machine without a hardware type, a secret named but not supplied, a
+// machine without a hardware type, a
 // port without a MAC or twice the same, a portgroup member that is not a
 // port, an owner or lessee the configured microversion cannot set.
 func (d *Driver) checkEnrollRequest(req driver.EnrollRequest) error {
@@ -34,11 +34,6 @@ func (d *Driver) checkEnrollRequest(req driver.EnrollRequest) error {
 	}
 	if m.Driver == "" {
 		return driver.InvalidArgument("machine %q: driver (the Ironic hardware type) is required", m.Name)
-	}
-	for _, field := range m.Secrets {
-		if _, ok := req.Secrets[field]; !ok {
-			return driver.InvalidArgument("machine %q: no value was supplied for the secret driver_info field %q", m.Name, field)
-		}
 	}
 	macs := map[string]bool{}
 	for i, p := range m.Ports {
@@ -70,6 +65,19 @@ func (d *Driver) checkEnrollRequest(req driver.EnrollRequest) error {
 	}{{"owner", m.Owner, ownerVersion}, {"lessee", m.Lessee, lesseeVersion}} {
 		if f.value != "" && version.less(f.needs) {
 			return driver.InvalidArgument("machine %q: setting its %s needs Ironic API %s; [ironic] api_version is %s", m.Name, f.name, f.needs, version)
+		}
+	}
+	return nil
+}
+
+// checkSecrets refuses to create a node without a value for each of its
+// secret fields. Only the creation needs them: a call that finds the node
+// created (a resumed migration, whose secrets were in a killed host's
+// memory) carries on without them, as DESIGN's repair rule says.
+func checkSecrets(req driver.EnrollRequest) error {
+	for _, field := range req.Machine.Secrets {
+		if _, ok := req.Secrets[field]; !ok {
+			return driver.InvalidArgument("machine %q: no value was supplied for the secret driver_info field %q", req.Machine.Name, field)
 		}
 	}
 	return nil
