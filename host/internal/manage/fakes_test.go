@@ -218,6 +218,12 @@ func (f *fakeNeutron) Bind(_ context.Context, portID, hostID, vnicType string) (
 	return p, nil
 }
 
+func (f *fakeNeutron) setDown(down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = down
+}
+
 func (f *fakeNeutron) binding(id string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()

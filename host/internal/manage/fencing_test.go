@@ -218,3 +218,36 @@ func (e *env) Reconcile(t *testing.T) (ReconcileReport, error) {
 	t.Helper()
 	return e.svc.Reconcile(t.Context())
 }
+
+// TestUnmanageWithNeutronDownIs503: the node is freed at once; the ports'
+// bindings wait for Neutron, which is an unavailable service (503 with its
+// name, as an adoption says), never an internal error; the reconciler then
+// finishes the release.
+func TestUnmanageWithNeutronDownIs503(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	srv, err := e.svc.Adopt(ctx, request(nodeA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.neutron.setDown(true)
+	err = e.svc.Unmanage(ctx, Caller{RequestID: "req-2"}, srv.UUID)
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "Neutron") || !strings.Contains(err.Error(), "reconciler") {
+		t.Fatalf("Unmanage with Neutron down = %v; want unavailable, naming Neutron and the reconciler", err)
+	}
+	if got := e.backend.instanceOf(nodeA); got != "" {
+		t.Errorf("node instance = %q, want freed", got)
+	}
+	e.neutron.setDown(false)
+	if _, err := e.Reconcile(t); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{portA1, portA2} {
+		if got := e.neutron.binding(p); got == nodeA+"/baremetal" {
+			t.Errorf("port %s binding = %q after the reconciler, want its prior one", p, got)
+		}
+	}
+	if _, err := e.svc.GetServer(ctx, srv.UUID); !errors.Is(err, ErrServerNotFound) {
+		t.Errorf("server after the reconciled release: %v", err)
+	}
+}

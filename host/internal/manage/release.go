@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mogan-manage/mogan-manage/host/internal/neutron"
 	"github.com/mogan-manage/mogan-manage/host/internal/store"
 	"github.com/mogan-manage/mogan-manage/host/internal/workflow"
 )
@@ -67,7 +68,14 @@ func (s *Service) releaseFailed(ctx context.Context, run *workflow.Run[*job], er
 	case serr != nil:
 		j.log.Error("recording a failed release", "error", serr)
 	}
-	return fmt.Errorf("%w (the release of server %s is recorded and will be finished by the reconciler)", storeError(err), j.in.ServerUUID)
+	later := fmt.Sprintf(" (the release of server %s is recorded and will be finished by the reconciler)", j.in.ServerUUID)
+	if errors.Is(err, neutron.ErrUnavailable) {
+		// The node is free; its ports' bindings wait for Neutron: 503,
+		// as an adoption says, so that a client retries (and then finds
+		// the server gone, or the release still in progress).
+		return &refusal{kind: ErrUnavailable, msg: err.Error() + later}
+	}
+	return fmt.Errorf("%w%s", storeError(err), later)
 }
 
 // busy explains why a server cannot be released now.
