@@ -64,6 +64,9 @@ type Cloud struct {
 	ShadowNetworkID string
 
 	dir string
+	// bulkPorts serializes BulkEnrollIn's port creation: Neutron's one
+	// process on SQLite makes ports slower, not faster, for two writers.
+	bulkPorts sync.Mutex
 }
 
 // The subnets' CIDRs: /16 so that a few thousand ports fit.

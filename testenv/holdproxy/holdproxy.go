@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"regexp"
@@ -51,6 +52,10 @@ type Rule struct {
 	phase  Phase
 	delay  time.Duration
 	nth    int // 0: every matching request; n: only the nth
+	// oneIn, when not 0, lets the rule act on a matching request with
+	// probability 1/oneIn, as rng draws it (under the proxy's mu).
+	oneIn int
+	rng   *rand.Rand
 	// Reached is closed when the first matching request is held.
 	Reached chan struct{}
 	// Abandoned is closed when the client of a request the rule holds or
@@ -66,6 +71,8 @@ type Rule struct {
 	abandon   sync.Once
 	forward   sync.Once
 	count     int // guarded by the proxy's mu
+	chosen    int // guarded by the proxy's mu: requests the rule acted on
+	holding   int // guarded by the proxy's mu: requests it holds or delays now
 }
 
 // Count is how many requests matched the rule so far.
@@ -73,6 +80,39 @@ func (p *Proxy) Count(r *Rule) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return r.count
+}
+
+// Chosen is how many requests the rule has held or delayed so far (for
+// Hold and Delay every matching one; for the Nth and OneIn forms only
+// those they picked).
+func (p *Proxy) Chosen(r *Rule) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return r.chosen
+}
+
+// Holding is how many requests the rule holds or delays right now
+// (waiting for Release, before or after forwarding, or for their delay to
+// pass): e.g. to wait until each of several concurrent callers has
+// reached a held step, or, after Clear, until every delayed request has
+// landed (0).
+func (p *Proxy) Holding(r *Rule) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return r.holding
+}
+
+// hold counts a request the rule holds or delays until the returned
+// function is called.
+func (p *Proxy) hold(r *Rule) (done func()) {
+	p.mu.Lock()
+	r.holding++
+	p.mu.Unlock()
+	return func() {
+		p.mu.Lock()
+		r.holding--
+		p.mu.Unlock()
+	}
 }
 
 // Requests lists every request the proxy has received so far, as
@@ -146,6 +186,17 @@ func (p *Proxy) DelayNth(method, pathPattern string, n int, d time.Duration) *Ru
 	return p.add(r)
 }
 
+// DelayOneIn delays by d each matching request with probability 1/n, as
+// rng decides (drawn under the proxy's lock, so one seeded rng makes a
+// given order of requests delay the same ones); the others go on as if the
+// rule were not there. n < 1 is taken as 1 (every request).
+func (p *Proxy) DelayOneIn(method, pathPattern string, n int, rng *rand.Rand, d time.Duration) *Rule {
+	r := newRule(method, pathPattern, 0)
+	r.oneIn, r.rng, r.delay = max(n, 1), rng, d
+	r.Release()
+	return p.add(r)
+}
+
 func newRule(method, pathPattern string, n int) *Rule {
 	return &Rule{method: method, path: regexp.MustCompile(pathPattern), nth: n,
 		Reached: make(chan struct{}), Abandoned: make(chan struct{}), Forwarded: make(chan struct{}),
@@ -173,7 +224,11 @@ func (p *Proxy) match(r *http.Request) *Rule {
 	for _, rule := range p.rules {
 		if (rule.method == "" || rule.method == r.Method) && rule.path.MatchString(r.URL.Path) {
 			rule.count++
+			if rule.oneIn > 0 && rule.rng.IntN(rule.oneIn) != 0 {
+				continue
+			}
 			if rule.nth == 0 || rule.count == rule.nth {
+				rule.chosen++
 				return rule
 			}
 		}
@@ -185,6 +240,7 @@ func (p *Proxy) match(r *http.Request) *Rule {
 // (false: the request is dropped, never forwarded or answered). A client
 // that goes away meanwhile closes Abandoned; its request still goes on.
 func (p *Proxy) wait(ctx context.Context, rule *Rule) bool {
+	defer p.hold(rule)()
 	rule.once.Do(func() { close(rule.Reached) })
 	return p.sleep(ctx, rule, rule.release)
 }
@@ -214,6 +270,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rule := p.match(r)
 	if rule != nil && rule.delay > 0 {
+		// Counted until the service has answered: a delayed request is
+		// Holding until it has landed.
+		defer p.hold(rule)()
 		elapsed := make(chan struct{})
 		timer := time.AfterFunc(rule.delay, func() { close(elapsed) })
 		ok := p.sleep(r.Context(), rule, elapsed)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -165,7 +166,8 @@ func TestNthAbandonedForwarded(t *testing.T) {
 	short, cancelShort := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancelShort()
 	req, _ = http.NewRequestWithContext(short, http.MethodPatch, p.URL+"/v1/nodes/x", nil)
-	if _, err := http.DefaultClient.Do(req); err == nil {
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		_ = resp.Body.Close()
 		t.Fatal("the delayed request answered before its caller's deadline")
 	}
 	for _, ch := range []chan struct{}{second.Abandoned, second.Forwarded} {
@@ -175,4 +177,112 @@ func TestNthAbandonedForwarded(t *testing.T) {
 			t.Fatal("the delayed request was not abandoned, then forwarded")
 		}
 	}
+}
+
+// TestDelayOneInHolding: DelayOneIn delays the requests its seeded rng
+// picks, the same ones for the same seed and order, and lets the rest
+// through at once; Holding counts the requests a rule holds or delays now
+// (a delayed one until it has landed).
+func TestDelayOneInHolding(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, r.Method+" "+r.URL.Path)
+	}))
+	defer backend.Close()
+	p, err := Start(backend.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	do := func(ctx context.Context, method, path string) error {
+		req, _ := http.NewRequestWithContext(ctx, method, p.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		return resp.Body.Close()
+	}
+
+	// Which of 40 requests a seed delays, sent one after the other (each
+	// once the proxy has matched the one before): Chosen tells, and the
+	// delayed ones are still held.
+	var rules []*Rule
+	picks := func(seed uint64) []bool {
+		p.Clear()
+		rule := p.DelayOneIn(http.MethodGet, `^/v1/nodes`, 4, rand.New(rand.NewPCG(seed, seed)), 5*time.Second)
+		rules = append(rules, rule)
+		out := make([]bool, 40)
+		for i := range out {
+			before := p.Chosen(rule)
+			go func() { _ = do(context.Background(), http.MethodGet, "/v1/nodes") }()
+			for end := time.Now().Add(5 * time.Second); p.Count(rule) <= i && time.Now().Before(end); {
+				time.Sleep(time.Millisecond)
+			}
+			out[i] = p.Chosen(rule) > before
+		}
+		if n := p.Count(rule); n != len(out) {
+			t.Errorf("seed %d: Count = %d, want %d (every matching request)", seed, n, len(out))
+		}
+		if n := p.Holding(rule); n != countTrue(out) {
+			t.Errorf("seed %d: Holding = %d, want the %d delayed requests", seed, n, countTrue(out))
+		}
+		return out
+	}
+	first, again, other := picks(7), picks(7), picks(8)
+	if n := countTrue(first); n == 0 || n == len(first) {
+		t.Errorf("one in four delayed %d of %d requests", n, len(first))
+	}
+	if fmt.Sprint(first) != fmt.Sprint(again) {
+		t.Errorf("the same seed delayed other requests:\n%v\n%v", first, again)
+	}
+	if fmt.Sprint(first) == fmt.Sprint(other) {
+		t.Errorf("seeds 7 and 8 delayed the same requests: %v", first)
+	}
+	// The delayed requests land (Clear drops the rules, not what they
+	// delay); then none is held.
+	held := func() int {
+		n := 0
+		for _, r := range rules {
+			n += p.Holding(r)
+		}
+		return n
+	}
+	for deadline := time.Now().Add(20 * time.Second); held() != 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := held(); n != 0 {
+		t.Errorf("Holding = %d once the delays are over, want 0", n)
+	}
+
+	// Holding: two held requests, then none once released.
+	p.Clear()
+	hold := p.Hold(http.MethodPut, `^/v2.0/ports/`, AfterForward)
+	errc := make(chan error, 2)
+	for range 2 {
+		go func() { errc <- do(context.Background(), http.MethodPut, "/v2.0/ports/a") }()
+	}
+	for end := time.Now().Add(5 * time.Second); p.Holding(hold) < 2 && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := p.Holding(hold); n != 2 {
+		t.Errorf("Holding = %d with two requests held, want 2", n)
+	}
+	hold.Release()
+	for range 2 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := p.Holding(hold); n != 0 {
+		t.Errorf("Holding = %d after the release, want 0", n)
+	}
+}
+
+func countTrue(bs []bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
 }

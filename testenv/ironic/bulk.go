@@ -32,6 +32,10 @@ type BulkOptions struct {
 	// Portgroup gives each node a portgroup recording two VIFs (one in
 	// internal_info, one in extra) besides its two ports.
 	Portgroup bool
+	// OnePort gives each node only the first of the two ports, the one
+	// recording its VIF in internal_info: a node with one VIF, when each
+	// VIF costs (a real Neutron port to make, to bind).
+	OnePort bool
 	// Batch is how many nodes go in one transaction; default 5000.
 	Batch int
 }
@@ -39,7 +43,8 @@ type BulkOptions struct {
 // BulkLoad adds n adoptable nodes (active, powered on, unassociated, not
 // in maintenance, with resource_class and instance_info.image_source),
 // each with two ports — one recording a VIF in internal_info, one in
-// extra — and with opts.Portgroup a portgroup. The first is enrolled
+// extra (with opts.OnePort only the first) — and with opts.Portgroup a
+// portgroup. The first is enrolled
 // through Ironic's API, the rest are copies of its rows written straight
 // into Ironic's database (f.DB is required) in a few big transactions,
 // while Ironic runs: WAL mode lets it keep reading. Nodes come back in
@@ -72,6 +77,9 @@ func (f *Fixture) BulkLoad(ctx context.Context, n int, opts BulkOptions) ([]Node
 	db.SetMaxOpenConns(1)
 
 	sh := &shape{ports: []vifs{{internal: true}, {extra: true}}}
+	if opts.OnePort {
+		sh.ports = sh.ports[:1]
+	}
 	if opts.Portgroup {
 		sh.portgroups = []vifs{{internal: true, extra: true}}
 	}

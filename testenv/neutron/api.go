@@ -3,6 +3,7 @@ package neutron
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 )
 
@@ -66,6 +67,29 @@ func (n *Neutron) CreatePort(ctx context.Context, networkID, mac string) (Port, 
 	var out struct{ Port Port }
 	err := n.Request(ctx, http.MethodPost, "/ports", body, &out)
 	return out.Port, err
+}
+
+// CreatePorts creates an unbound port on the network for each MAC, in
+// bulk requests of at most 20 (Neutron's bulk create, several times
+// faster a port than one at a time), and returns them in the order of
+// macs; Neutron picks their fixed IPs.
+func (n *Neutron) CreatePorts(ctx context.Context, networkID string, macs []string) ([]Port, error) {
+	out := make([]Port, 0, len(macs))
+	for start := 0; start < len(macs); start += 20 {
+		var ports []map[string]any
+		for _, mac := range macs[start:min(start+20, len(macs))] {
+			ports = append(ports, map[string]any{"network_id": networkID, "mac_address": mac})
+		}
+		var created struct{ Ports []Port }
+		if err := n.Request(ctx, http.MethodPost, "/ports", map[string]any{"ports": ports}, &created); err != nil {
+			return out, err
+		}
+		if len(created.Ports) != len(ports) {
+			return out, fmt.Errorf("neutron: a bulk create of %d ports made %d", len(ports), len(created.Ports))
+		}
+		out = append(out, created.Ports...)
+	}
+	return out, nil
 }
 
 // GetPort returns a port as Neutron stores it; a missing one is ErrNotFound.

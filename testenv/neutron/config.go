@@ -45,6 +45,9 @@ debug = false
 
 [database]
 connection = sqlite:///%[1]s/neutron.db
+# No fsync per commit: a test's Neutron needs no durability, and its one
+# process writes every port binding (several a second under a test's load).
+sqlite_synchronous = false
 
 [ml2]
 type_drivers = flat,vlan
@@ -57,6 +60,11 @@ flat_networks = *
 
 [ml2_type_vlan]
 network_vlan_ranges = ` + PhysicalNetwork + `:1000:1999
+
+[quotas]
+# Unlimited: a fleet's worth of VIFs (the chaos test's hundreds of nodes)
+# passes Neutron's default 500 ports per project.
+quota_port = -1
 
 [oslo_policy]
 enforce_new_defaults = false
