@@ -101,16 +101,20 @@ bench:
 # Fleet-scale figures (docs/performance.md): a standalone Ironic with NODES
 # bulk-loaded adoptable nodes, mogan-api on SQLite with the Ironic driver
 # side by side with the raw fetch, adoptions on SQLite and PostgreSQL
-# (POSTGRES='' skips it); prints a markdown table. NODES=10000 takes ~6 min.
-NODES       ?= 1000
-RUNS        ?= 3
-ADOPTIONS   ?= 100
-CONCURRENCY ?= 20
-POSTGRES    ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+# (POSTGRES='' skips it); then two Ironics of TWO_BACKENDS nodes each as
+# backends east and west of one mogan-api, against the two raw fetches one
+# after the other (TWO_BACKENDS=0 skips it); prints markdown tables.
+# NODES=10000 takes ~6 min on a quiet machine, the two backends ~3 more.
+NODES        ?= 1000
+RUNS         ?= 3
+ADOPTIONS    ?= 100
+CONCURRENCY  ?= 20
+POSTGRES     ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+TWO_BACKENDS ?= 5000
 bench-ironic: build test-deps
 	$(GO) build -o $(BIN)/bench-ironic ./testenv/cmd/bench-ironic
 	$(BIN)/bench-ironic -bin $(BIN) -nodes $(NODES) -runs $(RUNS) -adoptions $(ADOPTIONS) \
-	  -concurrency $(CONCURRENCY) -postgres '$(POSTGRES)'
+	  -concurrency $(CONCURRENCY) -postgres '$(POSTGRES)' -two-backends $(TWO_BACKENDS)
 
 # Migrations from an inventory (docs/performance.md, "Migrations"):
 # MIGRATE_NODES machines through `mogan migrate --adopt --concurrency
@@ -123,6 +127,15 @@ MIGRATE_CONCURRENCY ?= 8
 bench-migrate: build test-deps
 	$(GO) build -o $(BIN)/bench-migrate ./testenv/cmd/bench-migrate
 	$(BIN)/bench-migrate -bin $(BIN) -nodes $(MIGRATE_NODES) -runs $(RUNS) -concurrency $(MIGRATE_CONCURRENCY)
+
+# Handoffs between two clouds (docs/performance.md, "Handoffs"):
+# HANDOFF_NODES machines moved from Ironic A to Ironic B through `mogan
+# migrate --from a --to b --adopt` against the same requests made directly.
+.PHONY: bench-handoff
+HANDOFF_NODES ?= 200
+bench-handoff: build test-deps
+	$(GO) build -o $(BIN)/bench-handoff ./testenv/cmd/bench-handoff
+	$(BIN)/bench-handoff -bin $(BIN) -nodes $(HANDOFF_NODES) -runs $(RUNS) -concurrency $(MIGRATE_CONCURRENCY)
 
 lint: $(TOOLS)/golangci-lint
 	gofmt -l $$(git ls-files '*.go') | grep -v '\.pb\.go$$' | (! grep .)

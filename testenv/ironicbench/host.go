@@ -1,6 +1,7 @@
 package ironicbench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,13 +38,26 @@ type HostConfig struct {
 	// Database is a PostgreSQL URL (the schema is synced first); empty is
 	// SQLite in Dir.
 	Database string
+	// Backends, when set, replace IronicURL's one backend: [DEFAULT]
+	// enabled_backends names them in order, each a section of its name
+	// with driver = ironic, its Ironic's url and auth_type = none — the
+	// same mogan-driver-ironic binary, one plugin process each.
+	Backends []Backend
+}
+
+// Backend is one of HostConfig.Backends: a name and its Ironic.
+type Backend struct {
+	Name, IronicURL string
 }
 
 // Host is a running mogan-api and its plugin.
 type Host struct {
 	URL string
-	// PID and PluginPID are mogan-api's and its driver plugin's.
+	// PID and PluginPID are mogan-api's and its (first) driver plugin's.
 	PID, PluginPID int
+	// Plugins are the PIDs of the plugin processes by backend ("ironic"
+	// for the one backend of a host without HostConfig.Backends).
+	Plugins map[string]int
 
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -63,11 +79,24 @@ func StartHost(ctx context.Context, cfg HostConfig) (*Host, error) {
 		return nil, err
 	}
 	conf := filepath.Join(cfg.Dir, "mogan.conf")
+	backends := cfg.Backends
+	defaults, driverName, sections := "", "name = ironic\n", fmt.Sprintf("\n[ironic]\nurl = %s\n", cfg.IronicURL)
+	if len(backends) > 0 {
+		names := make([]string, len(backends))
+		sections = ""
+		for i, b := range backends {
+			names[i] = b.Name
+			sections += fmt.Sprintf("\n[%s]\ndriver = ironic\nurl = %s\nauth_type = none\n", b.Name, b.IronicURL)
+		}
+		defaults, driverName = "enabled_backends = "+strings.Join(names, ", ")+"\n", ""
+	} else {
+		backends = []Backend{{Name: "ironic", IronicURL: cfg.IronicURL}}
+	}
 	text := fmt.Sprintf(`[DEFAULT]
 auth_strategy = noauth
 state_path = %s
 host = bench
-
+%s
 [api]
 host_ip = 127.0.0.1
 port = %d
@@ -76,18 +105,14 @@ port = %d
 connection = %s
 
 [driver]
-name = ironic
-plugin_dir = %s
+%splugin_dir = %s
 call_timeout = 120
-
-[ironic]
-url = %s
-
+%s
 [manage]
 # The reconciler would list every node in the background, once at start
 # and then every minute, and skew the measurements.
 reconcile_interval = 0
-`, cfg.Dir, port, conn, cfg.Bin, cfg.IronicURL)
+`, cfg.Dir, defaults, port, conn, driverName, cfg.Bin, sections)
 	if cfg.GlanceURL != "" {
 		text += fmt.Sprintf("\n[glance]\nurl = %s\nauth_type = none\n", cfg.GlanceURL)
 	}
@@ -142,14 +167,54 @@ reconcile_interval = 0
 		time.Sleep(50 * time.Millisecond)
 	}
 	for time.Now().Before(deadline) {
-		if kids := children(h.PID); len(kids) == 1 {
-			h.PluginPID = kids[0]
-			return h, nil
+		if kids := children(h.PID); len(kids) == len(backends) {
+			if len(kids) == 1 {
+				h.Plugins = map[string]int{backends[0].Name: kids[0]}
+			} else {
+				h.Plugins = pluginsFromLog(logFile.Name(), kids)
+			}
+			if len(h.Plugins) == len(backends) {
+				h.PluginPID = h.Plugins[backends[0].Name]
+				return h, nil
+			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	_ = h.Stop()
-	return nil, fmt.Errorf("mogan-api %d has no single plugin child: %v", h.PID, children(h.PID))
+	return nil, fmt.Errorf("mogan-api %d has not one plugin child per backend (%d): %v; see %s",
+		h.PID, len(backends), children(h.PID), logFile.Name())
+}
+
+// pluginStarted is the host's log line for a plugin process it started,
+// in hclog's text or JSON form: the backend's name and the pid.
+var (
+	pluginStarted = regexp.MustCompile(`driver plugin started`)
+	logBackend    = regexp.MustCompile(`"?backend"?[=:]"?([a-z0-9][a-z0-9_-]*)`)
+	logPID        = regexp.MustCompile(`"?pid"?[=:]"?([0-9]+)`)
+)
+
+// pluginsFromLog maps the host's plugin children to their backends by
+// the host's "driver plugin started" lines (the processes run the same
+// binary with the same arguments, so nothing else tells them apart).
+func pluginsFromLog(path string, kids []int) map[string]int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	out := map[string]int{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if !pluginStarted.MatchString(line) {
+			continue
+		}
+		b, p := logBackend.FindStringSubmatch(line), logPID.FindStringSubmatch(line)
+		if b == nil || p == nil {
+			continue
+		}
+		if pid, err := strconv.Atoi(p[1]); err == nil && slices.Contains(kids, pid) {
+			out[b[1]] = pid
+		}
+	}
+	return out
 }
 
 // Stop sends SIGTERM, waits, and kills the process group whatever is left.
@@ -163,6 +228,13 @@ func (h *Host) Stop() error {
 	}
 	_ = syscall.Kill(-h.PID, syscall.SIGKILL)
 	<-h.done
+	// Each plugin runs in a process group of its own: one that outlived
+	// its host is killed too (if that pid still leads its group).
+	for _, pid := range h.Plugins {
+		if f := procStat(pid); len(f) > 2 && f[2] == strconv.Itoa(pid) {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		}
+	}
 	return err
 }
 
@@ -201,6 +273,78 @@ func (h *Host) List(ctx context.Context, hc *http.Client, page string) (int, str
 		}
 	}
 	return len(doc.Servers), next, nil
+}
+
+// Run is a stretch of a listing's items of one backend, in order.
+type Run struct {
+	Backend string
+	Nodes   int
+}
+
+// ListRuns GETs one listing page as List does and also returns the
+// backends of its items as runs in order ([{east 5000} {west 5000}]), so
+// that a caller can check both the order and the "backend" of every item.
+func (h *Host) ListRuns(ctx context.Context, hc *http.Client, page string) ([]Run, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, page, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		text, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return nil, "", fmt.Errorf("GET %s: %s %s", page, resp.Status, text)
+	}
+	var doc struct {
+		Servers []struct {
+			Backend string `json:"backend"`
+		} `json:"manageable_servers"`
+		Links []struct {
+			Href string `json:"href"`
+			Rel  string `json:"rel"`
+		} `json:"manageable_servers_links"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		return nil, "", fmt.Errorf("GET %s: %w", page, err)
+	}
+	var runs []Run
+	for _, s := range doc.Servers {
+		runs = AddRun(runs, Run{Backend: s.Backend, Nodes: 1})
+	}
+	next := ""
+	for _, l := range doc.Links {
+		if l.Rel == "next" {
+			next = l.Href
+		}
+	}
+	return runs, next, nil
+}
+
+// AddRun appends r to runs, extending the last run when it is of the
+// same backend.
+func AddRun(runs []Run, r Run) []Run {
+	if n := len(runs); n > 0 && runs[n-1].Backend == r.Backend {
+		runs[n-1].Nodes += r.Nodes
+		return runs
+	}
+	return append(runs, r)
+}
+
+// procStat returns the fields of /proc/pid/stat after the command name
+// (the third is the process group).
+func procStat(pid int) []string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(data[i+1:]))
 }
 
 // children lists the processes whose parent is pid.

@@ -4,6 +4,7 @@
 //
 //	bench-ironic -bin bin -nodes 10000 [-runs 3] [-adoptions 100] [-concurrency 20]
 //	             [-postgres postgres://postgres@127.0.0.1:5432/test?sslmode=disable] [-glance-neutron=false]
+//	             [-two-backends 5000] [-two-backends-limit 1500] [-one-backend=false]
 //
 // It starts a standalone Ironic (max_limit 1000), bulk-loads N adoptable
 // nodes into its database (testenv/ironic BulkLoad: one node enrolled
@@ -27,6 +28,24 @@
 //     mogan-api with [glance] and [neutron] configured (standalone Glance
 //     and Neutron), vs RawFetchEnriched: the raw fetch plus the same
 //     batched image and VIF lookups.
+//
+// Then, unless -two-backends is 0, the case of two backends (issue 16):
+// the first Ironic stopped, two standalone Ironics each bulk-loaded with
+// -two-backends nodes, one mogan-api with both as backends east and west
+// ([DEFAULT] enabled_backends, the same mogan-driver-ironic binary, one
+// plugin process each), and, alternating host and raw, the median of
+// -runs of:
+//
+//   - one full listing of both, GET /v1/manageable_servers read whole
+//     (east's nodes then west's, each item's "backend" checked), vs the
+//     two raw fetches made one after the other (RawFetch of east, then
+//     of west);
+//   - the same listing paged with -two-backends-limit, a page holding
+//     east's last nodes and west's first, vs the same two raw fetches;
+//   - the peak RSS of the host and of both plugins.
+//
+// It prints the first page of ?limit=3 of that listing as it came.
+// -one-backend=false runs only the two-backend case.
 //
 // It also reports the CPU seconds each process (host, plugin, Ironic)
 // spent per case, which says where a ratio comes from. Every process it
@@ -77,6 +96,9 @@ type options struct {
 	powerSync   bool
 	idle        time.Duration
 	enrich      bool
+	oneBackend  bool
+	twoBackends int
+	twoLimit    int
 }
 
 func main() {
@@ -91,10 +113,19 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the working directory (logs, databases)")
 	flag.BoolVar(&o.powerSync, "power-sync", false, "leave Ironic's periodic power-state sync on (off by default: with thousands of nodes it keeps Ironic busy)")
 	flag.BoolVar(&o.enrich, "glance-neutron", envString("GLANCE_NEUTRON", "1") != "", "also measure a full listing with Glance and Neutron configured, against RawFetchEnriched (env GLANCE_NEUTRON; empty skips it)")
+	flag.BoolVar(&o.oneBackend, "one-backend", true, "run the one-backend cases (false: only the two-backend case)")
+	flag.IntVar(&o.twoBackends, "two-backends", envInt("TWO_BACKENDS", 5000),
+		"nodes of each of the two Ironics of the two-backend case; 0 skips it (env TWO_BACKENDS)")
+	flag.IntVar(&o.twoLimit, "two-backends-limit", envInt("TWO_BACKENDS_LIMIT", 1500),
+		"limit of the two-backend paged listing: one that does not divide -two-backends, so that a page crosses from east to west (env TWO_BACKENDS_LIMIT)")
 	flag.DurationVar(&o.idle, "idle", 10*time.Second, "how long to measure Ironic's CPU while nothing asks it anything, before the cases")
 	flag.Parse()
-	if o.nodes < 1 || o.runs < 1 || o.adoptions < 1 || o.concurrency < 1 {
-		fmt.Fprintln(os.Stderr, "bench-ironic: -nodes, -runs, -adoptions and -concurrency must be positive")
+	if o.nodes < 1 || o.runs < 1 || o.adoptions < 1 || o.concurrency < 1 || o.twoLimit < 1 {
+		fmt.Fprintln(os.Stderr, "bench-ironic: -nodes, -runs, -adoptions, -concurrency and -two-backends-limit must be positive")
+		os.Exit(2)
+	}
+	if o.twoBackends < 0 || (!o.oneBackend && o.twoBackends == 0) {
+		fmt.Fprintln(os.Stderr, "bench-ironic: -two-backends must not be negative, and positive with -one-backend=false")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -132,8 +163,85 @@ type bench struct {
 	hc     *http.Client
 	// pool is the nodes not adopted yet, for the adoption cases.
 	pool []string
-	rows []row
-	raw  []string // the raw numbers, one line each
+	// tables are the tables to print (one backend, two backends).
+	tables []table
+	raw    []string // the raw numbers, one line each
+}
+
+// table is a titled table of rows.
+type table struct {
+	title string
+	rows  []row
+}
+
+// addRow adds r to the table being filled (the last one).
+func (b *bench) addRow(r row) {
+	b.tables[len(b.tables)-1].rows = append(b.tables[len(b.tables)-1].rows, r)
+}
+
+// meter is what a case's runs measure besides the wall time: the CPU
+// seconds of each process and the requests of each Ironic.
+type meter struct {
+	procs   []metered
+	ironics []*ironic.Server
+	// ironicNames label ironics' requests ("" for one: "Ironic
+	// requests").
+	ironicNames []string
+}
+
+// metered is one process (or, with group, a process group) whose CPU
+// seconds a run reports under label.
+type metered struct {
+	label string
+	pid   int
+	group bool
+}
+
+// oneBackend is the meter of the one-backend cases: host, plugin, Ironic.
+func (b *bench) oneBackend(h *ironicbench.Host) meter {
+	return meter{
+		procs:       []metered{{"host", h.PID, false}, {"plugin", h.PluginPID, false}, {"Ironic", b.ironic.PID, true}},
+		ironics:     []*ironic.Server{b.ironic},
+		ironicNames: []string{""},
+	}
+}
+
+func (m meter) cpu() []float64 {
+	out := make([]float64, len(m.procs))
+	for i, p := range m.procs {
+		if p.group {
+			out[i] = groupCPU(p.pid)
+		} else {
+			out[i] = procCPU(p.pid)
+		}
+	}
+	return out
+}
+
+func (m meter) logSizes() []int64 {
+	out := make([]int64, len(m.ironics))
+	for i, s := range m.ironics {
+		out[i] = fileSize(s.Log)
+	}
+	return out
+}
+
+// line is a run's CPU seconds and Ironic requests since before and at.
+func (m meter) line(before []float64, at []int64) string {
+	after := m.cpu()
+	var cpu []string
+	for i, p := range m.procs {
+		cpu = append(cpu, fmt.Sprintf("%s %.2f", p.label, after[i]-before[i]))
+	}
+	var reqs []string
+	for i, s := range m.ironics {
+		label := "Ironic requests"
+		if m.ironicNames[i] != "" {
+			label = "Ironic " + m.ironicNames[i] + " requests"
+		}
+		reqs = append(reqs, label+": "+ironicRequests(s.Log, at[i]))
+	}
+	return "CPU s: " + strings.Join(cpu, ", ") + "; " + strings.Join(reqs, "; ")
 }
 
 // row is a line of the table.
@@ -164,9 +272,28 @@ func run(ctx context.Context, o options) (err error) {
 	}
 	b := &bench{o: o, dir: dir, hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 
+	if o.oneBackend {
+		err = b.oneBackendCases(ctx)
+	}
+	if err == nil && o.twoBackends > 0 {
+		err = b.twoBackendCases(ctx)
+	}
+	// What was measured, also when a later case failed.
+	if printErr := b.print(os.Stdout); err == nil {
+		err = printErr
+	}
+	return err
+}
+
+// oneBackendCases are the cases of one Ironic and a host with it as its
+// one backend (what `make bench-ironic` measured before issue 16).
+func (b *bench) oneBackendCases(ctx context.Context) (err error) {
+	o := b.o
+	b.tables = append(b.tables, table{title: fmt.Sprintf("%d nodes, %d ports, %d portgroups; median of %d runs, host and raw alternating",
+		o.nodes, 2*o.nodes, o.nodes, o.runs)})
 	logf("starting a standalone Ironic (max_limit %d)", pageSize)
 	b.ironic, err = ironic.Start(ctx, ironic.Options{
-		Dir: filepath.Join(dir, "ironic"), MaxLimit: pageSize, DieWithParent: true, NoPowerSync: !o.powerSync,
+		Dir: filepath.Join(b.dir, "ironic"), MaxLimit: pageSize, DieWithParent: true, NoPowerSync: !o.powerSync,
 	})
 	if err != nil {
 		return err
@@ -181,16 +308,8 @@ func run(ctx context.Context, o options) (err error) {
 	for _, n := range nodes {
 		b.pool = append(b.pool, n.UUID)
 	}
-	if o.idle > 0 {
-		before := groupCPU(b.ironic.PID)
-		select {
-		case <-time.After(o.idle):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		line := fmt.Sprintf("Ironic idle (power sync %v): %.2f CPU s in %s", o.powerSync, groupCPU(b.ironic.PID)-before, o.idle)
-		logf("%s", line)
-		b.raw = append(b.raw, line)
+	if err := b.idleIronics(ctx, []string{""}, []*ironic.Server{b.ironic}); err != nil {
+		return err
 	}
 
 	h, err := b.startHost(ctx, "sqlite", "")
@@ -216,7 +335,34 @@ func run(ctx context.Context, o options) (err error) {
 			return err
 		}
 	}
-	return b.print(os.Stdout)
+	return nil
+}
+
+// idleIronics measures the CPU the Ironics use while nothing asks them
+// anything, for o.idle.
+func (b *bench) idleIronics(ctx context.Context, names []string, servers []*ironic.Server) error {
+	if b.o.idle <= 0 {
+		return nil
+	}
+	before := make([]float64, len(servers))
+	for i, s := range servers {
+		before[i] = groupCPU(s.PID)
+	}
+	select {
+	case <-time.After(b.o.idle):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	for i, s := range servers {
+		who := "Ironic"
+		if names[i] != "" {
+			who += " " + names[i]
+		}
+		line := fmt.Sprintf("%s idle (power sync %v): %.2f CPU s in %s", who, b.o.powerSync, groupCPU(s.PID)-before[i], b.o.idle)
+		logf("%s", line)
+		b.raw = append(b.raw, line)
+	}
+	return nil
 }
 
 // listingCases measures the full and the paged listing and the RSS.
@@ -257,15 +403,15 @@ func (b *bench) listingCases(ctx context.Context, h *ironicbench.Host) error {
 	if err := raw(ctx); err != nil {
 		return err
 	}
-	if err := b.sideBySide(ctx, h, fmt.Sprintf("one full listing, %d nodes", n), 1.05, full, raw); err != nil {
+	if err := b.sideBySide(ctx, b.oneBackend(h), fmt.Sprintf("one full listing, %d nodes", n), 1.05, full, raw); err != nil {
 		return err
 	}
-	if err := b.sideBySide(ctx, h, fmt.Sprintf("the same %d nodes paged, limit=%d", n, pageSize), 1.3, paged, raw); err != nil {
+	if err := b.sideBySide(ctx, b.oneBackend(h), fmt.Sprintf("the same %d nodes paged, limit=%d", n, pageSize), 1.3, paged, raw); err != nil {
 		return err
 	}
 	hostRSS, pluginRSS := vmHWM(h.PID), vmHWM(h.PluginPID)
 	const goal = 100 << 20
-	b.rows = append(b.rows, row{
+	b.addRow(row{
 		name: fmt.Sprintf("peak RSS while listing %d nodes (VmHWM)", n),
 		host: fmt.Sprintf("host %s, plugin %s", mib(hostRSS), mib(pluginRSS)),
 		raw:  "–", ratio: "–", goal: "≤ 100 MiB each",
@@ -277,7 +423,7 @@ func (b *bench) listingCases(ctx context.Context, h *ironicbench.Host) error {
 
 // sideBySide runs host and raw alternately o.runs times and records the
 // medians, with the CPU seconds of each process per run.
-func (b *bench) sideBySide(ctx context.Context, h *ironicbench.Host, name string, goal float64, hostCase, rawCase func(context.Context) error) error {
+func (b *bench) sideBySide(ctx context.Context, m meter, name string, goal float64, hostCase, rawCase func(context.Context) error) error {
 	var ht, rt []time.Duration
 	for i := range b.o.runs {
 		for _, side := range []struct {
@@ -285,8 +431,7 @@ func (b *bench) sideBySide(ctx context.Context, h *ironicbench.Host, name string
 			f     func(context.Context) error
 			out   *[]time.Duration
 		}{{"host", hostCase, &ht}, {"raw", rawCase, &rt}} {
-			before := b.cpu(h)
-			logAt := fileSize(b.ironic.Log)
+			before, logAt := m.cpu(), m.logSizes()
 			start := time.Now()
 			if err := side.f(ctx); err != nil {
 				return fmt.Errorf("%s, %s: %w", name, side.label, err)
@@ -295,17 +440,14 @@ func (b *bench) sideBySide(ctx context.Context, h *ironicbench.Host, name string
 			*side.out = append(*side.out, d)
 			// Ironic logs a request just after answering it.
 			time.Sleep(300 * time.Millisecond)
-			after := b.cpu(h)
-			line := fmt.Sprintf("%s, run %d, %s: %.2f s wall; CPU s: host %.2f, plugin %.2f, Ironic %.2f; Ironic requests: %s",
-				name, i+1, side.label, d.Seconds(), after.host-before.host, after.plugin-before.plugin, after.ironic-before.ironic,
-				ironicRequests(b.ironic.Log, logAt))
+			line := fmt.Sprintf("%s, run %d, %s: %.2f s wall; %s", name, i+1, side.label, d.Seconds(), m.line(before, logAt))
 			logf("%s", line)
 			b.raw = append(b.raw, line)
 		}
 	}
 	hm, rm := median(ht), median(rt)
 	ratio := hm.Seconds() / rm.Seconds()
-	b.rows = append(b.rows, row{
+	b.addRow(row{
 		name: name, host: secs(hm), raw: secs(rm), ratio: fmt.Sprintf("%.2f×", ratio),
 		goal: fmt.Sprintf("≤ %.2f×", goal), met: ratio <= goal,
 	})
@@ -343,7 +485,7 @@ func (b *bench) adoptionCase(ctx context.Context, h *ironicbench.Host, engine st
 	rawCase := func(ctx context.Context) error {
 		return b.each(ctx, take(), b.rawAdopt)
 	}
-	return b.sideBySide(ctx, h, fmt.Sprintf("%d adoptions, %d at a time (%s)", b.o.adoptions, b.o.concurrency, engine), 1.15, hostCase, rawCase)
+	return b.sideBySide(ctx, b.oneBackend(h), fmt.Sprintf("%d adoptions, %d at a time (%s)", b.o.adoptions, b.o.concurrency, engine), 1.15, hostCase, rawCase)
 }
 
 // rawAdopt is what an adoption must ask Ironic: the node, its ports and
@@ -446,7 +588,7 @@ func (b *bench) enrichedCase(ctx context.Context) error {
 		err = raw(ctx)
 	}
 	if err == nil {
-		err = b.sideBySide(ctx, h, fmt.Sprintf("one full listing with Glance and Neutron configured, %d nodes", n), 1.15, full, raw)
+		err = b.sideBySide(ctx, b.oneBackend(h), fmt.Sprintf("one full listing with Glance and Neutron configured, %d nodes", n), 1.15, full, raw)
 	}
 	if err == nil {
 		hostRSS, pluginRSS := vmHWM(h.PID), vmHWM(h.PluginPID)
@@ -596,13 +738,6 @@ func ironicRequests(logPath string, offset int64) string {
 	return fmt.Sprintf("%d (%s), %.2f s of Ironic service time summed", total, strings.Join(out, ", "), service)
 }
 
-// cpuTimes are CPU seconds (user+system) used so far.
-type cpuTimes struct{ host, plugin, ironic float64 }
-
-func (b *bench) cpu(h *ironicbench.Host) cpuTimes {
-	return cpuTimes{host: procCPU(h.PID), plugin: procCPU(h.PluginPID), ironic: groupCPU(b.ironic.PID)}
-}
-
 // clockTicks is USER_HZ, 100 on Linux.
 const clockTicks = 100
 
@@ -675,18 +810,19 @@ func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 
 func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
 
-// print writes the table and the raw numbers.
+// print writes the tables and the raw numbers.
 func (b *bench) print(w io.Writer) error {
 	var out strings.Builder
-	fmt.Fprintf(&out, "\n%d nodes, %d ports, %d portgroups; median of %d runs, host and raw alternating\n\n",
-		b.o.nodes, 2*b.o.nodes, b.o.nodes, b.o.runs)
-	out.WriteString("| case | host | raw | ratio | goal |\n| --- | --- | --- | --- | --- |\n")
-	for _, r := range b.rows {
-		verdict := "met"
-		if !r.met {
-			verdict = "**missed**"
+	for _, t := range b.tables {
+		fmt.Fprintf(&out, "\n%s\n\n", t.title)
+		out.WriteString("| case | host | raw | ratio | goal |\n| --- | --- | --- | --- | --- |\n")
+		for _, r := range t.rows {
+			verdict := "met"
+			if !r.met {
+				verdict = "**missed**"
+			}
+			fmt.Fprintf(&out, "| %s | %s | %s | %s | %s (%s) |\n", r.name, r.host, r.raw, r.ratio, r.goal, verdict)
 		}
-		fmt.Fprintf(&out, "| %s | %s | %s | %s | %s (%s) |\n", r.name, r.host, r.raw, r.ratio, r.goal, verdict)
 	}
 	out.WriteString("\nraw numbers:\n")
 	for _, l := range b.raw {
