@@ -30,110 +30,55 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
-	"maps"
 	"net/http"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
-	"runtime"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
-	"time"
 
 	"github.com/google/uuid"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/mogan-manage/mogan-manage/plugins/ironic/ironicdriver"
+	"github.com/mogan-manage/mogan-manage/testenv/internal/benchkit"
 	"github.com/mogan-manage/mogan-manage/testenv/ironic"
 	"github.com/mogan-manage/mogan-manage/testenv/ironicbench"
 	"github.com/mogan-manage/mogan-manage/testenv/neutron"
 )
 
-type options struct {
-	bin         string
-	nodes       int
-	runs        int
-	concurrency int
-	keep        bool
+var command = benchkit.Command{
+	Name:             "bench-migrate",
+	NodesUsage:       "machines migrated per run and side",
+	ConcurrencyUsage: "migrations at a time (mogan migrate --concurrency), and the script's",
 }
 
-func main() {
-	var o options
-	flag.StringVar(&o.bin, "bin", "bin", "directory holding mogan-api, mogan-driver-ironic and mogan (make build)")
-	flag.IntVar(&o.nodes, "nodes", 200, "machines migrated per run and side")
-	flag.IntVar(&o.runs, "runs", 3, "runs of each side; the median is reported")
-	flag.IntVar(&o.concurrency, "concurrency", 8, "migrations at a time (mogan migrate --concurrency), and the script's")
-	flag.BoolVar(&o.keep, "keep", false, "keep the working directory (logs, databases)")
-	flag.Parse()
-	if o.nodes < 1 || o.runs < 1 || o.concurrency < 1 {
-		fmt.Fprintln(os.Stderr, "bench-migrate: -nodes, -runs and -concurrency must be positive")
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, o)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench-migrate:", err)
-		os.Exit(1)
-	}
-}
-
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "%s bench-migrate: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
-}
+func main() { command.Main(run) }
 
 // bench is one run's shared state.
 type bench struct {
-	o         options
+	o         benchkit.Options
 	dir       string
 	ironic    *ironic.Server
 	neutron   *neutron.Neutron
 	network   string
 	host      *ironicbench.Host
-	hc        *http.Client
-	batch     int // machines made so far, for fresh names, MACs and IPs
-	lines     []string
-	mu        sync.Mutex // guards retries
-	retries   []string   // the 5xx answers the raw side retried, the host's reruns
+	raw       *benchkit.Client
+	batch     int            // machines made so far, for fresh names, MACs and IPs
+	retries   benchkit.Notes // the 5xx answers the raw side retried, the host's reruns
 	loadStart string
 }
 
-func run(ctx context.Context, o options) (err error) {
-	bin, err := filepath.Abs(o.bin)
+func run(ctx context.Context, o benchkit.Options) (err error) {
+	dir, done, err := command.WorkDir(&o)
 	if err != nil {
 		return err
 	}
-	o.bin = bin
-	for _, exe := range []string{"mogan-api", "mogan-driver-ironic", "mogan"} {
-		if _, err := os.Stat(filepath.Join(bin, exe)); err != nil {
-			return fmt.Errorf("%s: %w (run make build, or pass -bin)", exe, err)
-		}
-	}
-	dir, err := os.MkdirTemp("", "bench-migrate-")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if o.keep || err != nil {
-			logf("working directory %s (kept: the services' and the host's logs)", dir)
-			return
-		}
-		_ = os.RemoveAll(dir)
-	}()
-	b := &bench{o: o, dir: dir, hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 2 * time.Minute},
-		loadStart: loadAverage()}
+	defer func() { done(err) }()
+	b := &bench{o: o, dir: dir, loadStart: benchkit.LoadAverage()}
+	b.raw = benchkit.NewClient(&b.retries)
 
-	logf("starting a standalone Ironic and Neutron")
+	command.Logf("starting a standalone Ironic and Neutron")
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
 		b.ironic, err = ironic.Start(gctx, ironic.Options{Dir: filepath.Join(dir, "ironic"), DieWithParent: true, NoPowerSync: true,
@@ -157,43 +102,19 @@ func run(ctx context.Context, o options) (err error) {
 	if _, err := b.neutron.CreateSubnet(ctx, b.network, "10.20.0.0/16"); err != nil {
 		return err
 	}
-	b.host, err = ironicbench.StartHost(ctx, ironicbench.HostConfig{Bin: bin, Dir: filepath.Join(dir, "mogan"), IronicURL: b.ironic.URL,
+	b.host, err = ironicbench.StartHost(ctx, ironicbench.HostConfig{Bin: o.Bin, Dir: filepath.Join(dir, "mogan"), IronicURL: b.ironic.URL,
 		NeutronURL: b.neutron.URL})
 	if err != nil {
 		return err
 	}
 	defer func() { _ = b.host.Stop() }()
 
-	logf("warming up: %d machines each way, not counted", o.concurrency)
-	if err := b.hostSide(ctx, o.concurrency); err != nil {
-		return fmt.Errorf("warm-up, host: %w", err)
+	res, err := command.Alternate(ctx, o, benchkit.Sides{Host: b.hostSide, Raw: b.rawSide, Measure: b.measure})
+	if err != nil {
+		return err
 	}
-	if err := b.rawSide(ctx, o.concurrency); err != nil {
-		return fmt.Errorf("warm-up, raw: %w", err)
-	}
-	var hostTimes, rawTimes []time.Duration
-	for i := range o.runs {
-		for _, side := range []struct {
-			name string
-			f    func(context.Context, int) error
-			out  *[]time.Duration
-		}{{"host", b.hostSide, &hostTimes}, {"raw", b.rawSide, &rawTimes}} {
-			before, ironicAt, neutronAt := b.cpu(), fileSize(b.ironic.Log), fileSize(b.neutronLog())
-			start := time.Now()
-			if err := side.f(ctx, o.nodes); err != nil {
-				return fmt.Errorf("run %d, %s: %w", i+1, side.name, err)
-			}
-			d := time.Since(start)
-			*side.out = append(*side.out, d)
-			// A service logs a request just after answering it.
-			time.Sleep(300 * time.Millisecond)
-			line := fmt.Sprintf("run %d, %s: %.1f s wall, load %s; CPU s: %s; Ironic requests: %s; Neutron requests: %s", i+1, side.name,
-				d.Seconds(), loadAverage(), b.cpu().since(before), requests(b.ironic.Log, ironicAt), requests(b.neutronLog(), neutronAt))
-			logf("%s", line)
-			b.lines = append(b.lines, line)
-		}
-	}
-	return b.print(os.Stdout, median(hostTimes), median(rawTimes))
+	return benchkit.Report{Options: o, Machines: "one NIC each", Host: "mogan migrate --adopt", Case: "migrations with adoption",
+		LoadStart: b.loadStart, Retries: &b.retries}.Write(os.Stdout, res)
 }
 
 // machine is one machine of a run.
@@ -240,52 +161,15 @@ func (b *bench) hostSide(ctx context.Context, n int) error {
 	if err := os.WriteFile(secretsPath, []byte("\"*\":\n  ipmi_password: "+secret+"\n"), 0o600); err != nil {
 		return err
 	}
-	// A machine that failed (Neutron on SQLite answers 500 now and then
-	// under load) is migrated by running the command again, as an
-	// operator would: the rerun skips what is done.
-	for attempt := 0; ; attempt++ {
-		failed, err := b.runMigrate(ctx, invPath, secretsPath)
-		if err != nil || len(failed) == 0 {
-			return err
-		}
-		if attempt == 2 {
-			return fmt.Errorf("mogan migrate: %d machines still failed after two reruns: %s", len(failed), strings.Join(failed, "; "))
-		}
-		b.retries = append(b.retries, fmt.Sprintf("host: reran mogan migrate for %d failed (%s)", len(failed), strings.Join(failed, "; ")))
-	}
+	return benchkit.MigrateWithReruns(ctx, filepath.Join(b.o.Bin, "mogan"), b.host.URL, []string{"migrate", "-i", invPath, "--to", "ironic",
+		"--adopt", "--secrets-file", secretsPath, "--concurrency", strconv.Itoa(b.o.Concurrency), "-f", "json"}, &b.retries)
 }
 
-// runMigrate runs `mogan migrate --adopt` once and returns the reasons of
-// the machines that failed.
-func (b *bench) runMigrate(ctx context.Context, invPath, secretsPath string) ([]string, error) {
-	cmd := exec.CommandContext(ctx, filepath.Join(b.o.bin, "mogan"), "migrate", "-i", invPath, "--to", "ironic", "--adopt",
-		"--secrets-file", secretsPath, "--concurrency", strconv.Itoa(b.o.concurrency), "-f", "json")
-	cmd.Env = append(os.Environ(), "MOGAN_URL="+b.host.URL)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var results []struct {
-		Machine string `json:"machine"`
-		Outcome string `json:"outcome"`
-		Reason  string `json:"reason"`
-	}
-	if jerr := json.Unmarshal(stdout.Bytes(), &results); jerr != nil {
-		return nil, fmt.Errorf("mogan migrate: %w, -f json: %w\n%s", err, jerr, tail(stderr.String(), 10))
-	}
-	var failed []string
-	for _, r := range results {
-		if r.Outcome != "migrated" && r.Outcome != "skipped" {
-			failed = append(failed, r.Machine+": "+r.Reason)
-		}
-	}
-	return failed, nil
-}
-
-// rawSide migrates n machines with the requests alone, o.concurrency at
+// rawSide migrates n machines with the requests alone, o.Concurrency at
 // a time.
 func (b *bench) rawSide(ctx context.Context, n int) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(b.o.concurrency)
+	g.SetLimit(b.o.Concurrency)
 	for _, m := range b.machines(n) {
 		g.Go(func() error { return b.rawMigrate(gctx, m) })
 	}
@@ -302,177 +186,44 @@ func (b *bench) rawMigrate(ctx context.Context, m machine) error {
 			ID string `json:"id"`
 		} `json:"port"`
 	}
-	if err := b.call(ctx, b.neutron.URL+"/v2.0/ports", http.MethodPost, map[string]any{"port": map[string]any{
+	if err := b.raw.Call(ctx, b.neutron.URL+"/v2.0/ports", http.MethodPost, map[string]any{"port": map[string]any{
 		"network_id": b.network, "mac_address": m.mac, "fixed_ips": []map[string]string{{"ip_address": m.ip}},
 		"name": "mogan-migration-" + migration,
 	}}, &port, http.StatusCreated); err != nil {
 		return err
 	}
 	ironicURL := b.ironic.URL + "/v1"
-	if err := b.call(ctx, ironicURL+"/nodes", http.MethodPost, map[string]any{
+	if err := b.raw.Call(ctx, ironicURL+"/nodes", http.MethodPost, map[string]any{
 		"uuid": node, "name": m.name, "driver": "fake-hardware", "resource_class": "baremetal", "automated_clean": false,
 		"driver_info": map[string]any{"ipmi_address": "192.0.2.10", "ipmi_username": "admin", "ipmi_password": secret},
 		"extra":       marker,
 	}, nil, http.StatusCreated); err != nil {
 		return err
 	}
-	if err := b.call(ctx, ironicURL+"/ports", http.MethodPost, map[string]any{
+	if err := b.raw.Call(ctx, ironicURL+"/ports", http.MethodPost, map[string]any{
 		"node_uuid": node, "address": m.mac, "extra": map[string]any{"mogan_migration_id": migration, "vif_port_id": port.Port.ID},
 	}, nil, http.StatusCreated); err != nil {
 		return err
 	}
-	for _, step := range []struct{ target, want string }{{"manage", "manageable"}, {"adopt", "active"}} {
-		if err := b.call(ctx, ironicURL+"/nodes/"+node+"/states/provision", http.MethodPut, map[string]string{"target": step.target},
-			nil, http.StatusAccepted); err != nil {
-			return err
-		}
-		if err := b.waitState(ctx, node, step.want); err != nil {
-			return err
-		}
-	}
-	if err := b.call(ctx, ironicURL+"/nodes/"+node, http.MethodPatch, []map[string]any{
-		{"op": "add", "path": "/protected", "value": true},
-		{"op": "add", "path": "/protected_reason", "value": "mogan-manage migration " + migration},
-	}, nil, http.StatusOK); err != nil {
+	if err := b.raw.ManageAdoptProtect(ctx, ironicURL, node, migration); err != nil {
 		return err
 	}
 	// The adoption: bind the port, associate the node with the interlock.
-	if err := b.call(ctx, b.neutron.URL+"/v2.0/ports/"+port.Port.ID, http.MethodPut, map[string]any{"port": map[string]any{
-		"binding:host_id": node, "binding:vnic_type": "baremetal",
-	}}, nil, http.StatusOK); err != nil {
+	if err := b.raw.BindPort(ctx, b.neutron.URL, port.Port.ID, node); err != nil {
 		return err
 	}
-	return b.call(ctx, ironicURL+"/nodes/"+node, http.MethodPatch, []map[string]any{
-		{"op": "add", "path": "/instance_uuid", "value": server},
-		{"op": "add", "path": "/protected", "value": true},
-		{"op": "add", "path": "/protected_reason", "value": "adopted by mogan-manage server " + server},
-		{"op": "add", "path": "/automated_clean", "value": false},
-		{"op": "add", "path": "/extra/mogan_interlock", "value": map[string]any{
-			"protected": true, "protected_reason": "mogan-manage migration " + migration, "automated_clean": false}},
-	}, nil, http.StatusOK)
-}
-
-// waitState polls the node until its provision state is want, as the
-// driver does: after 20 ms, doubling to 1 s.
-func (b *bench) waitState(ctx context.Context, node, want string) error {
-	delay := 20 * time.Millisecond
-	for {
-		var n struct {
-			ProvisionState string `json:"provision_state"`
-			LastError      string `json:"last_error"`
-		}
-		if err := b.call(ctx, b.ironic.URL+"/v1/nodes/"+node+"?fields=provision_state,last_error", http.MethodGet, nil, &n, http.StatusOK); err != nil {
-			return err
-		}
-		switch n.ProvisionState {
-		case want:
-			return nil
-		case "verifying", "adopting", "enroll", "manageable":
-		default:
-			return fmt.Errorf("node %s is %s (%s), waiting for %s", node, n.ProvisionState, n.LastError, want)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
-		}
-		delay = min(2*delay, time.Second)
-	}
-}
-
-// call sends one request (JSON body, Ironic's microversion) and decodes
-// its answer into out; a status other than want is an error.
-func (b *bench) call(ctx context.Context, url, method string, body, out any, want int) error {
-	return b.callTry(ctx, url, method, body, out, want, 0)
-}
-
-// callTry is call's retry-th try.
-func (b *bench) callTry(ctx context.Context, url, method string, body, out any, want, retry int) error {
-	var r io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		r = bytes.NewReader(data)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, r)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-OpenStack-Ironic-API-Version", ironicdriver.DefaultAPIVersion)
-	resp, err := b.hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 500 && retry < 3 {
-		// Neutron on SQLite answers 500 now and then under load: the
-		// script tries again, as the host's rerun does.
-		b.mu.Lock()
-		b.retries = append(b.retries, fmt.Sprintf("raw: %s %s answered %d, retried", method, url, resp.StatusCode))
-		b.mu.Unlock()
-		time.Sleep(time.Duration(retry+1) * 200 * time.Millisecond)
-		return b.callTry(ctx, url, method, body, out, want, retry+1)
-	}
-	if resp.StatusCode != want {
-		return fmt.Errorf("%s %s: %d %s", method, url, resp.StatusCode, tail(string(data), 3))
-	}
-	if out != nil {
-		return json.Unmarshal(data, out)
-	}
-	return nil
+	return b.raw.Associate(ctx, ironicURL, node, server, migration)
 }
 
 // neutronLog is the path of Neutron's log (testenv/neutron writes it in
 // its directory).
 func (b *bench) neutronLog() string { return filepath.Join(b.dir, "neutron", "neutron.log") }
 
-// fileSize is the size of the file at path (0 when it cannot be read).
-func fileSize(path string) int64 {
-	st, err := os.Stat(path)
-	if err != nil {
-		return 0
-	}
-	return st.Size()
-}
-
-// requests counts the requests a service's log (eventlet's access lines,
-// `"GET /v1/nodes/… HTTP/1.1" status: 200 …`) holds from offset on, by
-// method and path with uuids folded.
+// requests counts the requests a service's log holds from offset on, with
+// whatever follows a collection (a node's uuid or name, a port's id)
+// folded.
 func requests(logPath string, offset int64) string {
-	f, err := os.Open(logPath)
-	if err != nil {
-		return "?"
-	}
-	defer func() { _ = f.Close() }()
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return "?"
-	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return "?"
-	}
-	counts := map[string]int{}
-	total := 0
-	for _, line := range strings.Split(string(data), "\n") {
-		_, req, ok := strings.Cut(line, `"`)
-		if !ok || !strings.Contains(req, " HTTP/1.") {
-			continue
-		}
-		req, _, _ = strings.Cut(req, " HTTP/1.")
-		req, _, _ = strings.Cut(req, "?")
-		method, path, ok := strings.Cut(req, " ")
-		if !ok || !strings.HasPrefix(path, "/") {
-			continue
-		}
-		// A node's uuid or name, a port's id: whatever follows a
-		// collection.
+	return benchkit.CountRequests(logPath, offset, func(path string) string {
 		parts := strings.Split(path, "/")
 		for i := 1; i < len(parts); i++ {
 			switch parts[i-1] {
@@ -480,123 +231,29 @@ func requests(logPath string, offset int64) string {
 				parts[i] = "{id}"
 			}
 		}
-		counts[method+" "+strings.Join(parts, "/")]++
-		total++
+		return strings.Join(parts, "/")
+	})
+}
+
+// measure reads the processes' CPU seconds and where the services' logs
+// stand before a run; what it returns says what the run cost.
+func (b *bench) measure() func() string {
+	before, ironicAt, neutronAt := b.cpu(), benchkit.FileSize(b.ironic.Log), benchkit.FileSize(b.neutronLog())
+	return func() string {
+		return fmt.Sprintf("CPU s: %s; Ironic requests: %s; Neutron requests: %s", b.cpu().since(before), requests(b.ironic.Log, ironicAt),
+			requests(b.neutronLog(), neutronAt))
 	}
-	var out []string
-	for _, k := range slices.Sorted(maps.Keys(counts)) {
-		out = append(out, fmt.Sprintf("%s ×%d", k, counts[k]))
-	}
-	return fmt.Sprintf("%d (%s)", total, strings.Join(out, ", "))
 }
 
 // cpuTimes are the CPU seconds of the processes a run uses.
 type cpuTimes struct{ host, plugin, ironic, neutron float64 }
 
 func (b *bench) cpu() cpuTimes {
-	return cpuTimes{host: procCPU(b.host.PID), plugin: procCPU(b.host.PluginPID), ironic: groupCPU(b.ironic.PID),
-		neutron: treeCPU(b.neutron.Processes())}
+	return cpuTimes{host: benchkit.ProcessCPU(b.host.PID), plugin: benchkit.ProcessCPU(b.host.PluginPID),
+		ironic: benchkit.GroupCPU(b.ironic.PID), neutron: benchkit.ProcessesCPU(b.neutron.Processes())}
 }
 
 func (c cpuTimes) since(before cpuTimes) string {
 	return fmt.Sprintf("host %.1f, plugin %.1f, Ironic %.1f, Neutron %.1f", c.host-before.host, c.plugin-before.plugin,
 		c.ironic-before.ironic, c.neutron-before.neutron)
-}
-
-// procCPU is a process's user+system CPU seconds (0 when it is gone).
-func procCPU(pid int) float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command (which may hold spaces), from field 3.
-	s := string(data)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseFloat(fields[11], 64)
-	stime, _ := strconv.ParseFloat(fields[12], 64)
-	return (utime + stime) / 100 // USER_HZ
-}
-
-// groupCPU sums procCPU over the processes of a process group.
-func groupCPU(pgid int) float64 {
-	var pids []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if g, err := syscall.Getpgid(pid); err == nil && g == pgid {
-			pids = append(pids, pid)
-		}
-	}
-	return treeCPU(pids)
-}
-
-func treeCPU(pids []int) float64 {
-	total := 0.0
-	for _, pid := range pids {
-		total += procCPU(pid)
-	}
-	return total
-}
-
-// loadAverage is /proc/loadavg's 1, 5 and 15 minute averages.
-func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(data))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
-
-// goal is the ratio the host may reach.
-const goal = 1.2
-
-// print writes the table and the runs' lines.
-func (b *bench) print(w io.Writer, host, raw time.Duration) error {
-	ratio := host.Seconds() / raw.Seconds()
-	verdict := "met"
-	if ratio > goal {
-		verdict = "**missed**"
-	}
-	var out strings.Builder
-	fmt.Fprintf(&out, "\n%d machines a run (one NIC each), --concurrency %d; median of %d runs, host and raw alternating; "+
-		"load average %s at the start, %s at the end (%d CPUs)\n\n", b.o.nodes, b.o.concurrency, b.o.runs, b.loadStart, loadAverage(), runtime.NumCPU())
-	out.WriteString("| case | host (mogan migrate --adopt) | raw (the same requests) | ratio | goal |\n| --- | --- | --- | --- | --- |\n")
-	fmt.Fprintf(&out, "| %d migrations with adoption, %d at a time | %.1f s | %.1f s | %.2f× | ≤ %.1f× (%s) |\n",
-		b.o.nodes, b.o.concurrency, host.Seconds(), raw.Seconds(), ratio, goal, verdict)
-	out.WriteString("\nruns:\n")
-	for _, l := range b.lines {
-		out.WriteString("  " + l + "\n")
-	}
-	if len(b.retries) > 0 {
-		fmt.Fprintf(&out, "\nretries (counted in the times above): %d\n", len(b.retries))
-		for _, l := range b.retries {
-			out.WriteString("  " + l + "\n")
-		}
-	}
-	_, err := io.WriteString(w, out.String())
-	return err
 }
