@@ -159,10 +159,32 @@ func TestHandoff(t *testing.T) {
 	// (handed over) node's row gives back: both parts' nodes are loaded
 	// before any leaves A.
 	bulk := e.bulkSourceNodes(t, fullMoveNodes+2*len(handoffKillPoints)*2)
-	t.Run("full move", func(t *testing.T) { handoffFullMove(t, e, bulk[:fullMoveNodes]) })
+	t.Run("full move", func(t *testing.T) {
+		// --all hands over every manageable node of A: the kill matrix's,
+		// loaded already, wait in maintenance meanwhile (not manageable).
+		spare := bulk[fullMoveNodes:]
+		maintain(t, e.A.URL, spare, true)
+		defer maintain(t, e.A.URL, spare, false)
+		handoffFullMove(t, e, bulk[:fullMoveNodes])
+	})
 	t.Run("rollbacks", func(t *testing.T) { handoffRollbacks(t, e) })
 	t.Run("kill matrix", func(t *testing.T) { handoffKillMatrix(t, e, bulk[fullMoveNodes:]) })
 	t.Run("export then inventory", func(t *testing.T) { handoffExportThenInventory(t, e) })
+}
+
+// maintain puts nodes in maintenance in the Ironic at base, or takes them
+// out of it.
+func maintain(t *testing.T, base string, nodes []ironic.Node, on bool) {
+	t.Helper()
+	for _, n := range nodes {
+		method, body := http.MethodDelete, any(nil)
+		if on {
+			method, body = http.MethodPut, map[string]string{"reason": "kept out of the full move"}
+		}
+		if code := ironicDo(t, method, base, "/v1/nodes/"+n.UUID+"/maintenance", body, nil); code != http.StatusAccepted {
+			t.Fatalf("%s maintenance of node %s: HTTP %d", method, n.UUID, code)
+		}
+	}
 }
 
 // fullMoveNodes is how many nodes the full move hands over.
