@@ -242,10 +242,33 @@ func provisionTo(t *testing.T, id, verb, want string) {
 			t.Fatal(err)
 		}
 		if n.ProvisionState == want {
+			waitLogged(t, id, want, deadline)
 			return
 		}
 		if n.LastError != nil && *n.LastError != "" || time.Now().After(deadline) {
 			t.Fatalf("node %s: %s: state %s, last_error %v", id, verb, n.ProvisionState, n.LastError)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitLogged waits until Ironic's log shows the node's move to state. The
+// API shows the state a moment before the conductor's log line is written
+// (a loaded machine makes the moment long): a test comparing the log
+// before and after a call must start from the logged state, or it sees
+// the setup's own move as the call's.
+func waitLogged(t *testing.T, id, state string, deadline time.Time) {
+	t.Helper()
+	for {
+		states, err := ironicEnv(t).ironic.ProvisionStates(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(states) > 0 && states[len(states)-1] == state {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %s is %s, but Ironic's log says %v", id, state, states)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
