@@ -35,8 +35,6 @@ func (j *journal) Save(_ context.Context, steps []store.Step) error {
 	return nil
 }
 
-func (j *journal) last() []store.Step { return j.saved[len(j.saved)-1] }
-
 type item struct{ ID string }
 
 func kind(name string) *workflow.Kind[*world, item] {
