@@ -100,3 +100,20 @@ func jsonProblem(err error) string {
 	}
 	return err.Error()
 }
+
+// readCreate is what a create route with a dry run does first: authorize
+// the caller for rule, read ?dry_run (and refuse any other parameter), and
+// decode the body by rules into v.
+func (s *Server) readCreate(r *http.Request, rule string, rules bodyRules, v any) (dryRun bool, err error) {
+	if err := s.authorize(r.Context(), rule, nil); err != nil {
+		return false, err
+	}
+	q, err := parseQuery(r)
+	if err != nil {
+		return false, err
+	}
+	if dryRun, err = queryBool(q, "dry_run"); err != nil {
+		return false, err
+	}
+	return dryRun, s.decodeBody(r, rules, v)
+}

@@ -157,22 +157,9 @@ type manageRequest struct {
 // answer.
 func (s *Server) manageServer(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := s.authorize(ctx, policy.ManageableServersCreate, nil); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	q, err := parseQuery(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	dryRun, err := queryBool(q, "dry_run")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	var req manageRequest
-	if err := s.decodeBody(r, s.manageBody, &req); err != nil {
+	dryRun, err := s.readCreate(r, policy.ManageableServersCreate, s.manageBody, &req)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}

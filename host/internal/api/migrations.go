@@ -61,22 +61,9 @@ var migrationStatuses = []string{"pending", "running", "done", "failed", "rolled
 // plan, or the error the real call would answer.
 func (s *Server) createMigration(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := s.authorize(ctx, policy.MigrationCreate, nil); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	q, err := parseQuery(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	dryRun, err := queryBool(q, "dry_run")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	var body migrationRequest
-	if err := s.decodeBody(r, s.migrationBody, &body); err != nil {
+	dryRun, err := s.readCreate(r, policy.MigrationCreate, s.migrationBody, &body)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
