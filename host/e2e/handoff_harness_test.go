@@ -8,8 +8,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -25,7 +23,6 @@ import (
 	"github.com/mogan-manage/mogan-manage/testenv/glance"
 	"github.com/mogan-manage/mogan-manage/testenv/ironic"
 	"github.com/mogan-manage/mogan-manage/testenv/neutron"
-	"github.com/mogan-manage/mogan-manage/testenv/proctest"
 )
 
 // The handoff of issue 18 (DESIGN, "Migration": the source capabilities,
@@ -250,23 +247,7 @@ func outage(t *testing.T, s *ironic.Server) (restart func()) {
 // loaded machine B's Neutron may take seconds a binding.
 func startHandoffHost(t *testing.T, conf string) *host {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "mogan.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var port string
-	for _, line := range strings.Split(conf, "\n") {
-		if v, ok := strings.CutPrefix(line, "port = "); ok {
-			port = v
-		}
-	}
-	h := &host{URL: "http://127.0.0.1:" + port, logs: &proctest.Buffer{}, done: make(chan struct{})}
-	h.cmd = exec.Command(filepath.Join(binDir, "mogan-api"), "--config-file", path)
-	h.cmd.Stdout, h.cmd.Stderr = h.logs, h.logs
-	if err := h.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = h.cmd.Wait(); close(h.done) }()
+	h := spawnHost(t, conf, nil)
 	t.Cleanup(func() {
 		h.stop(t)
 		if t.Failed() {

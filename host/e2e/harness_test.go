@@ -100,24 +100,7 @@ func startHost(t testing.TB, conf string) *host {
 // the plugins inherit), e.g. OS_CLIENT_CONFIG_FILE.
 func startHostWithEnv(t testing.TB, conf string, env []string) *host {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "mogan.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var port string
-	for _, line := range strings.Split(conf, "\n") {
-		if v, ok := strings.CutPrefix(line, "port = "); ok {
-			port = v
-		}
-	}
-	h := &host{URL: "http://127.0.0.1:" + port, logs: &proctest.Buffer{}, done: make(chan struct{})}
-	h.cmd = exec.Command(filepath.Join(binDir, "mogan-api"), "--config-file", path)
-	h.cmd.Stdout, h.cmd.Stderr = h.logs, h.logs
-	h.cmd.Env = append(os.Environ(), env...)
-	if err := h.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = h.cmd.Wait(); close(h.done) }()
+	h := spawnHost(t, conf, env)
 	t.Cleanup(func() {
 		h.stop(t)
 		if t.Failed() {
@@ -139,6 +122,32 @@ func startHostWithEnv(t testing.TB, conf string, env []string) *host {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// spawnHost writes conf and starts mogan-api on it (with env added to
+// this process's environment), without waiting for it to answer: each
+// start-up helper registers its own cleanup and waits its own time.
+func spawnHost(t testing.TB, conf string, env []string) *host {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "mogan.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var port string
+	for _, line := range strings.Split(conf, "\n") {
+		if v, ok := strings.CutPrefix(line, "port = "); ok {
+			port = v
+		}
+	}
+	h := &host{URL: "http://127.0.0.1:" + port, logs: &proctest.Buffer{}, done: make(chan struct{})}
+	h.cmd = exec.Command(filepath.Join(binDir, "mogan-api"), "--config-file", path)
+	h.cmd.Stdout, h.cmd.Stderr = h.logs, h.logs
+	h.cmd.Env = append(os.Environ(), env...)
+	if err := h.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = h.cmd.Wait(); close(h.done) }()
+	return h
 }
 
 // started reports whether the host answers and its start-up repair pass

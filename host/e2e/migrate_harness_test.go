@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -909,23 +908,7 @@ func secretHits(where, text string) []string {
 // Only the host's warnings and errors follow a failure, at most 20.
 func migStartHost(t *testing.T, conf string) *host {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "mogan.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var port string
-	for _, line := range strings.Split(conf, "\n") {
-		if v, ok := strings.CutPrefix(line, "port = "); ok {
-			port = v
-		}
-	}
-	h := &host{URL: "http://127.0.0.1:" + port, logs: &proctest.Buffer{}, done: make(chan struct{})}
-	h.cmd = exec.Command(filepath.Join(binDir, "mogan-api"), "--config-file", path)
-	h.cmd.Stdout, h.cmd.Stderr = h.logs, h.logs
-	if err := h.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = h.cmd.Wait(); close(h.done) }()
+	h := spawnHost(t, conf, nil)
 	t.Cleanup(func() {
 		h.stop(t)
 		if t.Failed() {
